@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Builds the emulated board's arm64 kernel (Image + modules) out of tree, in a
+# cache keyed by the kernel source package and the config fragment, so that an
+# unchanged tree costs seconds and a changed fragment rebuilds.
+#
+# Prints the build directory (the KDIR for out-of-tree modules) on stdout;
+# progress goes to stderr.
+#
+# Environment:
+#   DMACOPY_CACHE  cache directory (default ~/.cache/dmacopy)
+#   KSRC           kernel source tree (default: the cached linux-source-7.2)
+#   LLVM           LLVM suffix for the kernel build (default -19)
+#   JOBS           parallel jobs (default: CPUs + 1)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+CACHE=${DMACOPY_CACHE:-$HOME/.cache/dmacopy}
+KSRC=${KSRC:-$CACHE/src/linux-source-7.2}
+LLVM=${LLVM:--19}
+JOBS=${JOBS:-$(( $(nproc) + 1 ))}
+FRAGMENT=$here/kernel.config
+
+say() { printf '[kernel] %s\n' "$*" >&2; }
+die() { printf '[kernel] error: %s\n' "$*" >&2; exit 1; }
+
+[ -f "$KSRC/Makefile" ] || die "no kernel source at $KSRC; run scripts/setup.sh (or set KSRC)"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+kver=$(make -s -C "$KSRC" kernelversion 2>/dev/null) || die "cannot read the kernel version of $KSRC"
+pkg=$(cat "$KSRC/.debian-package" 2>/dev/null || echo "$kver")
+key=$(printf '%s\n%s\n%s\n' "$pkg" "$LLVM" "$(cat "$FRAGMENT")" | sha256sum | cut -c1-12)
+KOUT=$CACHE/build/linux-$kver-$key
+stamp=$KOUT/.dmacopy-built
+
+if [ -f "$stamp" ]; then
+	echo "$KOUT"
+	exit 0
+fi
+
+mkdir -p "$KOUT"
+exec 9>"$KOUT/.lock"
+flock 9
+if [ -f "$stamp" ]; then
+	echo "$KOUT"
+	exit 0
+fi
+
+say "building Linux $kver for arm64 with Rust in $KOUT"
+say "this takes about 10 minutes on 2 cores; later runs reuse it"
+start=$(date +%s)
+log=$KOUT/build.log
+k() { make -C "$KSRC" ARCH=arm64 LLVM="$LLVM" O="$KOUT" "$@"; }
+{
+	k allnoconfig
+	ARCH=arm64 LLVM=$LLVM "$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KOUT" "$KOUT/.config" "$FRAGMENT"
+	k olddefconfig
+} >"$log" 2>&1 || { tail -n 30 "$log" >&2; die "configuring failed; full log: $log"; }
+
+# Every option of the fragment must have survived olddefconfig.
+bad=0
+while IFS= read -r line; do
+	case "$line" in CONFIG_*) ;; *) continue ;; esac
+	grep -qx "$line" "$KOUT/.config" || { say "config: $line did not stick"; bad=1; }
+done <"$FRAGMENT"
+if [ $bad = 1 ]; then
+	k rustavailable >&2 || true
+	die "the kernel configuration lacks options of $FRAGMENT (see above)"
+fi
+
+if ! k -j"$JOBS" Image modules >>"$log" 2>&1; then
+	tail -n 40 "$log" >&2
+	die "kernel build failed; full log: $log"
+fi
+echo "$pkg" >"$stamp"
+say "kernel built in $(( $(date +%s) - start ))s"
+echo "$KOUT"

@@ -1,0 +1,653 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One DMA channel: its buffers, its turn queue, copies by DMA and by CPU, its interrupt handler
+//! and its statistics.
+//!
+//! # Locking
+//!
+//! - `queue` (a mutex) orders the copiers of the channel: one copy at a time, in arrival order.
+//!   The copier that holds the turn is the only one that programs the hardware or touches
+//!   `done`, `fault` and `in_flight`.
+//! - The interrupt handler takes no lock: it reads and clears the status, publishes it in
+//!   `status` and `done_ns`, and signals `done`, whose own lock is IRQ-safe.
+//! - Register accesses from process context run inside the RCU read-side section of
+//!   `Devres::try_access`, never across a sleep.
+
+use kernel::{
+    bindings,
+    device::{
+        Bound,
+        Device, //
+    },
+    devres::Devres,
+    dma::Coherent,
+    io::poll::read_poll_timeout,
+    irq::{
+        self,
+        IrqReturn, //
+    },
+    new_condvar,
+    new_mutex,
+    prelude::*,
+    sync::{
+        atomic::{
+            Acquire,
+            Atomic,
+            Relaxed,
+            Release, //
+        },
+        CondVar,
+        Arc,
+        Mutex, //
+    },
+    time::{
+        msecs_to_jiffies,
+        Delta,
+        Instant,
+        Monotonic, //
+    },
+};
+
+use crate::{
+    done::{
+        Done,
+        WaitResult, //
+    },
+    uapi,
+    zdma::{
+        self,
+        Regs, //
+    },
+};
+
+/// Faults that debugfs `inject` can arm for the next DMA copy.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub(crate) enum Fault {
+    /// Nothing armed.
+    None = 0,
+    /// The completion interrupt is ignored, so the copy times out.
+    Timeout = 1,
+    /// The copy completes as if the controller had flagged an AXI read error.
+    Error = 2,
+    /// An interrupt arrives while no copy is in flight.
+    Spurious = 3,
+}
+
+impl Fault {
+    /// The words `inject` reads and writes.
+    pub(crate) const NAMES: [(&'static str, Fault); 4] = [
+        ("none", Fault::None),
+        ("timeout", Fault::Timeout),
+        ("error", Fault::Error),
+        ("spurious", Fault::Spurious),
+    ];
+
+    fn from_raw(v: u32) -> Self {
+        match v {
+            1 => Fault::Timeout,
+            2 => Fault::Error,
+            3 => Fault::Spurious,
+            _ => Fault::None,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map_or("none", |(n, _)| n)
+    }
+}
+
+/// Status bit reported for an injected error: an AXI read error on the data.
+const INJECTED_ERROR: u32 = 1 << 8;
+
+/// Counters shown by debugfs `stats`; each is updated atomically, so they stay exact under
+/// any number of concurrent copiers.
+pub(crate) struct Stats {
+    pub(crate) dma_copies: Atomic<u64>,
+    pub(crate) cpu_copies: Atomic<u64>,
+    pub(crate) dma_bytes: Atomic<u64>,
+    pub(crate) cpu_bytes: Atomic<u64>,
+    pub(crate) errors: Atomic<u64>,
+    pub(crate) timeouts: Atomic<u64>,
+    pub(crate) interrupted: Atomic<u64>,
+    pub(crate) irqs: Atomic<u64>,
+    pub(crate) spurious_irqs: Atomic<u64>,
+    pub(crate) last_ns: Atomic<u64>,
+    pub(crate) max_ns: Atomic<u64>,
+}
+
+impl Stats {
+    fn new() -> Self {
+        Self {
+            dma_copies: Atomic::new(0),
+            cpu_copies: Atomic::new(0),
+            dma_bytes: Atomic::new(0),
+            cpu_bytes: Atomic::new(0),
+            errors: Atomic::new(0),
+            timeouts: Atomic::new(0),
+            interrupted: Atomic::new(0),
+            irqs: Atomic::new(0),
+            spurious_irqs: Atomic::new(0),
+            last_ns: Atomic::new(0),
+            max_ns: Atomic::new(0),
+        }
+    }
+
+    fn record_time(&self, ns: u64) {
+        self.last_ns.store(ns, Relaxed);
+        let mut max = self.max_ns.load(Relaxed);
+        while ns > max {
+            match self.max_ns.cmpxchg(max, ns, Relaxed) {
+                Ok(_) => break,
+                Err(cur) => max = cur,
+            }
+        }
+    }
+
+    /// Writes the counters, one `name: value` per line.
+    pub(crate) fn show(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+        let rows = [
+            ("dma_copies", &self.dma_copies),
+            ("cpu_copies", &self.cpu_copies),
+            ("dma_bytes", &self.dma_bytes),
+            ("cpu_bytes", &self.cpu_bytes),
+            ("errors", &self.errors),
+            ("timeouts", &self.timeouts),
+            ("interrupted", &self.interrupted),
+            ("irqs", &self.irqs),
+            ("spurious_irqs", &self.spurious_irqs),
+            ("last_ns", &self.last_ns),
+            ("max_ns", &self.max_ns),
+        ];
+        for (name, v) in rows {
+            writeln!(f, "{name}: {}", v.load(Relaxed))?;
+        }
+        Ok(())
+    }
+}
+
+/// The turn queue: who may use the channel.
+struct Queue {
+    /// A copier holds the turn.
+    busy: bool,
+    /// Copiers waiting for the turn.
+    waiters: u32,
+    /// Turns handed to a waiter that has not taken it yet (0 or 1).
+    handoffs: u32,
+}
+
+/// Fixed properties of a channel, known at probe.
+pub(crate) struct Config {
+    pub(crate) buf_size: usize,
+    pub(crate) reg_base: u64,
+    pub(crate) irq: u32,
+    pub(crate) timeout_ms: u32,
+}
+
+/// A DMA channel and its two buffers, shared by the driver, the interrupt handler, debugfs and
+/// every open file.
+#[pin_data]
+pub(crate) struct Channel {
+    pub(crate) cfg: Config,
+    /// Copies shorter than this in AUTO mode go to the CPU.
+    pub(crate) auto_threshold: Atomic<u64>,
+    /// The channel's registers; revoked when the device is unbound.
+    regs: Devres<Regs<'static>>,
+    /// SRC (first `buf_size` bytes) and DST (the next `buf_size` bytes), one coherent allocation
+    /// so that one mapping can cover the whole window.
+    pub(crate) buf: Coherent<[u8]>,
+    #[pin]
+    queue: Mutex<Queue>,
+    #[pin]
+    turn: CondVar,
+    #[pin]
+    done: Done,
+    /// A DMA copy is running: its interrupt is expected.
+    in_flight: Atomic<bool>,
+    /// Interrupt status recorded at completion.
+    status: Atomic<u32>,
+    /// Reference point of the `*_ns` clock readings below.
+    epoch: Instant<Monotonic>,
+    /// Time of the completion interrupt, in nanoseconds since `epoch`.
+    done_ns: Atomic<i64>,
+    /// The fault applied to the copy in flight.
+    fault: Atomic<u32>,
+    /// The fault armed for the next DMA copy.
+    inject: Atomic<u32>,
+    /// The device was unbound; every operation fails with `ENODEV`.
+    gone: Atomic<bool>,
+    pub(crate) stats: Stats,
+}
+
+/// The result of one copy, as reported to user space.
+pub(crate) struct Outcome {
+    pub(crate) elapsed_ns: u64,
+    pub(crate) mode_used: u32,
+    pub(crate) hw_status: u32,
+}
+
+/// Holding the channel's turn; dropping it passes the turn on.
+struct Turn<'a>(&'a Channel);
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.0.release_turn();
+    }
+}
+
+impl Channel {
+    pub(crate) fn new(
+        cfg: Config,
+        regs: Devres<Regs<'static>>,
+        buf: Coherent<[u8]>,
+        auto_threshold: u64,
+    ) -> impl PinInit<Self> {
+        pin_init!(Self {
+            cfg,
+            auto_threshold: Atomic::new(auto_threshold),
+            regs,
+            buf,
+            queue <- new_mutex!(Queue {
+                busy: false,
+                waiters: 0,
+                handoffs: 0,
+            }),
+            turn <- new_condvar!(),
+            done <- Done::new(),
+            in_flight: Atomic::new(false),
+            status: Atomic::new(0),
+            epoch: Instant::now(),
+            done_ns: Atomic::new(0),
+            fault: Atomic::new(Fault::None as u32),
+            inject: Atomic::new(Fault::None as u32),
+            gone: Atomic::new(false),
+            stats: Stats::new(),
+        })
+    }
+
+    /// Bytes in the file window: SRC then DST.
+    pub(crate) fn window_size(&self) -> usize {
+        2 * self.cfg.buf_size
+    }
+
+    /// Fails with `ENODEV` once the device is gone.
+    pub(crate) fn check_alive(&self) -> Result {
+        if self.gone.load(Acquire) {
+            Err(ENODEV)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The fault armed for the next DMA copy.
+    pub(crate) fn armed_fault(&self) -> Fault {
+        Fault::from_raw(self.inject.load(Relaxed))
+    }
+
+    /// Arms `fault` for the next DMA copy.
+    pub(crate) fn arm_fault(&self, fault: Fault) {
+        self.inject.store(fault as u32, Relaxed);
+    }
+
+    /// Waits, interruptibly, for the channel's turn. Turns are given in arrival order.
+    fn acquire_turn(&self) -> Result<Turn<'_>> {
+        let mut q = self.queue.lock();
+        if !q.busy && q.waiters == 0 {
+            q.busy = true;
+            return Ok(Turn(self));
+        }
+        q.waiters += 1;
+        loop {
+            // The wait queue is FIFO and `release_turn` wakes one waiter, the oldest.
+            let signal = self.turn.wait_interruptible(&mut q);
+            if q.handoffs > 0 {
+                q.handoffs -= 1;
+                q.waiters -= 1;
+                return Ok(Turn(self));
+            }
+            if signal {
+                q.waiters -= 1;
+                return Err(ERESTARTSYS);
+            }
+        }
+    }
+
+    fn release_turn(&self) {
+        let mut q = self.queue.lock();
+        if q.waiters > q.handoffs {
+            q.handoffs += 1;
+            self.turn.notify_one();
+        } else {
+            q.busy = false;
+        }
+    }
+
+    /// Checks a copy request against the errno table of the ABI; returns the mode to use.
+    fn validate(&self, req: &uapi::Copy) -> Result<u32> {
+        let size = self.cfg.buf_size as u64;
+        let fits = |off: u64| off.checked_add(req.len).is_some_and(|end| end <= size);
+        if req.len == 0
+            || req.len > size
+            || !fits(req.src_off)
+            || !fits(req.dst_off)
+            || req.flags != 0
+            || req.reserved.iter().any(|&r| r != 0)
+        {
+            return Err(EINVAL);
+        }
+        match req.mode {
+            uapi::MODE_DMA | uapi::MODE_CPU => Ok(req.mode),
+            uapi::MODE_AUTO if req.len < self.auto_threshold.load(Relaxed) => Ok(uapi::MODE_CPU),
+            uapi::MODE_AUTO => Ok(uapi::MODE_DMA),
+            _ => Err(EINVAL),
+        }
+    }
+
+    /// Runs one `DMACOPY_IOC_COPY`.
+    ///
+    /// On `EIO` and `ETIMEDOUT` the outcome is still filled in (`Err` carries it).
+    pub(crate) fn copy(&self, req: &uapi::Copy) -> Result<Outcome, (Error, Option<Outcome>)> {
+        let mode = self.validate(req).map_err(|e| (e, None))?;
+        self.check_alive().map_err(|e| (e, None))?;
+        let turn = self.acquire_turn().map_err(|e| {
+            self.stats.interrupted.add(1, Relaxed);
+            (e, None)
+        })?;
+        self.check_alive().map_err(|e| (e, None))?;
+        // CAST: `validate` bounded both offsets and the length by `buf_size`, a `usize`.
+        let (src, dst, len) = (req.src_off as usize, req.dst_off as usize, req.len as usize);
+        let res = if mode == uapi::MODE_CPU {
+            Ok(self.cpu_copy(src, dst, len))
+        } else {
+            self.dma_copy(src, dst, len, req.timeout_ns)
+        };
+        drop(turn);
+        res
+    }
+
+    fn cpu_copy(&self, src: usize, dst: usize, len: usize) -> Outcome {
+        let base = self.buf.as_mut_ptr().cast::<u8>();
+        let start = Instant::<Monotonic>::now();
+        // SAFETY: `src + len <= buf_size` and `dst + len <= buf_size` (checked by `validate`), so
+        // both ranges lie in the allocation of `2 * buf_size` bytes, the first in SRC and the
+        // second in DST: they never overlap. We hold the turn, so no DMA writes the buffers. User
+        // space may write through a mapping at the same time, as it may with any memcpy the
+        // kernel does from shared memory; bytes carry no invariant.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                base.add(src),
+                base.add(self.cfg.buf_size + dst),
+                len,
+            )
+        };
+        let ns = elapsed_ns(start);
+        self.stats.cpu_copies.add(1, Relaxed);
+        self.stats.cpu_bytes.add(len as u64, Relaxed);
+        self.stats.record_time(ns);
+        Outcome {
+            elapsed_ns: ns,
+            mode_used: uapi::MODE_CPU,
+            hw_status: 0,
+        }
+    }
+
+    fn dma_copy(
+        &self,
+        src: usize,
+        dst: usize,
+        len: usize,
+        timeout_ns: u64,
+    ) -> Result<Outcome, (Error, Option<Outcome>)> {
+        let fault = Fault::from_raw(self.inject.xchg(Fault::None as u32, Relaxed));
+        if fault == Fault::Spurious {
+            self.raise_spurious_irq();
+        }
+        let jiffies = timeout_jiffies(timeout_ns, self.cfg.timeout_ms);
+        let handle = self.buf.dma_handle();
+        // CAST: offsets are below `buf_size`, a `usize`, and bus addresses are 64 bits wide.
+        let (src_bus, dst_bus) = (
+            handle + src as u64,
+            handle + (self.cfg.buf_size + dst) as u64,
+        );
+
+        // Arm the completion before starting: the copy may finish inside the register write.
+        self.fault.store(fault as u32, Relaxed);
+        self.status.store(0, Relaxed);
+        self.done.reset();
+        self.in_flight.store(true, Release);
+        let start = Instant::<Monotonic>::now();
+        let start_ns = self.now_ns();
+        {
+            let Some(regs) = self.regs.try_access() else {
+                self.in_flight.store(false, Relaxed);
+                return Err((ENODEV, None));
+            };
+            // CAST: `len <= buf_size <= MAX_BUF_SIZE`, which fits the 30-bit size field.
+            zdma::start(&regs, src_bus, dst_bus, len as u32);
+        }
+
+        let waited = self.done.wait(jiffies);
+        if self.gone.load(Acquire) {
+            self.stop_and_reset();
+            return Err((ENODEV, None));
+        }
+        match waited {
+            WaitResult::Done => {
+                self.in_flight.store(false, Relaxed);
+                let status = self.status.load(Acquire);
+                let ns = u64::try_from(self.done_ns.load(Relaxed) - start_ns).unwrap_or(0);
+                let out = Outcome {
+                    elapsed_ns: ns,
+                    mode_used: uapi::MODE_DMA,
+                    hw_status: status,
+                };
+                if crate::regs::ZDMA_CH_ISR::from_raw(status).is_error() {
+                    self.stats.errors.add(1, Relaxed);
+                    self.reset_after_error();
+                    if let Some(dev) = self.dev() {
+                        dev_err!(dev, "copy failed, interrupt status {:#x}\n", status);
+                    }
+                    return Err((EIO, Some(out)));
+                }
+                self.stats.dma_copies.add(1, Relaxed);
+                self.stats.dma_bytes.add(len as u64, Relaxed);
+                self.stats.record_time(ns);
+                Ok(out)
+            }
+            WaitResult::TimedOut => {
+                let status = self.stop_and_reset();
+                self.stats.timeouts.add(1, Relaxed);
+                if let Some(dev) = self.dev() {
+                    dev_warn!(dev, "copy timed out; channel stopped and reset\n");
+                }
+                Err((
+                    ETIMEDOUT,
+                    Some(Outcome {
+                        elapsed_ns: elapsed_ns(start),
+                        mode_used: uapi::MODE_DMA,
+                        hw_status: status,
+                    }),
+                ))
+            }
+            WaitResult::Interrupted => {
+                self.stop_and_reset();
+                self.stats.interrupted.add(1, Relaxed);
+                Err((ERESTARTSYS, None))
+            }
+        }
+    }
+
+    /// Nanoseconds since `epoch`.
+    fn now_ns(&self) -> i64 {
+        self.epoch.elapsed().as_nanos()
+    }
+
+    /// The platform device of the channel.
+    pub(crate) fn device(&self) -> &Device {
+        self.regs.device()
+    }
+
+    fn dev(&self) -> Option<&Device> {
+        Some(self.regs.device())
+    }
+
+    /// Stops the channel after a timeout or a signal, waits for its interrupt handler, and
+    /// leaves it idle. Returns the raw interrupt status found when stopping.
+    fn stop_and_reset(&self) -> u32 {
+        let status = match self.regs.try_access() {
+            Some(regs) => zdma::stop(&regs).unwrap_or_else(|_| {
+                dev_err!(self.regs.device(), "channel did not stop\n");
+                0
+            }),
+            None => 0,
+        };
+        self.sync_irq();
+        self.in_flight.store(false, Relaxed);
+        self.fault.store(Fault::None as u32, Relaxed);
+        status
+    }
+
+    /// Returns the channel to idle after the controller reported an error.
+    fn reset_after_error(&self) {
+        if let Some(regs) = self.regs.try_access() {
+            let _ = zdma::stop(&regs);
+        }
+        self.fault.store(Fault::None as u32, Relaxed);
+    }
+
+    /// Waits until no interrupt handler of this channel runs on another CPU.
+    fn sync_irq(&self) {
+        // SAFETY: `irq` is the channel's interrupt number from the platform device; the
+        // descriptor exists for as long as the system does, whether the handler is still
+        // registered or not.
+        unsafe { bindings::synchronize_irq(self.cfg.irq) };
+    }
+
+    /// Raises the channel's interrupt with no cause in the controller (fault injection), and
+    /// waits briefly for the handler to see it.
+    fn raise_spurious_irq(&self) {
+        let before = self.stats.spurious_irqs.load(Relaxed);
+        // SAFETY: `irq` is the channel's valid interrupt number; setting the pending state of an
+        // interrupt at its controller has no other precondition.
+        let ret = unsafe {
+            bindings::irq_set_irqchip_state(
+                self.cfg.irq,
+                bindings::irqchip_irq_state_IRQCHIP_STATE_PENDING,
+                true,
+            )
+        };
+        if ret != 0 {
+            dev_warn!(self.regs.device(), "cannot raise a spurious interrupt: {}\n", ret);
+            return;
+        }
+        // TIMEOUT: a pending interrupt is delivered within microseconds; 100 ms covers a loaded
+        // emulator. Not seeing it is harmless: the copy goes on either way.
+        let _ = read_poll_timeout(
+            || Ok(self.stats.spurious_irqs.load(Relaxed)),
+            |&n| n != before,
+            Delta::from_micros(50),
+            Delta::from_millis(100),
+        );
+    }
+
+    /// Marks the channel gone (the device is being unbound), wakes a waiting copier, and stops
+    /// the hardware.
+    pub(crate) fn shutdown(&self, dev: &Device<Bound>) {
+        self.gone.store(true, Release);
+        self.done.signal();
+        if let Ok(regs) = self.regs.access(dev) {
+            let _ = zdma::stop(regs);
+        }
+    }
+
+    /// The channel's `struct dmacopy_info`.
+    pub(crate) fn info(&self) -> uapi::Info {
+        let mut info = uapi::Info {
+            abi_version: uapi::ABI_VERSION,
+            caps: uapi::CAP_MMAP,
+            buf_size: self.cfg.buf_size as u64,
+            max_len: self.cfg.buf_size as u64,
+            reg_base: self.cfg.reg_base,
+            irq: self.cfg.irq,
+            align: 1,
+            auto_threshold: self.auto_threshold.load(Relaxed),
+            ..Default::default()
+        };
+        info.controller[..zdma::CONTROLLER.len()].copy_from_slice(zdma::CONTROLLER);
+        info
+    }
+}
+
+/// The channel's interrupt handler.
+#[pin_data]
+pub(crate) struct IrqHandler {
+    chan: Arc<Channel>,
+}
+
+impl IrqHandler {
+    pub(crate) fn new(chan: Arc<Channel>) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self { chan })
+    }
+}
+
+impl irq::Handler for IrqHandler {
+    fn handle(&self, dev: &Device<Bound>) -> IrqReturn {
+        self.chan.handle_irq(dev)
+    }
+}
+
+impl Channel {
+    /// Reads `ISR & ~IMR`, clears what it read, records a completion and wakes the copier.
+    /// Returns [`IrqReturn::None`] when the interrupt was not raised by this channel.
+    fn handle_irq(&self, dev: &Device<Bound>) -> IrqReturn {
+        let Ok(regs) = self.regs.access(dev) else {
+            return IrqReturn::None;
+        };
+        let status = zdma::take_irq_status(regs);
+        if status == 0 {
+            self.stats.spurious_irqs.add(1, Relaxed);
+            return IrqReturn::None;
+        }
+        self.stats.irqs.add(1, Relaxed);
+        if status & (crate::regs::INT_DONE | crate::regs::INT_ERR) == 0 {
+            return IrqReturn::Handled;
+        }
+        // The transfer has ended: no further interrupt until the next one is programmed.
+        zdma::mask_all(regs);
+        if !self.in_flight.load(Acquire) {
+            return IrqReturn::Handled;
+        }
+        let status = match Fault::from_raw(self.fault.load(Relaxed)) {
+            Fault::Timeout => return IrqReturn::Handled,
+            Fault::Error => status | INJECTED_ERROR,
+            _ => status,
+        };
+        self.done_ns.store(self.now_ns(), Relaxed);
+        self.status.store(status, Release);
+        self.done.signal();
+        IrqReturn::Handled
+    }
+}
+
+/// Nanoseconds since `start`, never negative.
+fn elapsed_ns(start: Instant<Monotonic>) -> u64 {
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(0)
+}
+
+
+/// The wait bound of one copy in jiffies: `timeout_ns`, or the module's `timeout_ms` when it is
+/// 0, rounded up to whole milliseconds.
+fn timeout_jiffies(timeout_ns: u64, default_ms: u32) -> usize {
+    let ms = if timeout_ns == 0 {
+        u64::from(default_ms)
+    } else {
+        timeout_ns.div_ceil(1_000_000)
+    };
+    // CAST: `msecs_to_jiffies` takes an unsigned int; longer waits are capped at ~49 days.
+    let ms = u32::try_from(ms).unwrap_or(u32::MAX);
+    // CAST: jiffies are an unsigned long, the width of usize.
+    (msecs_to_jiffies(ms) as usize).max(1)
+}

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! dmacopy: copy memory with a DMA controller, from user space.
+//!
+//! For every ZynqMP/Versal ZDMA channel it binds (device tree compatible `xlnx,zynqmp-dma-1.0`),
+//! the driver masks and clears the channel's interrupts, requests its IRQ, allocates a coherent
+//! SRC and DST buffer of `buf_size` bytes each and registers `/dev/dmacopyN`.
+//!
+//! User space sees a window of `2 * buf_size` bytes (SRC, then DST) through `mmap`, `read`,
+//! `write` and `lseek`, and asks for copies with `ioctl`:
+//!
+//! ```c
+//! #include <linux/dmacopy.h>
+//!
+//! int fd = open("/dev/dmacopy0", O_RDWR);
+//! struct dmacopy_info info;
+//! ioctl(fd, DMACOPY_IOC_INFO, &info);
+//! char *win = mmap(NULL, 2 * info.buf_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+//! memset(win, 0xab, 4096);                       /* fill SRC */
+//! struct dmacopy_copy c = { .len = 4096, .mode = DMACOPY_MODE_DMA };
+//! ioctl(fd, DMACOPY_IOC_COPY, &c);               /* DST[0..4096) = SRC[0..4096) */
+//! ```
+//!
+//! The user-space contract (`include/uapi/linux/dmacopy.h`) lists every ioctl, struct and errno.
+//! Debugfs `dmacopy/dmacopyN/stats` counts copies; `inject` arms faults for testing.
+
+use kernel::{
+    debugfs::{
+        Dir,
+        File, //
+    },
+    device::Core,
+    dma::{
+        self,
+        Coherent,
+        DmaMask, //
+    },
+    driver,
+    irq,
+    of,
+    page::PAGE_SIZE,
+    platform,
+    prelude::*,
+    sync::Arc,
+};
+
+mod channel;
+mod done;
+mod miscdev;
+mod regs;
+mod uapi;
+mod zdma;
+
+use channel::{
+    Channel,
+    Config,
+    Fault, //
+};
+
+/// Channels one module instance can drive.
+const MAX_CHANNELS: usize = 32;
+
+/// Largest `buf_size`: one descriptor's size field holds up to 1 GiB - 1.
+const MAX_BUF_SIZE: usize = 512 << 20;
+
+/// Node names, in probe order.
+const NAMES: [&CStr; MAX_CHANNELS] = [
+    c"dmacopy0", c"dmacopy1", c"dmacopy2", c"dmacopy3", c"dmacopy4", c"dmacopy5", c"dmacopy6",
+    c"dmacopy7", c"dmacopy8", c"dmacopy9", c"dmacopy10", c"dmacopy11", c"dmacopy12",
+    c"dmacopy13", c"dmacopy14", c"dmacopy15", c"dmacopy16", c"dmacopy17", c"dmacopy18",
+    c"dmacopy19", c"dmacopy20", c"dmacopy21", c"dmacopy22", c"dmacopy23", c"dmacopy24",
+    c"dmacopy25", c"dmacopy26", c"dmacopy27", c"dmacopy28", c"dmacopy29", c"dmacopy30",
+    c"dmacopy31",
+];
+
+/// State shared by all channels of the module.
+struct Registry {
+    /// Bit `n` is set while `/dev/dmacopyN` exists.
+    used: u32,
+    /// debugfs `dmacopy/`, the parent of each channel's directory.
+    root: Option<Dir>,
+}
+
+kernel::sync::global_lock! {
+    // SAFETY: Initialised in `DmacopyModule::init` before the driver is registered, the only
+    // way anything can use it.
+    unsafe(uninit) static REGISTRY: Mutex<Registry> = Registry { used: 0, root: None };
+}
+
+/// A node number, released when dropped.
+struct Slot(u32);
+
+impl Slot {
+    /// Takes the lowest free node number and the debugfs root.
+    fn take() -> Result<(Self, Option<Dir>)> {
+        let mut reg = REGISTRY.lock();
+        let free = !reg.used;
+        if free == 0 {
+            return Err(EBUSY);
+        }
+        let n = free.trailing_zeros();
+        reg.used |= 1 << n;
+        Ok((Slot(n), reg.root.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        REGISTRY.lock().used &= !(1 << self.0);
+    }
+}
+
+/// What the driver keeps for each bound channel.
+#[pin_data]
+struct ChannelData {
+    chan: Arc<Channel>,
+    #[pin]
+    _irq: irq::Registration<channel::IrqHandler>,
+    #[pin]
+    _misc: miscdev::Registration,
+    #[pin]
+    _stats: File<Arc<Channel>>,
+    #[pin]
+    _inject: File<Arc<Channel>>,
+    _dir: Dir,
+    _slot: Slot,
+}
+
+struct DmacopyDriver;
+
+kernel::of_device_table!(
+    OF_TABLE,
+    MODULE_OF_TABLE,
+    <DmacopyDriver as platform::Driver>::IdInfo,
+    [(of::DeviceId::new(c"xlnx,zynqmp-dma-1.0"), ())]
+);
+
+fn show_stats(chan: &Arc<Channel>, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+    chan.stats.show(f)
+}
+
+fn show_inject(chan: &Arc<Channel>, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+    writeln!(f, "{}", chan.armed_fault().name())
+}
+
+fn store_inject(chan: &Arc<Channel>, reader: &mut kernel::uaccess::UserSliceReader) -> Result {
+    let mut buf = [0u8; 16];
+    let n = reader.len();
+    if n > buf.len() {
+        return Err(EINVAL);
+    }
+    reader.read_slice(&mut buf[..n])?;
+    let word = core::str::from_utf8(&buf[..n]).map_err(|_| EINVAL)?.trim();
+    let fault = Fault::NAMES
+        .iter()
+        .find(|(name, _)| *name == word)
+        .map(|(_, f)| *f)
+        .ok_or(EINVAL)?;
+    chan.arm_fault(fault);
+    Ok(())
+}
+
+impl platform::Driver for DmacopyDriver {
+    type IdInfo = ();
+    type Data<'bound> = ChannelData;
+    const OF_ID_TABLE: Option<of::IdTable<Self::IdInfo>> = Some(&OF_TABLE);
+
+    fn probe<'bound>(
+        pdev: &'bound platform::Device<Core<'_>>,
+        _info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<ChannelData, Error> + 'bound {
+        pin_init::pin_init_scope(move || {
+            let dev = pdev.as_ref();
+            let buf_size = buf_size_param()?;
+
+            // The controller drives 44 address bits.
+            // SAFETY: Nothing allocates or maps DMA memory for this device concurrently: probe
+            // runs once per device and this is its first DMA call.
+            unsafe { dma::Device::dma_set_mask_and_coherent(pdev, DmaMask::new::<44>())? };
+
+            let reg_base = pdev.resource_by_index(0).ok_or(ENODEV)?.start();
+            let io = pdev
+                .io_request_by_index(0)
+                .ok_or(ENODEV)?
+                .iomap_sized::<{ regs::REGS_SIZE }>()?;
+            zdma::init(&io);
+            let regs = io.into_devres()?;
+            let irq_req = pdev.irq_by_index(0)?;
+            let irq = irq_req.irq();
+
+            let buf = Coherent::<u8>::zeroed_slice(dev, 2 * buf_size, GFP_KERNEL).inspect_err(
+                |_| {
+                    dev_err!(
+                        dev,
+                        "cannot allocate 2 x {} bytes of coherent memory (buf_size)\n",
+                        buf_size
+                    )
+                },
+            )?;
+
+            let (slot, root) = Slot::take().inspect_err(|_| {
+                dev_err!(dev, "more than {} channels\n", MAX_CHANNELS);
+            })?;
+            // CAST: `slot.0 < MAX_CHANNELS`.
+            let name = NAMES[slot.0 as usize];
+            let chan = Arc::pin_init(
+                Channel::new(
+                    Config {
+                        buf_size,
+                        reg_base,
+                        irq,
+                        timeout_ms: *module_parameters::timeout_ms.value(),
+                    },
+                    regs,
+                    buf,
+                    *module_parameters::auto_threshold.value(),
+                ),
+                GFP_KERNEL,
+            )?;
+            let dir = root.map_or_else(|| Dir::new(name), |r| r.subdir(name));
+
+            dev_info!(
+                dev,
+                "/dev/{} (irq {}, 2 x {} KiB buffers)\n",
+                name.to_str().unwrap_or("dmacopy"),
+                irq,
+                buf_size / 1024
+            );
+
+            Ok(try_pin_init!(ChannelData {
+                _irq <- irq::Registration::new(
+                    irq_req,
+                    irq::Flags::TRIGGER_NONE,
+                    c"dmacopy",
+                    channel::IrqHandler::new(chan.clone()),
+                ),
+                _misc <- miscdev::Registration::new(name, chan.clone()),
+                _stats <- dir.read_callback_file(c"stats", chan.clone(), &show_stats),
+                _inject <- dir.read_write_callback_file(
+                    c"inject",
+                    chan.clone(),
+                    &show_inject,
+                    &store_inject,
+                ),
+                _dir: dir,
+                chan,
+                _slot: slot,
+            }))
+        })
+    }
+
+    fn unbind<'bound>(pdev: &'bound platform::Device<Core<'_>>, this: Pin<&ChannelData>) {
+        this.chan.shutdown(pdev.as_ref());
+    }
+}
+
+/// `buf_size`, checked and rounded up to a page.
+fn buf_size_param() -> Result<usize> {
+    let want = *module_parameters::buf_size.value();
+    if want == 0 || want > MAX_BUF_SIZE {
+        pr_err!("buf_size must be 1 ..= {} bytes, not {}\n", MAX_BUF_SIZE, want);
+        return Err(EINVAL);
+    }
+    Ok(want.next_multiple_of(PAGE_SIZE))
+}
+
+#[pin_data(PinnedDrop)]
+struct DmacopyModule {
+    #[pin]
+    _driver: driver::Registration<platform::Adapter<DmacopyDriver>>,
+}
+
+impl kernel::InPlaceModule for DmacopyModule {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        // SAFETY: `init` runs once, before anything else uses `REGISTRY`.
+        unsafe { REGISTRY.init() };
+        pin_init::pin_init_scope(move || {
+            buf_size_param()?;
+            REGISTRY.lock().root = Some(Dir::new(c"dmacopy"));
+            Ok(try_pin_init!(Self {
+                _driver <- driver::Registration::new(c"dmacopy", module),
+            }))
+        })
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for DmacopyModule {
+    fn drop(self: Pin<&mut Self>) {
+        // The directory goes once the channels' directories have gone too.
+        REGISTRY.lock().root = None;
+    }
+}
+
+module! {
+    type: DmacopyModule,
+    name: "dmacopy",
+    authors: ["The dmacopy developers"],
+    description: "Copy memory with a DMA controller from user space",
+    license: "GPL",
+    params: {
+        buf_size: usize {
+            default: 1048576,
+            description: "Bytes in each of the SRC and DST buffers (rounded up to a page)",
+        },
+        timeout_ms: u32 {
+            default: 1000,
+            description: "Default per-copy timeout in milliseconds",
+        },
+        auto_threshold: u64 {
+            default: 4096,
+            description: "AUTO mode copies shorter than this many bytes with the CPU",
+        },
+    },
+}
+
+const _: () = assert!(MAX_CHANNELS <= u32::BITS as usize);
+const _: () = assert!(2 * MAX_BUF_SIZE as u64 <= regs::MAX_DSCR_SIZE + 1);

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A completion with an interruptible, bounded wait.
+//!
+//! The interrupt handler cannot take a sleeping lock, and the kernel's `CondVar` checks its
+//! condition before it queues the waiter, so a completion raised between the two would be lost.
+//! A `struct completion` counts completions under its own IRQ-safe lock, so none is ever lost,
+//! and `wait_for_completion_interruptible_timeout` is exactly the wait this driver needs.
+
+use kernel::{
+    bindings,
+    prelude::*,
+    types::Opaque, //
+};
+
+/// How a wait on [`Done`] ended.
+pub(crate) enum WaitResult {
+    /// The event was signalled.
+    Done,
+    /// The timeout passed first.
+    TimedOut,
+    /// A signal is pending for the waiting task.
+    Interrupted,
+}
+
+/// A one-shot event signalled from interrupt context.
+#[pin_data]
+pub(crate) struct Done {
+    #[pin]
+    inner: Opaque<bindings::completion>,
+}
+
+// SAFETY: `struct completion` may be used from any task; it has its own lock.
+unsafe impl Send for Done {}
+// SAFETY: All operations on `struct completion` are safe to call concurrently.
+unsafe impl Sync for Done {}
+
+impl Done {
+    /// Creates an event in the not-signalled state.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            inner <- Opaque::ffi_init(|slot: *mut bindings::completion| {
+                // SAFETY: `slot` is valid for writes and not yet initialised.
+                unsafe { bindings::init_completion(slot) };
+            }),
+        })
+    }
+
+    /// Returns the event to the not-signalled state.
+    ///
+    /// Callers ensure nobody waits on the event and no `signal` races with this call: the channel
+    /// has no transfer in flight and its interrupt handler has finished.
+    pub(crate) fn reset(&self) {
+        // SAFETY: `inner` is an initialised completion, and with no waiter and no concurrent
+        // `complete` nothing else accesses it; this is the C `reinit_completion`.
+        unsafe { (*self.inner.get()).done = 0 };
+    }
+
+    /// Signals the event, waking the waiter. Callable from interrupt context.
+    pub(crate) fn signal(&self) {
+        // SAFETY: `inner` is an initialised completion; `complete` takes its IRQ-safe lock.
+        unsafe { bindings::complete(self.inner.get()) };
+    }
+
+    /// Waits until the event is signalled, `jiffies` pass, or a signal arrives.
+    pub(crate) fn wait(&self, jiffies: usize) -> WaitResult {
+        let timeout = jiffies.min(isize::MAX as usize);
+        // SAFETY: `inner` is an initialised completion and this is process context.
+        let ret = unsafe { bindings::wait_for_completion_interruptible_timeout(self.inner.get(), timeout) };
+        match ret {
+            0 => WaitResult::TimedOut,
+            r if r < 0 => WaitResult::Interrupted,
+            _ => WaitResult::Done,
+        }
+    }
+}

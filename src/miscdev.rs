@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The `/dev/dmacopyN` misc device: the buffer window (read, write, lseek, mmap) and the ioctls.
+//!
+//! The kernel's `MiscDeviceRegistration` builds a file_operations table without `llseek` and
+//! without an owner, so the window could not be seeked and the module could be unloaded under an
+//! open file. [`Registration`] registers the same `MiscDevice` callbacks with a table of its own
+//! that adds both.
+
+use core::mem::size_of;
+
+use kernel::{
+    bindings,
+    container_of,
+    error::to_result,
+    fs::{
+        File,
+        Kiocb, //
+    },
+    iov::{
+        IovIterDest,
+        IovIterSource, //
+    },
+    miscdevice::{
+        MiscDevice,
+        MiscDeviceOptions,
+        MiscDeviceRegistration, //
+    },
+    mm::virt::{
+        flags,
+        VmaNew, //
+    },
+    page::PAGE_SIZE,
+    prelude::*,
+    sync::{
+        Arc,
+        ArcBorrow, //
+    },
+    types::{
+        ForeignOwnable,
+        Opaque, //
+    },
+    uaccess::{
+        UserPtr,
+        UserSlice, //
+    },
+};
+
+use crate::{
+    channel::Channel,
+    uapi, //
+};
+
+/// A registered `/dev/dmacopyN`.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Registration {
+    /// The file operations of this device; `misc.fops` points here.
+    #[pin]
+    fops: Opaque<bindings::file_operations>,
+    #[pin]
+    misc: Opaque<bindings::miscdevice>,
+    /// The channel behind the node, handed to each opener.
+    chan: Arc<Channel>,
+}
+
+// SAFETY: `misc_deregister` may be called from any thread.
+unsafe impl Send for Registration {}
+// SAFETY: No `&self` method mutates the registration.
+unsafe impl Sync for Registration {}
+
+impl Registration {
+    /// Registers the misc device `name` for `chan`.
+    pub(crate) fn new(name: &'static CStr, chan: Arc<Channel>) -> impl PinInit<Self, Error> {
+        let opts = MiscDeviceOptions { name };
+        // SAFETY: `into_raw` points `fops` at the static table `MiscDevice` builds for `Channel`.
+        let mut fops = unsafe { *opts.into_raw::<Channel>().fops };
+        fops.llseek = Some(llseek);
+        fops.owner = crate::THIS_MODULE.as_ptr();
+        try_pin_init!(&this in Self {
+            fops: Opaque::new(fops),
+            chan,
+            misc <- Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| {
+                let mut raw = opts.into_raw::<Channel>();
+                // SAFETY: `this` points to the registration being initialised, whose `fops` was
+                // initialised above and, being pinned, stays put until after `misc_deregister`.
+                raw.fops = unsafe { (*this.as_ptr()).fops.get() };
+                // SAFETY: `slot` is valid for writes.
+                unsafe { slot.write(raw) };
+                // SAFETY: `slot` holds a filled-in miscdevice that stays pinned until `drop`
+                // deregisters it.
+                to_result(unsafe { bindings::misc_register(slot) })
+            }),
+        })
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Registration {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: `misc` was registered by `new` (a registration exists only if it succeeded).
+        unsafe { bindings::misc_deregister(self.misc.get()) };
+    }
+}
+
+/// `llseek` over the window of `2 * buf_size` bytes.
+///
+/// # Safety
+///
+/// `file` is an open file of a [`Registration`], whose private data `open` set.
+unsafe extern "C" fn llseek(
+    file: *mut bindings::file,
+    offset: bindings::loff_t,
+    whence: c_int,
+) -> bindings::loff_t {
+    // SAFETY: `open` stored an `Arc<Channel>` in the private data; it lives until `release`.
+    let chan = unsafe { <Arc<Channel> as ForeignOwnable>::borrow((*file).private_data) };
+    // CAST: the window is far below `loff_t::MAX`.
+    let size = chan.window_size() as bindings::loff_t;
+    // SAFETY: `file` is valid for the duration of this call.
+    unsafe { bindings::fixed_size_llseek(file, offset, whence, size) }
+}
+
+/// Checks a file position and returns the window range `[pos, pos + n)` with
+/// `n <= want`, or `None` at or past the end of the window.
+fn window_range(chan: &Channel, pos: i64, want: usize) -> Result<Option<(usize, usize)>> {
+    let pos = usize::try_from(pos).map_err(|_| EINVAL)?;
+    let size = chan.window_size();
+    if pos >= size {
+        return Ok(None);
+    }
+    Ok(Some((pos, want.min(size - pos))))
+}
+
+#[vtable]
+impl MiscDevice for Channel {
+    type Ptr = Arc<Channel>;
+
+    fn open(_file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Arc<Channel>> {
+        let raw = misc.as_raw();
+        // SAFETY: every misc device with these callbacks is the `misc` field of a
+        // `Registration`, and `misc_open` keeps it registered, so alive, during `open`.
+        let reg = unsafe { &*container_of!(Opaque::cast_from(raw), Registration, misc) };
+        reg.chan.check_alive()?;
+        Ok(reg.chan.clone())
+    }
+
+    fn read_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
+        let chan = kiocb.file();
+        chan.check_alive()?;
+        let Some((pos, n)) = window_range(&chan, kiocb.ki_pos(), iov.len())? else {
+            return Ok(0);
+        };
+        if n == 0 {
+            return Ok(0);
+        }
+        // SAFETY: `pos + n <= 2 * buf_size`, the size of `buf`. Coherent memory may change under
+        // the copy (a DMA or a user mapping), which only affects the bytes read.
+        let done = unsafe {
+            bindings::_copy_to_iter(
+                chan.buf.as_ptr().cast::<u8>().add(pos).cast(),
+                n,
+                iov.as_raw(),
+            )
+        };
+        if done == 0 {
+            return Err(EFAULT);
+        }
+        // CAST: `done <= n`, a window offset.
+        *kiocb.ki_pos_mut() += done as i64;
+        Ok(done)
+    }
+
+    fn write_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
+        let chan = kiocb.file();
+        chan.check_alive()?;
+        let Some((pos, n)) = window_range(&chan, kiocb.ki_pos(), iov.len())? else {
+            return Err(ENOSPC);
+        };
+        if n == 0 {
+            return Ok(0);
+        }
+        // SAFETY: `pos + n <= 2 * buf_size`, the size of `buf`; the bytes carry no invariant, so
+        // racing with a DMA or a user mapping only affects their values.
+        let done = unsafe {
+            bindings::_copy_from_iter(
+                chan.buf.as_mut_ptr().cast::<u8>().add(pos).cast(),
+                n,
+                iov.as_raw(),
+            )
+        };
+        if done == 0 {
+            return Err(EFAULT);
+        }
+        // CAST: `done <= n`, a window offset.
+        *kiocb.ki_pos_mut() += done as i64;
+        Ok(done)
+    }
+
+    fn mmap(chan: ArcBorrow<'_, Channel>, _file: &File, vma: &VmaNew) -> Result {
+        chan.check_alive()?;
+        if vma.flags() & flags::MAYSHARE == 0 {
+            return Err(EINVAL);
+        }
+        let vma_raw = vma.as_ptr();
+        // SAFETY: `vma` is a valid VMA being set up by this mmap call.
+        let pgoff = unsafe { (*vma_raw).vm_pgoff };
+        let len = vma.end() - vma.start();
+        let end = usize::try_from(pgoff)
+            .ok()
+            .and_then(|p| p.checked_mul(PAGE_SIZE))
+            .and_then(|off| off.checked_add(len));
+        if end.is_none_or(|end| end > chan.window_size()) {
+            return Err(EINVAL);
+        }
+        // CAST: `Device` is a transparent wrapper of `struct device`.
+        let dev = core::ptr::from_ref(chan.device()).cast::<bindings::device>().cast_mut();
+        // SAFETY: `buf` is a live coherent allocation of `window_size()` bytes made for this
+        // device, and `vma` covers a part of it (checked above). The mapping keeps the file, and
+        // so the `Arc<Channel>` owning `buf`, alive until it is unmapped.
+        to_result(unsafe {
+            bindings::dma_mmap_attrs(
+                dev,
+                vma_raw,
+                chan.buf.as_mut_ptr().cast(),
+                chan.buf.dma_handle(),
+                chan.window_size(),
+                0,
+            )
+        })
+    }
+
+    fn ioctl(chan: ArcBorrow<'_, Channel>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        let ptr = UserPtr::from_addr(arg);
+        match cmd {
+            uapi::IOC_INFO => {
+                chan.check_alive()?;
+                UserSlice::new(ptr, size_of::<uapi::Info>())
+                    .writer()
+                    .write(&chan.info())?;
+            }
+            uapi::IOC_COPY => {
+                let (mut reader, mut writer) =
+                    UserSlice::new(ptr, size_of::<uapi::Copy>()).reader_writer();
+                let mut req: uapi::Copy = reader.read()?;
+                let (res, out) = match chan.copy(&req) {
+                    Ok(out) => (Ok(0), Some(out)),
+                    Err((e, out)) => (Err(e), out),
+                };
+                if let Some(out) = out {
+                    req.elapsed_ns = out.elapsed_ns;
+                    req.mode_used = out.mode_used;
+                    req.hw_status = out.hw_status;
+                    writer.write(&req)?;
+                }
+                return res;
+            }
+            _ => return Err(ENOTTY),
+        }
+        Ok(0)
+    }
+}

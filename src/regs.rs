@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! ZynqMP/Versal ZDMA channel registers.
+//!
+//! # Glossary
+//!
+//! - **ZDMA**: the general-purpose DMA controller of the ZynqMP and Versal SoCs (GDMA in the FPD,
+//!   ADMA in the LPD); each channel is an independent register block.
+//! - **DSCR**: descriptor. In simple (register) mode the source and destination descriptors live
+//!   in the `*_DSCR_WORD0..3` registers; in scatter-gather mode they live in memory.
+//! - **ISR/IMR/IEN/IDS**: interrupt status (write 1 to clear), mask (read only, 1 = masked),
+//!   enable (write 1 to unmask) and disable (write 1 to mask).
+//! - **ACCT**: the interrupt accounting counters, cleared on read.
+//!
+//! Offsets and bits are those of the Zynq UltraScale+ TRM (UG1087), the upstream C driver
+//! `drivers/dma/xilinx/zynqmp_dma.c` and QEMU's model `hw/dma/xlnx-zdma.c`. All registers are
+//! 32 bits wide and must be accessed 32 bits at a time.
+
+use kernel::io::register;
+
+/// Bytes of a channel's register block that the driver maps.
+pub(crate) const REGS_SIZE: usize = 0x1000;
+
+register! {
+    /// Error control: the response to an invalid APB access.
+    pub(crate) ZDMA_ERR_CTRL(u32) @ 0x000 {
+        /// 1: an invalid APB access gets a SLVERR response.
+        0:0     apb_err_res => bool;
+    }
+}
+
+// Interrupts. The four registers share one bit layout.
+
+register! {
+    /// Interrupt status; write 1 to a bit to clear it.
+    pub(crate) ZDMA_CH_ISR(u32) @ 0x100 {
+        /// The channel was paused by a HALT descriptor.
+        11:11   dma_pause => bool;
+        /// The transfer is complete.
+        10:10   dma_done => bool;
+        /// AXI write error on the data.
+        9:9     axi_wr_data => bool;
+        /// AXI read error on the data.
+        8:8     axi_rd_data => bool;
+        /// AXI read error on a destination descriptor.
+        7:7     axi_rd_dst_dscr => bool;
+        /// AXI read error on a source descriptor.
+        6:6     axi_rd_src_dscr => bool;
+        /// The destination interrupt accounting counter overflowed.
+        5:5     irq_dst_acct_err => bool;
+        /// The source interrupt accounting counter overflowed.
+        4:4     irq_src_acct_err => bool;
+        /// The total byte counter overflowed.
+        3:3     byte_cnt_ovrfl => bool;
+        /// A destination descriptor with its INTR bit set completed.
+        2:2     dst_dscr_done => bool;
+        /// A source descriptor with its INTR bit set completed.
+        1:1     src_dscr_done => bool;
+        /// Invalid APB access.
+        0:0     inv_apb => bool;
+    }
+
+    /// Interrupt mask (read only); a set bit masks that interrupt. Resets to all masked.
+    pub(crate) ZDMA_CH_IMR(u32) @ 0x104 {
+        11:0    mask;
+    }
+
+    /// Interrupt enable: writing 1 to a bit unmasks it.
+    pub(crate) ZDMA_CH_IEN(u32) @ 0x108 {
+        11:0    enable;
+    }
+
+    /// Interrupt disable: writing 1 to a bit masks it.
+    pub(crate) ZDMA_CH_IDS(u32) @ 0x10c {
+        11:0    disable;
+    }
+}
+
+/// Every interrupt bit of the channel.
+pub(crate) const INT_ALL: u32 = 0xfff;
+/// The completion interrupt.
+pub(crate) const INT_DONE: u32 = 1 << 10;
+/// The interrupts that report a failed transfer: AXI data and descriptor errors, accounting and
+/// byte counter overflows, invalid APB access.
+pub(crate) const INT_ERR: u32 = (1 << 9) | (1 << 8) | (1 << 7) | (1 << 6) | (1 << 5) | (1 << 4)
+    | (1 << 3)
+    | (1 << 0);
+
+impl ZDMA_CH_ISR {
+    /// Whether any error bit is set.
+    pub(crate) fn is_error(self) -> bool {
+        self.into_raw() & INT_ERR != 0
+    }
+}
+
+// Channel control.
+
+register! {
+    /// Channel control 0.
+    pub(crate) ZDMA_CH_CTRL0(u32) @ 0x110 {
+        /// Allow the channel to fetch descriptors ahead.
+        7:7     ovr_fetch => bool;
+        /// 0: simple (register) mode, descriptors in registers; 1: scatter-gather mode.
+        6:6     point_type => bool;
+        /// 0: read and write, 1: write only, 2: read only.
+        5:4     mode;
+        /// Use the rate control counter.
+        3:3     rate_ctrl => bool;
+        /// Continue from the start address registers after a pause.
+        2:2     cont_addr => bool;
+        /// Continue after a pause.
+        1:1     cont => bool;
+    }
+
+    /// Channel control 1: outstanding AXI transactions.
+    pub(crate) ZDMA_CH_CTRL1(u32) @ 0x114 {
+        9:5     dst_issue;
+        4:0     src_issue;
+    }
+
+    /// Channel status.
+    pub(crate) ZDMA_CH_STATUS(u32) @ 0x11c {
+        /// 0: disabled, 1: enabled (busy), 2: paused, 3: error.
+        1:0     state;
+    }
+
+    /// AXI attributes of the data transfers.
+    pub(crate) ZDMA_CH_DATA_ATTR(u32) @ 0x120 {
+        27:26   arburst;
+        25:22   arcache;
+        21:18   arqos;
+        17:14   arlen;
+        13:12   awburst;
+        11:8    awcache;
+        7:4     awqos;
+        3:0     awlen;
+    }
+
+    /// AXI attributes of the descriptor fetches.
+    pub(crate) ZDMA_CH_DSCR_ATTR(u32) @ 0x124 {
+        8:8     axcohrnt => bool;
+        7:4     axcache;
+        3:0     axqos;
+    }
+}
+
+impl ZDMA_CH_STATUS {
+    /// `state` value of a channel that is running a transfer.
+    pub(crate) const STATE_ENABLED: u32 = 1;
+
+    /// Whether the channel is still running a transfer.
+    pub(crate) fn busy(self) -> bool {
+        u32::from(self.state()) == Self::STATE_ENABLED
+    }
+}
+
+// Simple-mode descriptors.
+
+register! {
+    /// Source descriptor word 0: address bits 31:0.
+    pub(crate) ZDMA_CH_SRC_DSCR_WORD0(u32) @ 0x128 {
+        31:0    lsb;
+    }
+
+    /// Source descriptor word 1: address bits 48:32.
+    pub(crate) ZDMA_CH_SRC_DSCR_WORD1(u32) @ 0x12c {
+        16:0    msb;
+    }
+
+    /// Source descriptor word 2: transfer size in bytes.
+    pub(crate) ZDMA_CH_SRC_DSCR_WORD2(u32) @ 0x130 {
+        29:0    size;
+    }
+
+    /// Source descriptor word 3: control.
+    pub(crate) ZDMA_CH_SRC_DSCR_WORD3(u32) @ 0x134 {
+        /// 0: next, 1: halt (pause) after this descriptor, 2: stop after it.
+        4:3     cmd;
+        /// Raise SRC_DSCR_DONE when this descriptor completes.
+        2:2     intr => bool;
+        /// 0: linear, 1: linked list (scatter-gather mode).
+        1:1     type_ => bool;
+        /// The descriptor's data is cache coherent.
+        0:0     cohrnt => bool;
+    }
+
+    /// Destination descriptor word 0: address bits 31:0.
+    pub(crate) ZDMA_CH_DST_DSCR_WORD0(u32) @ 0x138 {
+        31:0    lsb;
+    }
+
+    /// Destination descriptor word 1: address bits 48:32.
+    pub(crate) ZDMA_CH_DST_DSCR_WORD1(u32) @ 0x13c {
+        16:0    msb;
+    }
+
+    /// Destination descriptor word 2: transfer size in bytes.
+    pub(crate) ZDMA_CH_DST_DSCR_WORD2(u32) @ 0x140 {
+        29:0    size;
+    }
+
+    /// Destination descriptor word 3: control.
+    pub(crate) ZDMA_CH_DST_DSCR_WORD3(u32) @ 0x144 {
+        2:2     intr => bool;
+        1:1     type_ => bool;
+        0:0     cohrnt => bool;
+    }
+
+    /// Total bytes transferred; write 1s to clear.
+    pub(crate) ZDMA_CH_TOTAL_BYTE(u32) @ 0x188 {
+        31:0    count;
+    }
+
+    /// Source interrupt accounting; cleared on read.
+    pub(crate) ZDMA_CH_IRQ_SRC_ACCT(u32) @ 0x190 {
+        7:0     count;
+    }
+
+    /// Destination interrupt accounting; cleared on read.
+    pub(crate) ZDMA_CH_IRQ_DST_ACCT(u32) @ 0x194 {
+        7:0     count;
+    }
+
+    /// Channel control 2: enable.
+    pub(crate) ZDMA_CH_CTRL2(u32) @ 0x200 {
+        /// Writing 1 starts the channel; in simple mode the hardware clears it when done.
+        0:0     en => bool;
+    }
+}
+
+/// Largest size a descriptor can carry (30-bit SIZE field).
+pub(crate) const MAX_DSCR_SIZE: u64 = (1 << 30) - 1;
