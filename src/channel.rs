@@ -136,6 +136,24 @@ impl Stats {
         }
     }
 
+    fn reset(&self) {
+        for v in [
+            &self.dma_copies,
+            &self.cpu_copies,
+            &self.dma_bytes,
+            &self.cpu_bytes,
+            &self.errors,
+            &self.timeouts,
+            &self.interrupted,
+            &self.irqs,
+            &self.spurious_irqs,
+            &self.last_ns,
+            &self.max_ns,
+        ] {
+            v.store(0, Relaxed);
+        }
+    }
+
     fn record_time(&self, ns: u64) {
         self.last_ns.store(ns, Relaxed);
         let mut max = self.max_ns.load(Relaxed);
@@ -561,6 +579,50 @@ impl Channel {
         if let Ok(regs) = self.regs.access(dev) {
             let _ = zdma::stop(regs);
         }
+    }
+
+    /// Measures where DMA starts to beat the CPU on this channel and makes that the AUTO
+    /// threshold: the smallest power-of-two length, from 64 bytes up to `buf_size`, whose best DMA
+    /// time over a few copies is no longer than the best CPU time. If DMA never wins, AUTO always
+    /// uses the CPU. The measurement copies the (zeroed) SRC onto the (zeroed) DST and is not
+    /// counted in the statistics.
+    pub(crate) fn calibrate(&self) -> Result<u64> {
+        const ROUNDS: usize = 5;
+        let best = |mode: u32, len: usize| -> Result<u64> {
+            let req = uapi::Copy {
+                len: len as u64,
+                mode,
+                ..Default::default()
+            };
+            let mut best = u64::MAX;
+            for _ in 0..ROUNDS {
+                let out = self.copy(&req).map_err(|(e, _)| e)?;
+                best = best.min(out.elapsed_ns);
+            }
+            Ok(best)
+        };
+        let mut len = 64;
+        let mut threshold = self.cfg.buf_size as u64 + 1;
+        let mut times = (0, 0);
+        while len <= self.cfg.buf_size {
+            let (dma, cpu) = (best(uapi::MODE_DMA, len)?, best(uapi::MODE_CPU, len)?);
+            times = (dma, cpu);
+            if dma <= cpu {
+                threshold = len as u64;
+                break;
+            }
+            len *= 2;
+        }
+        self.stats.reset();
+        self.auto_threshold.store(threshold, Relaxed);
+        dev_info!(
+            self.device(),
+            "auto_threshold {} bytes (at that length: DMA {} ns, CPU {} ns)\n",
+            threshold,
+            times.0,
+            times.1
+        );
+        Ok(threshold)
     }
 
     /// The channel's `struct dmacopy_info`.

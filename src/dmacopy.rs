@@ -245,6 +245,13 @@ impl platform::Driver for DmacopyDriver {
                 _dir: dir,
                 chan,
                 _slot: slot,
+            })
+            .pin_chain(|data| {
+                // 0: measure the crossover of this channel.
+                if *module_parameters::auto_threshold.value() == 0 {
+                    data.chan.calibrate()?;
+                }
+                Ok(())
             }))
         })
     }
@@ -308,8 +315,8 @@ module! {
             description: "Default per-copy timeout in milliseconds",
         },
         auto_threshold: u64 {
-            default: 4096,
-            description: "AUTO mode copies shorter than this many bytes with the CPU",
+            default: 0,
+            description: "AUTO mode copies shorter than this many bytes with the CPU (0: measure the crossover at probe)",
         },
     },
 }
