@@ -27,7 +27,7 @@ use kernel::{
         IrqReturn, //
     },
     new_condvar,
-    new_mutex,
+    new_mutex, //
     prelude::*,
     sync::{
         atomic::{
@@ -36,8 +36,8 @@ use kernel::{
             Relaxed,
             Release, //
         },
-        CondVar,
         Arc,
+        CondVar,
         Mutex, //
     },
     time::{
@@ -395,11 +395,7 @@ impl Channel {
         // space may write through a mapping at the same time, as it may with any memcpy the
         // kernel does from shared memory; bytes carry no invariant.
         unsafe {
-            core::ptr::copy_nonoverlapping(
-                base.add(src),
-                base.add(self.cfg.buf_size + dst),
-                len,
-            )
+            core::ptr::copy_nonoverlapping(base.add(src), base.add(self.cfg.buf_size + dst), len)
         };
         let ns = elapsed_ns(start);
         self.stats.cpu_copies.add(1, Relaxed);
@@ -558,7 +554,11 @@ impl Channel {
             )
         };
         if ret != 0 {
-            dev_warn!(self.regs.device(), "cannot raise a spurious interrupt: {}\n", ret);
+            dev_warn!(
+                self.regs.device(),
+                "cannot raise a spurious interrupt: {}\n",
+                ret
+            );
             return;
         }
         // TIMEOUT: a pending interrupt is delivered within microseconds; 100 ms covers a loaded
@@ -698,7 +698,6 @@ impl Channel {
 fn elapsed_ns(start: Instant<Monotonic>) -> u64 {
     u64::try_from(start.elapsed().as_nanos()).unwrap_or(0)
 }
-
 
 /// The wait bound of one copy in jiffies: `timeout_ns`, or the module's `timeout_ms` when it is
 /// 0, rounded up to whole milliseconds.

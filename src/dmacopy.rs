@@ -35,9 +35,7 @@ use kernel::{
         Coherent,
         DmaMask, //
     },
-    driver,
-    irq,
-    of,
+    driver, irq, of,
     page::PAGE_SIZE,
     platform,
     prelude::*,
@@ -65,11 +63,37 @@ const MAX_BUF_SIZE: usize = 512 << 20;
 
 /// Node names, in probe order.
 const NAMES: [&CStr; MAX_CHANNELS] = [
-    c"dmacopy0", c"dmacopy1", c"dmacopy2", c"dmacopy3", c"dmacopy4", c"dmacopy5", c"dmacopy6",
-    c"dmacopy7", c"dmacopy8", c"dmacopy9", c"dmacopy10", c"dmacopy11", c"dmacopy12",
-    c"dmacopy13", c"dmacopy14", c"dmacopy15", c"dmacopy16", c"dmacopy17", c"dmacopy18",
-    c"dmacopy19", c"dmacopy20", c"dmacopy21", c"dmacopy22", c"dmacopy23", c"dmacopy24",
-    c"dmacopy25", c"dmacopy26", c"dmacopy27", c"dmacopy28", c"dmacopy29", c"dmacopy30",
+    c"dmacopy0",
+    c"dmacopy1",
+    c"dmacopy2",
+    c"dmacopy3",
+    c"dmacopy4",
+    c"dmacopy5",
+    c"dmacopy6",
+    c"dmacopy7",
+    c"dmacopy8",
+    c"dmacopy9",
+    c"dmacopy10",
+    c"dmacopy11",
+    c"dmacopy12",
+    c"dmacopy13",
+    c"dmacopy14",
+    c"dmacopy15",
+    c"dmacopy16",
+    c"dmacopy17",
+    c"dmacopy18",
+    c"dmacopy19",
+    c"dmacopy20",
+    c"dmacopy21",
+    c"dmacopy22",
+    c"dmacopy23",
+    c"dmacopy24",
+    c"dmacopy25",
+    c"dmacopy26",
+    c"dmacopy27",
+    c"dmacopy28",
+    c"dmacopy29",
+    c"dmacopy30",
     c"dmacopy31",
 ];
 
@@ -188,15 +212,14 @@ impl platform::Driver for DmacopyDriver {
             let irq_req = pdev.irq_by_index(0)?;
             let irq = irq_req.irq();
 
-            let buf = Coherent::<u8>::zeroed_slice(dev, 2 * buf_size, GFP_KERNEL).inspect_err(
-                |_| {
+            let buf =
+                Coherent::<u8>::zeroed_slice(dev, 2 * buf_size, GFP_KERNEL).inspect_err(|_| {
                     dev_err!(
                         dev,
                         "cannot allocate 2 x {} bytes of coherent memory (buf_size)\n",
                         buf_size
                     )
-                },
-            )?;
+                })?;
 
             let (slot, root) = Slot::take().inspect_err(|_| {
                 dev_err!(dev, "more than {} channels\n", MAX_CHANNELS);
@@ -265,7 +288,11 @@ impl platform::Driver for DmacopyDriver {
 fn buf_size_param() -> Result<usize> {
     let want = *module_parameters::buf_size.value();
     if want == 0 || want > MAX_BUF_SIZE {
-        pr_err!("buf_size must be 1 ..= {} bytes, not {}\n", MAX_BUF_SIZE, want);
+        pr_err!(
+            "buf_size must be 1 ..= {} bytes, not {}\n",
+            MAX_BUF_SIZE,
+            want
+        );
         return Err(EINVAL);
     }
     Ok(want.next_multiple_of(PAGE_SIZE))

@@ -66,7 +66,9 @@ impl Done {
     pub(crate) fn wait(&self, jiffies: usize) -> WaitResult {
         let timeout = jiffies.min(isize::MAX as usize);
         // SAFETY: `inner` is an initialised completion and this is process context.
-        let ret = unsafe { bindings::wait_for_completion_interruptible_timeout(self.inner.get(), timeout) };
+        let ret = unsafe {
+            bindings::wait_for_completion_interruptible_timeout(self.inner.get(), timeout)
+        };
         match ret {
             0 => WaitResult::TimedOut,
             r if r < 0 => WaitResult::Interrupted,

@@ -10,8 +10,7 @@
 use core::mem::size_of;
 
 use kernel::{
-    bindings,
-    container_of,
+    bindings, container_of,
     error::to_result,
     fs::{
         File,
@@ -205,15 +204,16 @@ impl MiscDevice for Channel {
         // SAFETY: `vma` is a valid VMA being set up by this mmap call.
         let pgoff = unsafe { (*vma_raw).vm_pgoff };
         let len = vma.end() - vma.start();
-        let end = usize::try_from(pgoff)
-            .ok()
-            .and_then(|p| p.checked_mul(PAGE_SIZE))
+        let end = pgoff
+            .checked_mul(PAGE_SIZE)
             .and_then(|off| off.checked_add(len));
         if end.is_none_or(|end| end > chan.window_size()) {
             return Err(EINVAL);
         }
         // CAST: `Device` is a transparent wrapper of `struct device`.
-        let dev = core::ptr::from_ref(chan.device()).cast::<bindings::device>().cast_mut();
+        let dev = core::ptr::from_ref(chan.device())
+            .cast::<bindings::device>()
+            .cast_mut();
         // SAFETY: `buf` is a live coherent allocation of `window_size()` bytes made for this
         // device, and `vma` covers a part of it (checked above). The mapping keeps the file, and
         // so the `Arc<Channel>` owning `buf`, alive until it is unmapped.

@@ -82,9 +82,8 @@ pub(crate) const INT_ALL: u32 = 0xfff;
 pub(crate) const INT_DONE: u32 = 1 << 10;
 /// The interrupts that report a failed transfer: AXI data and descriptor errors, accounting and
 /// byte counter overflows, invalid APB access.
-pub(crate) const INT_ERR: u32 = (1 << 9) | (1 << 8) | (1 << 7) | (1 << 6) | (1 << 5) | (1 << 4)
-    | (1 << 3)
-    | (1 << 0);
+pub(crate) const INT_ERR: u32 =
+    (1 << 9) | (1 << 8) | (1 << 7) | (1 << 6) | (1 << 5) | (1 << 4) | (1 << 3) | (1 << 0);
 
 impl ZDMA_CH_ISR {
     /// Whether any error bit is set.
