@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Command-line parsing: the commands, their options, and the number formats.
+
+use dmacopy::Mode;
+
+/// A parsed command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// `help`, `--help`, `-h`, or `--help` after a command.
+    Help,
+    /// `info`.
+    Info(InfoOpts),
+    /// `copy`.
+    Copy(CopyOpts),
+    /// `stats`.
+    Stats(StatsOpts),
+}
+
+/// Options of `info`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InfoOpts {
+    /// `-d N`: this node only.
+    pub device: Option<u32>,
+    /// `--json`.
+    pub json: bool,
+}
+
+/// Options of `stats`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatsOpts {
+    /// `-d N`: this node only.
+    pub device: Option<u32>,
+}
+
+/// Options of `copy`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyOpts {
+    /// `-d N` (default 0).
+    pub device: u32,
+    /// `--mode` (default dma).
+    pub mode: Mode,
+    /// `--len` (default: 1 MiB, or what fits the buffers).
+    pub len: Option<u64>,
+    /// `--src-off`.
+    pub src_off: u64,
+    /// `--dst-off`.
+    pub dst_off: u64,
+    /// `--timeout-ms` (0: the module's default).
+    pub timeout_ms: u64,
+    /// `--iterations` (at least 1).
+    pub iterations: u64,
+    /// `--seed`.
+    pub seed: u64,
+    /// `-q`: no line per copy, only the summary.
+    pub quiet: bool,
+}
+
+impl Default for CopyOpts {
+    fn default() -> CopyOpts {
+        CopyOpts {
+            device: 0,
+            mode: Mode::Dma,
+            len: None,
+            src_off: 0,
+            dst_off: 0,
+            timeout_ms: 0,
+            iterations: 1,
+            seed: DEFAULT_SEED,
+            quiet: false,
+        }
+    }
+}
+
+/// `--len` when none is given, if the buffers are that large.
+pub const DEFAULT_LEN: u64 = 1 << 20;
+
+/// `--seed` when none is given.
+pub const DEFAULT_SEED: u64 = 1;
+
+/// A usage error: what is wrong with the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+type Result<T> = core::result::Result<T, UsageError>;
+
+fn usage<T>(msg: impl Into<String>) -> Result<T> {
+    Err(UsageError(msg.into()))
+}
+
+/// Why a string is not a number.
+enum NumberError {
+    /// Not digits in the expected form.
+    Invalid,
+    /// Digits, but more than 64 bits' worth.
+    TooLarge,
+}
+
+/// The digits of `s` as a number: `0x` hex or decimal, nothing else (no sign, no spaces).
+fn parse_digits(s: &str) -> core::result::Result<u64, NumberError> {
+    let (digits, radix) = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => (hex, 16),
+        None => (s, 10),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Err(NumberError::Invalid);
+    }
+    u64::from_str_radix(digits, radix).map_err(|_| NumberError::TooLarge)
+}
+
+/// A count or number: decimal or `0x` hex.
+pub fn parse_number(s: &str) -> core::result::Result<u64, String> {
+    parse_digits(s).map_err(|e| match e {
+        NumberError::Invalid => format!("'{s}' is not a number (decimal, or hex with 0x)"),
+        NumberError::TooLarge => format!("'{s}' is too large"),
+    })
+}
+
+/// A byte count: decimal or `0x` hex, optionally followed by `K` (KiB) or `M` (MiB), in either
+/// case, or `KiB` / `MiB`: `4096`, `0x1000`, `4K`, `1M`, `0x10K`.
+pub fn parse_size(s: &str) -> core::result::Result<u64, String> {
+    let suffixes: [(&str, u64); 6] = [
+        ("KiB", 1 << 10),
+        ("MiB", 1 << 20),
+        ("K", 1 << 10),
+        ("k", 1 << 10),
+        ("M", 1 << 20),
+        ("m", 1 << 20),
+    ];
+    let (digits, unit) = suffixes
+        .iter()
+        .find_map(|&(suffix, unit)| s.strip_suffix(suffix).map(|d| (d, unit)))
+        .unwrap_or((s, 1));
+    let n = parse_digits(digits).map_err(|e| match e {
+        NumberError::Invalid => {
+            format!("'{s}' is not a size (a number, decimal or 0x hex, with an optional K or M)")
+        }
+        NumberError::TooLarge => format!("'{s}' is too large"),
+    })?;
+    n.checked_mul(unit)
+        .ok_or_else(|| format!("'{s}' is too large"))
+}
+
+/// The command-line arguments after the program name, one at a time, with the values of
+/// options in either form, `--len 4K` or `--len=4K` (and `-d3` for short ones).
+struct Args<I: Iterator<Item = String>> {
+    args: I,
+}
+
+/// One option and its value, if it came attached (`--len=4K`, `-d3`).
+struct Opt {
+    name: String,
+    attached: Option<String>,
+}
+
+impl<I: Iterator<Item = String>> Args<I> {
+    fn next_opt(&mut self) -> Result<Option<Opt>> {
+        let Some(arg) = self.args.next() else {
+            return Ok(None);
+        };
+        if let Some((name, value)) = arg.split_once('=').filter(|_| arg.starts_with("--")) {
+            return Ok(Some(Opt {
+                name: name.to_owned(),
+                attached: Some(value.to_owned()),
+            }));
+        }
+        if arg.len() > 2 && arg.starts_with('-') && !arg.starts_with("--") {
+            // `-d3`: a short option with its value attached.
+            let (name, value) = arg.split_at(2);
+            return Ok(Some(Opt {
+                name: name.to_owned(),
+                attached: Some(value.to_owned()),
+            }));
+        }
+        if !arg.starts_with('-') || arg == "-" {
+            return usage(format!("unexpected argument '{arg}'"));
+        }
+        Ok(Some(Opt {
+            name: arg,
+            attached: None,
+        }))
+    }
+
+    /// The value of `opt`: attached, or the next argument.
+    fn value(&mut self, opt: &mut Opt) -> Result<String> {
+        match opt.attached.take().or_else(|| self.args.next()) {
+            Some(v) => Ok(v),
+            None => usage(format!("{} needs a value", opt.name)),
+        }
+    }
+
+    fn number(&mut self, opt: &mut Opt) -> Result<u64> {
+        let v = self.value(opt)?;
+        parse_number(&v).map_err(|e| UsageError(format!("{}: {e}", opt.name)))
+    }
+
+    fn size(&mut self, opt: &mut Opt) -> Result<u64> {
+        let v = self.value(opt)?;
+        parse_size(&v).map_err(|e| UsageError(format!("{}: {e}", opt.name)))
+    }
+
+    fn device(&mut self, opt: &mut Opt) -> Result<u32> {
+        let v = self.value(opt)?;
+        parse_number(&v)
+            .ok()
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "{}: '{v}' is not a device number (N of /dev/dmacopyN)",
+                    opt.name
+                ))
+            })
+    }
+}
+
+/// `opt` takes no value: fails if one was attached.
+fn flag(opt: &Opt) -> Result<()> {
+    match &opt.attached {
+        Some(v) => usage(format!("{} takes no value (got '{v}')", opt.name)),
+        None => Ok(()),
+    }
+}
+
+/// What to do with an option that no command-specific arm took.
+fn unknown<T>(command: &str, opt: &Opt) -> Result<T> {
+    usage(format!("{command}: unknown option '{}'", opt.name))
+}
+
+fn is_help(opt: &Opt) -> bool {
+    opt.name == "-h" || opt.name == "--help"
+}
+
+/// Parses the arguments after the program name.
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command> {
+    let mut args = args.into_iter();
+    let Some(command) = args.next() else {
+        return usage("no command given");
+    };
+    let mut args = Args { args };
+    match command.as_str() {
+        "help" | "-h" | "--help" => Ok(Command::Help),
+        "info" => parse_info(&mut args),
+        "copy" => parse_copy(&mut args),
+        "stats" => parse_stats(&mut args),
+        other if other.starts_with('-') => usage(format!("expected a command before '{other}'")),
+        other => usage(format!("unknown command '{other}'")),
+    }
+}
+
+fn parse_info(args: &mut Args<impl Iterator<Item = String>>) -> Result<Command> {
+    let mut o = InfoOpts::default();
+    while let Some(mut opt) = args.next_opt()? {
+        match opt.name.as_str() {
+            _ if is_help(&opt) => return Ok(Command::Help),
+            "-d" | "--device" => o.device = Some(args.device(&mut opt)?),
+            "--json" => {
+                flag(&opt)?;
+                o.json = true;
+            }
+            _ => return unknown("info", &opt),
+        }
+    }
+    Ok(Command::Info(o))
+}
+
+fn parse_stats(args: &mut Args<impl Iterator<Item = String>>) -> Result<Command> {
+    let mut o = StatsOpts::default();
+    while let Some(mut opt) = args.next_opt()? {
+        match opt.name.as_str() {
+            _ if is_help(&opt) => return Ok(Command::Help),
+            "-d" | "--device" => o.device = Some(args.device(&mut opt)?),
+            _ => return unknown("stats", &opt),
+        }
+    }
+    Ok(Command::Stats(o))
+}
+
+fn parse_copy(args: &mut Args<impl Iterator<Item = String>>) -> Result<Command> {
+    let mut o = CopyOpts::default();
+    while let Some(mut opt) = args.next_opt()? {
+        match opt.name.as_str() {
+            _ if is_help(&opt) => return Ok(Command::Help),
+            "-d" | "--device" => o.device = args.device(&mut opt)?,
+            "-m" | "--mode" => {
+                let v = args.value(&mut opt)?;
+                o.mode = v
+                    .parse()
+                    .map_err(|e| UsageError(format!("{}: {e}", opt.name)))?;
+            }
+            "-l" | "--len" => o.len = Some(args.size(&mut opt)?),
+            "--src-off" => o.src_off = args.size(&mut opt)?,
+            "--dst-off" => o.dst_off = args.size(&mut opt)?,
+            "--timeout-ms" => o.timeout_ms = args.number(&mut opt)?,
+            "-n" | "--iterations" => o.iterations = args.number(&mut opt)?,
+            "--seed" => o.seed = args.number(&mut opt)?,
+            "-q" | "--quiet" => {
+                flag(&opt)?;
+                o.quiet = true;
+            }
+            _ => return unknown("copy", &opt),
+        }
+    }
+    if o.len == Some(0) {
+        return usage("--len must be at least 1");
+    }
+    if o.iterations == 0 {
+        return usage("--iterations must be at least 1");
+    }
+    if o.timeout_ms.checked_mul(1_000_000).is_none() {
+        return usage(format!("--timeout-ms {} is too large", o.timeout_ms));
+    }
+    Ok(Command::Copy(o))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(line: &str) -> Result<Command> {
+        parse(line.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("0"), Ok(0));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("0x1000"), Ok(4096));
+        assert_eq!(parse_size("0X1f"), Ok(31));
+        assert_eq!(parse_size("4K"), Ok(4096));
+        assert_eq!(parse_size("4k"), Ok(4096));
+        assert_eq!(parse_size("4KiB"), Ok(4096));
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert_eq!(parse_size("3m"), Ok(3 << 20));
+        assert_eq!(parse_size("2MiB"), Ok(2 << 20));
+        assert_eq!(parse_size("0x10K"), Ok(16 << 10));
+        assert_eq!(parse_size("0xbM"), Ok(11 << 20));
+        assert_eq!(parse_size("18446744073709551615"), Ok(u64::MAX));
+        // 0xB is a hex digit, not a suffix.
+        assert_eq!(parse_size("0x1B"), Ok(27));
+    }
+
+    #[test]
+    fn bad_sizes() {
+        for bad in [
+            "", "K", "M", "0x", "0xK", "-1", "+1", " 1", "1 ", "1.5M", "1G", "1KK", "1MK", "4kib",
+            "0x1g", "ten", "1e3", "0b101", "1_000",
+        ] {
+            assert!(parse_size(bad).is_err(), "'{bad}' was accepted");
+        }
+        // Overflow, in the digits and in the multiplication.
+        assert!(parse_size("18446744073709551616").is_err());
+        assert!(parse_size("0x10000000000000000").is_err());
+        assert!(parse_size("17592186044416M").is_err());
+        assert_eq!(parse_size("17592186044415M"), Ok(17_592_186_044_415 << 20));
+        let msg = parse_size("1G").unwrap_err();
+        assert!(msg.contains("'1G'"), "{msg}");
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_number("10"), Ok(10));
+        assert_eq!(parse_number("0xff"), Ok(255));
+        assert!(parse_number("1K").is_err());
+        assert!(parse_number("").is_err());
+        assert!(parse_number("-3").is_err());
+    }
+
+    #[test]
+    fn commands() {
+        assert_eq!(parse_str("help"), Ok(Command::Help));
+        assert_eq!(parse_str("--help"), Ok(Command::Help));
+        assert_eq!(parse_str("copy --len 4K --help"), Ok(Command::Help));
+        assert_eq!(parse_str("info"), Ok(Command::Info(InfoOpts::default())));
+        assert_eq!(
+            parse_str("info --json -d 2"),
+            Ok(Command::Info(InfoOpts {
+                device: Some(2),
+                json: true
+            }))
+        );
+        assert_eq!(
+            parse_str("info --device=3"),
+            Ok(Command::Info(InfoOpts {
+                device: Some(3),
+                json: false
+            }))
+        );
+        assert_eq!(
+            parse_str("stats -d1"),
+            Ok(Command::Stats(StatsOpts { device: Some(1) }))
+        );
+        assert_eq!(parse_str("copy"), Ok(Command::Copy(CopyOpts::default())));
+    }
+
+    #[test]
+    fn copy_options() {
+        let cmd = parse_str(
+            "copy -d 1 --mode auto --len 64K --src-off 0x100 --dst-off=4K \
+             --timeout-ms 50 --iterations 10 --seed 0xdead -q",
+        );
+        assert_eq!(
+            cmd,
+            Ok(Command::Copy(CopyOpts {
+                device: 1,
+                mode: Mode::Auto,
+                len: Some(64 << 10),
+                src_off: 0x100,
+                dst_off: 4096,
+                timeout_ms: 50,
+                iterations: 10,
+                seed: 0xdead,
+                quiet: true,
+            }))
+        );
+        assert!(matches!(
+            parse_str("copy --mode CPU"),
+            Ok(Command::Copy(CopyOpts {
+                mode: Mode::Cpu,
+                ..
+            }))
+        ));
+    }
+
+    #[test]
+    fn usage_errors() {
+        for (line, needle) in [
+            ("", "no command"),
+            ("frobnicate", "unknown command 'frobnicate'"),
+            ("--json", "expected a command"),
+            ("info --bogus", "info: unknown option '--bogus'"),
+            ("info -d", "-d needs a value"),
+            ("info -d x", "not a device number"),
+            ("info -d 4294967296", "not a device number"),
+            ("info --json=yes", "--json takes no value"),
+            ("info extra", "unexpected argument 'extra'"),
+            ("copy --mode fast", "unknown mode 'fast'"),
+            ("copy --len", "--len needs a value"),
+            ("copy --len 1G", "--len: '1G' is not a size"),
+            ("copy --len 0", "--len must be at least 1"),
+            ("copy --iterations 0", "--iterations must be at least 1"),
+            ("copy --iterations 1K", "--iterations: '1K' is not a number"),
+            ("copy --timeout-ms 18446744073709551", "too large"),
+            ("stats --json", "stats: unknown option '--json'"),
+        ] {
+            match parse_str(line) {
+                Err(UsageError(msg)) => assert!(msg.contains(needle), "{line}: {msg}"),
+                Ok(cmd) => panic!("{line}: accepted as {cmd:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,682 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! [`Device`], an open `/dev/dmacopyN`, and [`Window`], its mapped SRC/DST window.
+//!
+//! Every ioctl goes through a method here; each `unsafe` block is one system call whose pointer
+//! arguments come from Rust references of the right type and size.
+
+use crate::errno::errno_desc;
+use crate::uapi::{Copy, CopyUser, Info, IOC_COPY, IOC_COPY_USER, IOC_INFO};
+use crate::Mode;
+use core::fmt;
+use core::ptr::{self, NonNull};
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// Where the device nodes are.
+pub const DEV_DIR: &str = "/dev";
+
+/// The device nodes' names: this prefix, then the channel's index in probe order.
+pub const NODE_PREFIX: &str = "dmacopy";
+
+/// What to copy, and how (the "in" fields of `struct dmacopy_copy`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CopyRequest {
+    /// Offset into SRC.
+    pub src_off: u64,
+    /// Offset into DST.
+    pub dst_off: u64,
+    /// Bytes to copy, `1..=max_len`.
+    pub len: u64,
+    /// How to copy.
+    pub mode: Mode,
+    /// Time limit in nanoseconds; 0 for the module's `timeout_ms`.
+    pub timeout_ns: u64,
+}
+
+impl CopyRequest {
+    /// A copy of `len` bytes from the start of SRC to the start of DST, in [`Mode::Dma`], with
+    /// the module's default time limit.
+    pub const fn new(len: u64) -> CopyRequest {
+        CopyRequest {
+            src_off: 0,
+            dst_off: 0,
+            len,
+            mode: Mode::Dma,
+            timeout_ns: 0,
+        }
+    }
+
+    /// The ioctl argument: these fields, and zero in `flags`, the out fields and `reserved`.
+    pub fn to_uapi(&self) -> Copy {
+        Copy {
+            src_off: self.src_off,
+            dst_off: self.dst_off,
+            len: self.len,
+            mode: self.mode.raw(),
+            timeout_ns: self.timeout_ns,
+            ..Copy::default()
+        }
+    }
+}
+
+/// What a copy reported (the "out" fields of `struct dmacopy_copy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CopyResult {
+    /// From the start of the copy to its completion, measured in the kernel.
+    pub elapsed_ns: u64,
+    /// [`Mode::Dma`] or [`Mode::Cpu`]: how the copy was actually done.
+    pub mode_used: Mode,
+    /// The controller's raw interrupt status at completion; 0 in CPU mode.
+    pub hw_status: u32,
+}
+
+impl CopyResult {
+    /// The result from the out fields; an error if the kernel reported an unknown mode.
+    fn from_out(elapsed_ns: u64, mode_used: u32, hw_status: u32) -> io::Result<CopyResult> {
+        let mode_used = Mode::from_raw(mode_used).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("the kernel reported unknown mode_used {mode_used}"),
+            )
+        })?;
+        Ok(CopyResult {
+            elapsed_ns,
+            mode_used,
+            hw_status,
+        })
+    }
+}
+
+/// A copy that failed: the error, and for `EIO` and `ETIMEDOUT` the out fields, which the
+/// kernel fills in then too (`hw_status` tells what the controller saw).
+#[derive(Debug)]
+pub struct CopyError {
+    /// The error; [`io::Error::raw_os_error`] is the errno for an error from the kernel.
+    pub error: io::Error,
+    /// The out fields, for `EIO` and `ETIMEDOUT`.
+    pub result: Option<CopyResult>,
+}
+
+impl CopyError {
+    fn new(error: io::Error, out: (u64, u32, u32)) -> CopyError {
+        let result = match error.raw_os_error() {
+            Some(libc::EIO | libc::ETIMEDOUT) => CopyResult::from_out(out.0, out.1, out.2).ok(),
+            _ => None,
+        };
+        CopyError { error, result }
+    }
+
+    /// The errno, if the error came from the kernel.
+    pub fn errno(&self) -> Option<i32> {
+        self.error.raw_os_error()
+    }
+}
+
+impl fmt::Display for CopyError {
+    /// `copy failed: ETIMEDOUT (Connection timed out), hw_status 0x0`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "copy failed: {}", errno_desc(&self.error))?;
+        if let Some(res) = &self.result {
+            write!(f, ", hw_status {:#x}", res.hw_status)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CopyError {}
+
+impl From<CopyError> for io::Error {
+    fn from(err: CopyError) -> io::Error {
+        err.error
+    }
+}
+
+/// Converts the return value of a system call that returns -1 and sets `errno` on failure.
+fn check(ret: libc::c_int) -> io::Result<()> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// An open `/dev/dmacopyN`: one DMA channel.
+///
+/// Any number of `Device`s, in any number of processes, may use one node; the kernel runs their
+/// copies one at a time.
+#[derive(Debug)]
+pub struct Device {
+    file: File,
+    path: PathBuf,
+}
+
+impl Device {
+    /// Opens the node at `path` for reading and writing.
+    pub fn open(path: impl AsRef<Path>) -> io::Result<Device> {
+        let path = path.as_ref();
+        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        Ok(Device {
+            file,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Opens `/dev/dmacopy<index>`.
+    pub fn open_index(index: u32) -> io::Result<Device> {
+        Device::open(Device::node_path(index))
+    }
+
+    /// The path of node `index`: `/dev/dmacopy<index>`.
+    pub fn node_path(index: u32) -> PathBuf {
+        Path::new(DEV_DIR).join(format!("{NODE_PREFIX}{index}"))
+    }
+
+    /// The indices of the `/dev/dmacopy*` nodes that exist, in increasing order; empty when the
+    /// module is not loaded or has bound no channel.
+    pub fn list() -> io::Result<Vec<u32>> {
+        list_in(Path::new(DEV_DIR))
+    }
+
+    /// The path this device was opened at.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The open file.
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// `DMACOPY_IOC_INFO`: what this node drives.
+    pub fn info(&self) -> io::Result<Info> {
+        let mut info = Info::default();
+        // SAFETY: `IOC_INFO` is `_IOR` of an `Info`: the kernel writes at most
+        // `size_of::<Info>()` bytes through the pointer, which is that of a live, writable,
+        // aligned `Info`. Every bit pattern is a valid `Info` (integers and byte arrays only).
+        // CAST: the opcode's 32 bits are what `ioctl`'s request type carries on every libc.
+        check(unsafe {
+            libc::ioctl(
+                self.file.as_raw_fd(),
+                IOC_INFO as libc::Ioctl,
+                ptr::from_mut(&mut info),
+            )
+        })?;
+        Ok(info)
+    }
+
+    /// `DMACOPY_IOC_COPY`: copies `req.len` bytes from SRC at `req.src_off` to DST at
+    /// `req.dst_off`, and waits for the copy to finish.
+    ///
+    /// A signal ends the wait with `EINTR` (the transfer is stopped); the copy can be issued
+    /// again.
+    pub fn copy(&self, req: &CopyRequest) -> Result<CopyResult, CopyError> {
+        let mut arg = req.to_uapi();
+        let ret = self.copy_raw(&mut arg);
+        let out = (arg.elapsed_ns, arg.mode_used, arg.hw_status);
+        match ret {
+            Ok(()) => CopyResult::from_out(out.0, out.1, out.2).map_err(|error| CopyError {
+                error,
+                result: None,
+            }),
+            Err(error) => Err(CopyError::new(error, out)),
+        }
+    }
+
+    /// `DMACOPY_IOC_COPY` with the argument exactly as given, `flags` and `reserved` included:
+    /// for tests of the kernel's checks. The out fields are written back as the kernel leaves
+    /// them.
+    pub fn copy_raw(&self, arg: &mut Copy) -> io::Result<()> {
+        // SAFETY: `IOC_COPY` is `_IOWR` of a `Copy`: the kernel reads and writes at most
+        // `size_of::<Copy>()` bytes through the pointer, which is that of a live, writable,
+        // aligned `Copy` of integers only. The copy itself stays inside the kernel's own buffers.
+        // CAST: as in `info`.
+        check(unsafe {
+            libc::ioctl(
+                self.file.as_raw_fd(),
+                IOC_COPY as libc::Ioctl,
+                ptr::from_mut(arg),
+            )
+        })
+    }
+
+    /// `DMACOPY_IOC_COPY_USER`: copies `src` into `dst`, two buffers of this process, with the
+    /// channel. Needs [`crate::CAP_COPY_USER`].
+    ///
+    /// The lengths must be equal (else `EINVAL`, without a system call) and at most
+    /// [`crate::COPY_USER_MAX_LEN`]. The borrows guarantee that the two do not overlap.
+    pub fn copy_user(
+        &self,
+        src: &[u8],
+        dst: &mut [u8],
+        mode: Mode,
+        timeout_ns: u64,
+    ) -> Result<CopyResult, CopyError> {
+        if src.len() != dst.len() {
+            return Err(CopyError {
+                error: io::Error::from_raw_os_error(libc::EINVAL),
+                result: None,
+            });
+        }
+        let mut arg = CopyUser {
+            // CAST: user-space addresses travel as `__u64`; a `usize` always fits.
+            src: src.as_ptr() as u64,
+            dst: dst.as_mut_ptr() as u64,
+            len: src.len() as u64,
+            mode: mode.raw(),
+            timeout_ns,
+            ..CopyUser::default()
+        };
+        // SAFETY: `arg.src` and `arg.dst` are the addresses of `src` (readable) and `dst`
+        // (writable, exclusively borrowed), both `arg.len` bytes long, and both borrows last
+        // until the call returns; the kernel writes only `dst` and `arg`.
+        let ret = unsafe { self.copy_user_raw(&mut arg) };
+        let out = (arg.elapsed_ns, arg.mode_used, arg.hw_status);
+        match ret {
+            Ok(()) => CopyResult::from_out(out.0, out.1, out.2).map_err(|error| CopyError {
+                error,
+                result: None,
+            }),
+            Err(error) => Err(CopyError::new(error, out)),
+        }
+    }
+
+    /// `DMACOPY_IOC_COPY_USER` with the argument exactly as given.
+    ///
+    /// # Safety
+    ///
+    /// `arg.dst .. arg.dst + arg.len` must be memory of this process that nothing else uses
+    /// (no live Rust reference, no other thread) until the call returns, since the kernel
+    /// writes it. Ranges that are not mapped, or not writable, only make the call fail with
+    /// `EFAULT`.
+    pub unsafe fn copy_user_raw(&self, arg: &mut CopyUser) -> io::Result<()> {
+        // SAFETY: `IOC_COPY_USER` is `_IOWR` of a `CopyUser`: the kernel reads and writes at
+        // most `size_of::<CopyUser>()` bytes through the pointer, which is that of a live,
+        // writable, aligned `CopyUser` of integers only. The memory it copies into is the
+        // caller's responsibility, as this function's contract says.
+        // CAST: as in `info`.
+        check(unsafe {
+            libc::ioctl(
+                self.file.as_raw_fd(),
+                IOC_COPY_USER as libc::Ioctl,
+                ptr::from_mut(arg),
+            )
+        })
+    }
+
+    /// Maps the whole window (SRC then DST, `2 * buf_size` bytes), `MAP_SHARED`, readable and
+    /// writable. Needs [`crate::CAP_MMAP`].
+    ///
+    /// The window borrows the device exclusively, so that no copy can write DST while a slice
+    /// of it is borrowed: copies go through [`Window::copy`] meanwhile.
+    pub fn map(&mut self) -> io::Result<Window<'_>> {
+        let info = self.info()?;
+        self.map_window(info)
+    }
+
+    /// Maps the window of a device that reported `info`.
+    fn map_window(&mut self, info: Info) -> io::Result<Window<'_>> {
+        let einval = || io::Error::from_raw_os_error(libc::EINVAL);
+        let buf_size = usize::try_from(info.buf_size).map_err(|_| einval())?;
+        let len = buf_size
+            .checked_mul(2)
+            .filter(|&l| l > 0)
+            .ok_or_else(einval)?;
+        // SAFETY: a new mapping at an address the kernel chooses, so it replaces no memory that
+        // anything in this process uses. The arguments are plain values.
+        let addr = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                self.file.as_raw_fd(),
+                0,
+            )
+        };
+        if addr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        // INVARIANT: `ptr` is the start of a `len`-byte read/write mapping that only this
+        // `Window` unmaps; it is not null, since mmap without a hint never returns 0 here.
+        let ptr = NonNull::new(addr.cast::<u8>()).ok_or_else(einval)?;
+        Ok(Window {
+            dev: self,
+            info,
+            ptr,
+            len,
+            buf_size,
+        })
+    }
+
+    /// Reads from the window at `offset` (SRC at 0, DST at `buf_size`) with `pread(2)`.
+    /// Returns the bytes read: short across the end of the window, 0 at or past it.
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        self.file.read_at(buf, offset)
+    }
+
+    /// Writes to the window at `offset` with `pwrite(2)`. Returns the bytes written: short
+    /// across the end of the window; `ENOSPC` at or past it.
+    pub fn write_at(&self, offset: u64, buf: &[u8]) -> io::Result<usize> {
+        self.file.write_at(buf, offset)
+    }
+}
+
+impl AsFd for Device {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+}
+
+impl AsRawFd for Device {
+    fn as_raw_fd(&self) -> libc::c_int {
+        self.file.as_raw_fd()
+    }
+}
+
+/// The channel index in a node name `dmacopy<N>` (decimal, no sign, no leading zero).
+pub(crate) fn parse_node_name(name: &str) -> Option<u32> {
+    let digits = name.strip_prefix(NODE_PREFIX)?;
+    let canonical = digits == "0" || !digits.starts_with('0');
+    if digits.is_empty() || !canonical || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// The indices of the `dmacopy<N>` entries in `dir`, in increasing order.
+fn list_in(dir: &Path) -> io::Result<Vec<u32>> {
+    let mut indices = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if let Some(index) = entry.file_name().to_str().and_then(parse_node_name) {
+            indices.push(index);
+        }
+    }
+    indices.sort_unstable();
+    Ok(indices)
+}
+
+/// The mapped window of a [`Device`]: SRC (`[0, buf_size)`) then DST (`[buf_size, 2 *
+/// buf_size)`). Unmapped on drop.
+///
+/// This is shared memory: another process that maps or writes the same node, or copies on it,
+/// changes these bytes under the slices handed out here, as with any `MAP_SHARED` mapping. In
+/// this process, the exclusive borrow of the device keeps copies and slices apart.
+pub struct Window<'a> {
+    dev: &'a mut Device,
+    info: Info,
+    ptr: NonNull<u8>,
+    len: usize,
+    buf_size: usize,
+}
+
+// SAFETY: a `Window` owns its mapping as a `Box<[u8]>` owns its allocation: nothing else in the
+// process refers to it, and its bytes are reached only through `&self` / `&mut self` methods.
+unsafe impl Send for Window<'_> {}
+// SAFETY: as for `Send`; `&Window` hands out only shared slices.
+unsafe impl Sync for Window<'_> {}
+
+impl Window<'_> {
+    /// What the device reported when the window was mapped.
+    pub fn info(&self) -> &Info {
+        &self.info
+    }
+
+    /// Bytes in SRC, and in DST.
+    pub fn buf_size(&self) -> usize {
+        self.buf_size
+    }
+
+    /// The whole window, SRC then DST.
+    pub fn as_slice(&self) -> &[u8] {
+        // SAFETY: by the invariant in `Device::map`, `ptr` is the start of a live `len`-byte
+        // readable mapping that lasts as long as `self`; `&self` rules out a `&mut` to it for
+        // the returned lifetime.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// The whole window, SRC then DST, writable.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`, and the mapping is writable; `&mut self` makes the returned
+        // slice the only reference to it.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// SRC.
+    pub fn src(&self) -> &[u8] {
+        &self.as_slice()[..self.buf_size]
+    }
+
+    /// SRC, writable.
+    pub fn src_mut(&mut self) -> &mut [u8] {
+        let n = self.buf_size;
+        &mut self.as_mut_slice()[..n]
+    }
+
+    /// DST.
+    pub fn dst(&self) -> &[u8] {
+        &self.as_slice()[self.buf_size..]
+    }
+
+    /// DST, writable.
+    pub fn dst_mut(&mut self) -> &mut [u8] {
+        let n = self.buf_size;
+        &mut self.as_mut_slice()[n..]
+    }
+
+    /// SRC and DST at once, both writable.
+    pub fn split_mut(&mut self) -> (&mut [u8], &mut [u8]) {
+        let n = self.buf_size;
+        self.as_mut_slice().split_at_mut(n)
+    }
+
+    /// [`Device::copy`] on the mapped device.
+    pub fn copy(&mut self, req: &CopyRequest) -> Result<CopyResult, CopyError> {
+        self.dev.copy(req)
+    }
+
+    /// [`Device::copy_raw`] on the mapped device.
+    pub fn copy_raw(&mut self, arg: &mut Copy) -> io::Result<()> {
+        self.dev.copy_raw(arg)
+    }
+
+    /// The path of the mapped device.
+    pub fn path(&self) -> &Path {
+        self.dev.path()
+    }
+}
+
+impl fmt::Debug for Window<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Window")
+            .field("path", &self.dev.path())
+            .field("ptr", &self.ptr)
+            .field("buf_size", &self.buf_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Window<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` and `len` are those of the mapping made in `Device::map`, unmapped only
+        // here; every slice handed out borrows `self`, so none outlives this.
+        // Nothing useful can be done if munmap fails (it cannot, for a mapping of ours).
+        let _ = unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_names() {
+        assert_eq!(parse_node_name("dmacopy0"), Some(0));
+        assert_eq!(parse_node_name("dmacopy7"), Some(7));
+        assert_eq!(parse_node_name("dmacopy12"), Some(12));
+        for bad in [
+            "dmacopy",
+            "dmacopy01",
+            "dmacopy+1",
+            "dmacopy-1",
+            "dmacopy1a",
+            "xdmacopy1",
+            "dmacopy 1",
+        ] {
+            assert_eq!(parse_node_name(bad), None, "{bad}");
+        }
+        assert_eq!(parse_node_name("dmacopy99999999999"), None);
+        assert_eq!(Device::node_path(3), Path::new("/dev/dmacopy3"));
+    }
+
+    #[test]
+    fn listing() -> io::Result<()> {
+        let dir = std::env::temp_dir().join(format!("dmacopy-list-test-{}", std::process::id()));
+        fs::create_dir_all(&dir)?;
+        for name in [
+            "dmacopy10",
+            "dmacopy2",
+            "dmacopy0",
+            "dmacopyx",
+            "null",
+            "dmacopy02",
+        ] {
+            File::create(dir.join(name))?;
+        }
+        let found = list_in(&dir);
+        fs::remove_dir_all(&dir)?;
+        assert_eq!(found?, vec![0, 2, 10]);
+        Ok(())
+    }
+
+    #[test]
+    fn request_to_uapi() {
+        let req = CopyRequest {
+            src_off: 1,
+            dst_off: 2,
+            len: 3,
+            mode: Mode::Auto,
+            timeout_ns: 4,
+        };
+        let arg = req.to_uapi();
+        assert_eq!(
+            arg,
+            Copy {
+                src_off: 1,
+                dst_off: 2,
+                len: 3,
+                mode: 2,
+                flags: 0,
+                timeout_ns: 4,
+                elapsed_ns: 0,
+                mode_used: 0,
+                hw_status: 0,
+                reserved: [0; 2],
+            }
+        );
+        assert_eq!(CopyRequest::new(9).to_uapi().mode, crate::MODE_DMA);
+    }
+
+    #[test]
+    fn copy_errors() {
+        let timed_out = CopyError::new(io::Error::from_raw_os_error(libc::ETIMEDOUT), (5, 0, 0));
+        assert_eq!(
+            timed_out.result,
+            Some(CopyResult {
+                elapsed_ns: 5,
+                mode_used: Mode::Dma,
+                hw_status: 0
+            })
+        );
+        let msg = timed_out.to_string();
+        assert!(msg.starts_with("copy failed: ETIMEDOUT ("), "{msg}");
+        assert!(msg.ends_with("), hw_status 0x0"), "{msg}");
+
+        let eio = CopyError::new(io::Error::from_raw_os_error(libc::EIO), (1, 0, 0x40));
+        assert!(eio.to_string().ends_with(", hw_status 0x40"));
+
+        // The out fields mean nothing for other errors.
+        let einval = CopyError::new(io::Error::from_raw_os_error(libc::EINVAL), (1, 0, 0x40));
+        assert_eq!(einval.result, None);
+        assert_eq!(einval.errno(), Some(libc::EINVAL));
+        assert!(!einval.to_string().contains("hw_status"));
+        assert_eq!(io::Error::from(einval).raw_os_error(), Some(libc::EINVAL));
+    }
+
+    /// The window code on a plain file of `2 * 4096` bytes: a stand-in for the device's
+    /// window, which has the same offsets. Its ioctls fail with `ENOTTY`.
+    #[test]
+    fn window_over_a_plain_file() -> io::Result<()> {
+        let path = std::env::temp_dir().join(format!("dmacopy-window-test-{}", std::process::id()));
+        File::create(&path)?.set_len(8192)?;
+        let dev = Device::open(&path);
+        fs::remove_file(&path)?;
+        let mut dev = dev?;
+        assert_eq!(dev.info().unwrap_err().raw_os_error(), Some(libc::ENOTTY));
+
+        let info = Info {
+            buf_size: 4096,
+            ..Info::default()
+        };
+        {
+            let mut win = dev.map_window(info)?;
+            assert_eq!(win.buf_size(), 4096);
+            assert_eq!(win.info().buf_size, 4096);
+            assert_eq!((win.src().len(), win.dst().len()), (4096, 4096));
+            assert!(win.as_slice().iter().all(|&b| b == 0));
+            win.src_mut()[0] = 1;
+            win.dst_mut()[4095] = 2;
+            let (src, dst) = win.split_mut();
+            src[1] = 3;
+            dst[0] = 4;
+            assert_eq!(&win.as_slice()[..2], &[1, 3]);
+            assert_eq!(win.as_slice()[4096], 4);
+            assert_eq!(win.as_slice()[8191], 2);
+            assert_eq!(win.dst()[0], 4);
+
+            let err = win.copy(&CopyRequest::new(1)).unwrap_err();
+            assert_eq!(err.errno(), Some(libc::ENOTTY));
+            assert_eq!(err.result, None);
+        }
+        // MAP_SHARED: what went through the window is in the file, and the other way round.
+        let mut buf = [0u8; 2];
+        assert_eq!(dev.read_at(4095, &mut buf)?, 2);
+        assert_eq!(buf, [0, 4]);
+        assert_eq!(dev.write_at(8190, &[9, 8])?, 2);
+        let win = dev.map_window(info)?;
+        assert_eq!(&win.dst()[4094..], &[9, 8]);
+        drop(win);
+
+        let empty = Info::default();
+        assert_eq!(
+            dev.map_window(empty).unwrap_err().raw_os_error(),
+            Some(libc::EINVAL)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn copy_user_length_mismatch() -> io::Result<()> {
+        let dev = Device::open("/dev/null")?;
+        let err = dev
+            .copy_user(&[0; 4], &mut [0; 3], Mode::Cpu, 0)
+            .unwrap_err();
+        assert_eq!(err.errno(), Some(libc::EINVAL));
+        // /dev/null knows no ioctl.
+        let err = dev
+            .copy_user(&[0; 4], &mut [0; 4], Mode::Cpu, 0)
+            .unwrap_err();
+        assert_eq!(err.errno(), Some(libc::ENOTTY));
+        Ok(())
+    }
+
+    #[test]
+    fn open_missing_node() {
+        let err = Device::open("/nonexistent/dmacopy0").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    }
+}

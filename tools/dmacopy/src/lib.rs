@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! User-space access to the `dmacopy` kernel module.
+//!
+//! Each DMA channel that the module binds is a misc device `/dev/dmacopyN`. Its file is a window
+//! of `2 * buf_size` bytes: `[0, buf_size)` is the channel's SRC buffer, `[buf_size, 2 * buf_size)`
+//! its DST buffer. `DMACOPY_IOC_COPY` copies `len` bytes from SRC at `src_off` to DST at
+//! `dst_off`, with the DMA controller or with the CPU.
+//!
+//! - [`uapi`] mirrors `include/uapi/linux/dmacopy.h` (ABI version 1): the `repr(C)` structs,
+//!   constants and ioctl opcodes. The header is the source of truth.
+//! - [`Device`] owns an open node and wraps every ioctl in a safe method; [`Window`] is the
+//!   mapped SRC/DST window.
+//! - [`pattern`] fills the window with test patterns and checks that a copy did what it should.
+//!
+//! ```no_run
+//! use dmacopy::{CopyRequest, Device, Mode};
+//!
+//! let mut dev = Device::open_index(0)?;
+//! let info = dev.info()?;
+//! let mut win = dev.map()?;
+//! win.src_mut()[..4].copy_from_slice(b"abcd");
+//! let req = CopyRequest { len: 4, mode: Mode::Dma, ..CopyRequest::default() };
+//! let res = win.copy(&req)?;
+//! assert_eq!(&win.dst()[..4], b"abcd");
+//! println!("{}: {} ns with {}", info.controller_str(), res.elapsed_ns, res.mode_used);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod device;
+mod errno;
+pub mod pattern;
+pub mod uapi;
+
+pub use device::{CopyError, CopyRequest, CopyResult, Device, Window, DEV_DIR, NODE_PREFIX};
+pub use errno::{errno_desc, errno_name};
+pub use uapi::{
+    Copy, CopyUser, Info, ABI_VERSION, CAP_COPY_USER, CAP_MMAP, CAP_SG, CONTROLLER_LEN,
+    COPY_USER_MAX_LEN, IOC_COPY, IOC_COPY_USER, IOC_INFO, IOC_MAGIC, MODE_AUTO, MODE_CPU, MODE_DMA,
+};
+
+use core::fmt;
+use core::str::FromStr;
+
+/// How a copy is done (`DMACOPY_MODE_*`).
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// `DMACOPY_MODE_DMA`: program the DMA controller; completion by its interrupt.
+    #[default]
+    Dma = MODE_DMA,
+    /// `DMACOPY_MODE_CPU`: copy with the CPU, no controller involved.
+    Cpu = MODE_CPU,
+    /// `DMACOPY_MODE_AUTO`: the driver picks, CPU below `auto_threshold` bytes, DMA from there on.
+    Auto = MODE_AUTO,
+}
+
+impl Mode {
+    /// Every mode, in ABI order.
+    pub const ALL: [Mode; 3] = [Mode::Dma, Mode::Cpu, Mode::Auto];
+
+    /// The ABI value (`DMACOPY_MODE_*`).
+    pub const fn raw(self) -> u32 {
+        self as u32
+    }
+
+    /// The mode with ABI value `raw`, if there is one.
+    pub const fn from_raw(raw: u32) -> Option<Mode> {
+        match raw {
+            MODE_DMA => Some(Mode::Dma),
+            MODE_CPU => Some(Mode::Cpu),
+            MODE_AUTO => Some(Mode::Auto),
+            _ => None,
+        }
+    }
+
+    /// The lower-case name: `dma`, `cpu` or `auto`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Mode::Dma => "dma",
+            Mode::Cpu => "cpu",
+            Mode::Auto => "auto",
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+/// The error from parsing a [`Mode`] name that is not `dma`, `cpu` or `auto`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseModeError(pub String);
+
+impl fmt::Display for ParseModeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown mode '{}' (expected dma, cpu or auto)", self.0)
+    }
+}
+
+impl std::error::Error for ParseModeError {}
+
+impl FromStr for Mode {
+    type Err = ParseModeError;
+
+    /// Parses `dma`, `cpu` or `auto`, in any case.
+    fn from_str(s: &str) -> Result<Mode, ParseModeError> {
+        Mode::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| ParseModeError(s.to_owned()))
+    }
+}
+
+impl TryFrom<u32> for Mode {
+    /// The unknown value.
+    type Error = u32;
+
+    fn try_from(raw: u32) -> Result<Mode, u32> {
+        Mode::from_raw(raw).ok_or(raw)
+    }
+}
+
+impl From<Mode> for u32 {
+    fn from(mode: Mode) -> u32 {
+        mode.raw()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mode_values_and_names() {
+        assert_eq!(Mode::Dma.raw(), 0);
+        assert_eq!(Mode::Cpu.raw(), 1);
+        assert_eq!(Mode::Auto.raw(), 2);
+        for m in Mode::ALL {
+            assert_eq!(Mode::from_raw(m.raw()), Some(m));
+            assert_eq!(m.name().parse::<Mode>(), Ok(m));
+            assert_eq!(m.name().to_uppercase().parse::<Mode>(), Ok(m));
+        }
+        assert_eq!(Mode::from_raw(3), None);
+        assert_eq!(Mode::try_from(7), Err(7));
+        assert!("dmaa".parse::<Mode>().is_err());
+        assert!("".parse::<Mode>().is_err());
+        assert_eq!(format!("{:>4}", Mode::Cpu), " cpu");
+    }
+}

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Mirror of `include/uapi/linux/dmacopy.h`, the user-space ABI (version 1).
+//!
+//! The header is the source of truth; the names here are its names without the `DMACOPY_` /
+//! `dmacopy_` prefix. Struct sizes are checked at build time, field offsets and ioctl opcodes by
+//! the unit tests below against literal values, so a change on either side shows.
+
+use core::mem::size_of;
+
+/// `DMACOPY_ABI_VERSION`.
+pub const ABI_VERSION: u32 = 1;
+
+/// `DMACOPY_CAP_MMAP`: the window can be `mmap()`ed.
+pub const CAP_MMAP: u32 = 1 << 0;
+/// `DMACOPY_CAP_COPY_USER`: `DMACOPY_IOC_COPY_USER` exists.
+pub const CAP_COPY_USER: u32 = 1 << 1;
+/// `DMACOPY_CAP_SG`: the controller's scatter-gather mode is used.
+pub const CAP_SG: u32 = 1 << 2;
+
+/// Every `DMACOPY_CAP_*` bit with its name, lowest bit first.
+pub const CAP_NAMES: [(u32, &str); 3] = [
+    (CAP_MMAP, "mmap"),
+    (CAP_COPY_USER, "copy_user"),
+    (CAP_SG, "sg"),
+];
+
+/// `DMACOPY_MODE_DMA`: the DMA controller; completion by its interrupt.
+pub const MODE_DMA: u32 = 0;
+/// `DMACOPY_MODE_CPU`: the CPU; no controller involved.
+pub const MODE_CPU: u32 = 1;
+/// `DMACOPY_MODE_AUTO`: CPU below `auto_threshold`, else DMA.
+pub const MODE_AUTO: u32 = 2;
+
+/// `DMACOPY_CONTROLLER_LEN`: bytes in [`Info::controller`], NUL included.
+pub const CONTROLLER_LEN: usize = 16;
+
+/// `DMACOPY_COPY_USER_MAX_LEN`: largest `len` of `DMACOPY_IOC_COPY_USER` (1 GiB).
+pub const COPY_USER_MAX_LEN: u64 = 1 << 30;
+
+/// `DMACOPY_IOC_MAGIC`.
+pub const IOC_MAGIC: u32 = 0xDC;
+
+// The Linux `_IOC` encoding (include/uapi/asm-generic/ioctl.h), the one arm64, x86, riscv and
+// most other architectures use: nr in bits 0..8, type in 8..16, size in 16..30, dir in 30..32.
+
+/// `_IOC_NONE`.
+pub const IOC_NONE: u32 = 0;
+/// `_IOC_WRITE`: user space writes the argument, the kernel reads it.
+pub const IOC_WRITE: u32 = 1;
+/// `_IOC_READ`: the kernel writes the argument, user space reads it.
+pub const IOC_READ: u32 = 2;
+
+/// `_IOC_SIZEBITS`.
+const IOC_SIZE_BITS: u32 = 14;
+
+/// `_IOC(dir, ty, nr, size)`.
+///
+/// # Panics
+///
+/// If a field does not fit its bits (`size` has 14); in a constant, that is a build error.
+pub const fn ioc(dir: u32, ty: u32, nr: u32, size: usize) -> u32 {
+    assert!(dir <= 3 && ty <= 0xff && nr <= 0xff);
+    assert!(size < (1 << IOC_SIZE_BITS));
+    // CAST: `size` is below 2^14, checked above.
+    (dir << 30) | ((size as u32) << 16) | (ty << 8) | nr
+}
+
+/// `_IOR(ty, nr, T)`: the kernel writes a `T` back.
+pub const fn ior<T>(ty: u32, nr: u32) -> u32 {
+    ioc(IOC_READ, ty, nr, size_of::<T>())
+}
+
+/// `_IOW(ty, nr, T)`: the kernel reads a `T`.
+pub const fn iow<T>(ty: u32, nr: u32) -> u32 {
+    ioc(IOC_WRITE, ty, nr, size_of::<T>())
+}
+
+/// `_IOWR(ty, nr, T)`: the kernel reads a `T` and writes it back.
+pub const fn iowr<T>(ty: u32, nr: u32) -> u32 {
+    ioc(IOC_READ | IOC_WRITE, ty, nr, size_of::<T>())
+}
+
+/// `DMACOPY_IOC_INFO`: `_IOR(0xDC, 0x00, struct dmacopy_info)`.
+pub const IOC_INFO: u32 = ior::<Info>(IOC_MAGIC, 0x00);
+/// `DMACOPY_IOC_COPY`: `_IOWR(0xDC, 0x01, struct dmacopy_copy)`.
+pub const IOC_COPY: u32 = iowr::<Copy>(IOC_MAGIC, 0x01);
+/// `DMACOPY_IOC_COPY_USER`: `_IOWR(0xDC, 0x02, struct dmacopy_copy_user)`.
+pub const IOC_COPY_USER: u32 = iowr::<CopyUser>(IOC_MAGIC, 0x02);
+
+/// `struct dmacopy_info`: what a node drives (`DMACOPY_IOC_INFO`, out).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Info {
+    /// [`ABI_VERSION`].
+    pub abi_version: u32,
+    /// `CAP_*` bits.
+    pub caps: u32,
+    /// Bytes in SRC, and in DST.
+    pub buf_size: u64,
+    /// Largest `len` that `DMACOPY_IOC_COPY` accepts (= `buf_size`).
+    pub max_len: u64,
+    /// Physical address of the channel's registers.
+    pub reg_base: u64,
+    /// Linux IRQ number of the channel.
+    pub irq: u32,
+    /// In DMA mode, `src_off`, `dst_off` and `len` must be multiples of this (1: any).
+    pub align: u32,
+    /// `DMACOPY_MODE_AUTO` copies shorter than this with the CPU.
+    pub auto_threshold: u64,
+    /// NUL-terminated model of the controller, e.g. `zynqmp-zdma`.
+    pub controller: [u8; CONTROLLER_LEN],
+    /// Zero.
+    pub reserved: [u64; 4],
+}
+
+impl Info {
+    /// The controller model, up to the first NUL (or all 16 bytes if there is none), cut before
+    /// the first byte that is not UTF-8.
+    pub fn controller_str(&self) -> &str {
+        let bytes = &self.controller;
+        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+        let bytes = &bytes[..end];
+        match core::str::from_utf8(bytes) {
+            Ok(s) => s,
+            // `valid_up_to()` ends the longest valid prefix, so this parse succeeds.
+            Err(e) => core::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+        }
+    }
+
+    /// Whether every bit of `cap` (`CAP_*`) is set in `caps`.
+    pub const fn has(&self, cap: u32) -> bool {
+        self.caps & cap == cap
+    }
+
+    /// The `caps` bits as names joined by `|`, e.g. `mmap|copy_user`; unknown bits as hex, no
+    /// bit at all as `-`.
+    pub fn caps_string(&self) -> String {
+        caps_string(self.caps)
+    }
+
+    /// Bytes in the whole window: SRC then DST, `2 * buf_size`.
+    pub const fn window_len(&self) -> u64 {
+        self.buf_size.saturating_mul(2)
+    }
+}
+
+/// `caps` (`CAP_*` bits) as names joined by `|`, e.g. `mmap|copy_user`; unknown bits as one hex
+/// number, no bit at all as `-`.
+pub fn caps_string(caps: u32) -> String {
+    let mut names: Vec<String> = CAP_NAMES
+        .iter()
+        .filter(|(bit, _)| caps & bit != 0)
+        .map(|(_, name)| (*name).to_owned())
+        .collect();
+    let known = CAP_NAMES.iter().fold(0, |acc, (bit, _)| acc | bit);
+    if caps & !known != 0 {
+        names.push(format!("{:#x}", caps & !known));
+    }
+    if names.is_empty() {
+        "-".to_owned()
+    } else {
+        names.join("|")
+    }
+}
+
+/// `struct dmacopy_copy`: one copy from SRC to DST (`DMACOPY_IOC_COPY`, in/out).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Copy {
+    /// In: offset into SRC.
+    pub src_off: u64,
+    /// In: offset into DST.
+    pub dst_off: u64,
+    /// In: bytes to copy, `1..=max_len`.
+    pub len: u64,
+    /// In: `MODE_*`.
+    pub mode: u32,
+    /// In: zero.
+    pub flags: u32,
+    /// In: 0 for the module's `timeout_ms`.
+    pub timeout_ns: u64,
+    /// Out: from the start of the copy to its completion, measured in the kernel.
+    pub elapsed_ns: u64,
+    /// Out: [`MODE_DMA`] or [`MODE_CPU`].
+    pub mode_used: u32,
+    /// Out: the controller's raw interrupt status at completion; 0 in CPU mode.
+    pub hw_status: u32,
+    /// In/out: zero.
+    pub reserved: [u64; 2],
+}
+
+/// `struct dmacopy_copy_user`: a copy between user buffers (`DMACOPY_IOC_COPY_USER`, in/out).
+///
+/// Same layout and meaning as [`struct@Copy`], except that `src` and `dst` are addresses in the calling
+/// process, `len` may be up to [`COPY_USER_MAX_LEN`], and the ranges must not overlap.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CopyUser {
+    /// In: user-space address of the source.
+    pub src: u64,
+    /// In: user-space address of the destination; must not overlap the source.
+    pub dst: u64,
+    /// In: bytes to copy, `1..=COPY_USER_MAX_LEN`.
+    pub len: u64,
+    /// In: `MODE_*`.
+    pub mode: u32,
+    /// In: zero.
+    pub flags: u32,
+    /// In: 0 for the module's `timeout_ms`.
+    pub timeout_ns: u64,
+    /// Out: from the start of the copy to its completion, measured in the kernel.
+    pub elapsed_ns: u64,
+    /// Out: [`MODE_DMA`] or [`MODE_CPU`].
+    pub mode_used: u32,
+    /// Out: the controller's raw interrupt status at completion; 0 in CPU mode.
+    pub hw_status: u32,
+    /// In/out: zero.
+    pub reserved: [u64; 2],
+}
+
+const _: () = assert!(size_of::<Info>() == 96);
+const _: () = assert!(size_of::<Copy>() == 72);
+const _: () = assert!(size_of::<CopyUser>() == 72);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::mem::{align_of, offset_of};
+
+    #[test]
+    fn opcodes() {
+        assert_eq!(IOC_INFO, 0x8060_dc00);
+        assert_eq!(IOC_COPY, 0xc048_dc01);
+        assert_eq!(IOC_COPY_USER, 0xc048_dc02);
+        // The generic encoding, against values the C macros give.
+        assert_eq!(ioc(IOC_NONE, 0xDC, 0x05, 0), 0x0000_dc05);
+        assert_eq!(iow::<u32>(0xDC, 0x03), 0x4004_dc03);
+        assert_eq!(ior::<u64>(0xDC, 0xff), 0x8008_dcff);
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(size_of::<Info>(), 96);
+        assert_eq!(size_of::<Copy>(), 72);
+        assert_eq!(size_of::<CopyUser>(), 72);
+        assert_eq!(align_of::<Info>(), 8);
+        assert_eq!(align_of::<Copy>(), 8);
+        assert_eq!(align_of::<CopyUser>(), 8);
+    }
+
+    #[test]
+    fn info_offsets() {
+        assert_eq!(offset_of!(Info, abi_version), 0);
+        assert_eq!(offset_of!(Info, caps), 4);
+        assert_eq!(offset_of!(Info, buf_size), 8);
+        assert_eq!(offset_of!(Info, max_len), 16);
+        assert_eq!(offset_of!(Info, reg_base), 24);
+        assert_eq!(offset_of!(Info, irq), 32);
+        assert_eq!(offset_of!(Info, align), 36);
+        assert_eq!(offset_of!(Info, auto_threshold), 40);
+        assert_eq!(offset_of!(Info, controller), 48);
+        assert_eq!(offset_of!(Info, reserved), 64);
+    }
+
+    #[test]
+    fn copy_offsets() {
+        assert_eq!(offset_of!(Copy, src_off), 0);
+        assert_eq!(offset_of!(Copy, dst_off), 8);
+        assert_eq!(offset_of!(Copy, len), 16);
+        assert_eq!(offset_of!(Copy, mode), 24);
+        assert_eq!(offset_of!(Copy, flags), 28);
+        assert_eq!(offset_of!(Copy, timeout_ns), 32);
+        assert_eq!(offset_of!(Copy, elapsed_ns), 40);
+        assert_eq!(offset_of!(Copy, mode_used), 48);
+        assert_eq!(offset_of!(Copy, hw_status), 52);
+        assert_eq!(offset_of!(Copy, reserved), 56);
+    }
+
+    #[test]
+    fn copy_user_offsets() {
+        assert_eq!(offset_of!(CopyUser, src), 0);
+        assert_eq!(offset_of!(CopyUser, dst), 8);
+        assert_eq!(offset_of!(CopyUser, len), 16);
+        assert_eq!(offset_of!(CopyUser, mode), 24);
+        assert_eq!(offset_of!(CopyUser, flags), 28);
+        assert_eq!(offset_of!(CopyUser, timeout_ns), 32);
+        assert_eq!(offset_of!(CopyUser, elapsed_ns), 40);
+        assert_eq!(offset_of!(CopyUser, mode_used), 48);
+        assert_eq!(offset_of!(CopyUser, hw_status), 52);
+        assert_eq!(offset_of!(CopyUser, reserved), 56);
+    }
+
+    #[test]
+    fn constants() {
+        assert_eq!(ABI_VERSION, 1);
+        assert_eq!((CAP_MMAP, CAP_COPY_USER, CAP_SG), (1, 2, 4));
+        assert_eq!((MODE_DMA, MODE_CPU, MODE_AUTO), (0, 1, 2));
+        assert_eq!(CONTROLLER_LEN, 16);
+        assert_eq!(COPY_USER_MAX_LEN, 1024 * 1024 * 1024);
+        assert_eq!(IOC_MAGIC, 0xdc);
+    }
+
+    fn info_with_controller(name: &[u8]) -> Info {
+        let mut info = Info::default();
+        info.controller[..name.len()].copy_from_slice(name);
+        info
+    }
+
+    #[test]
+    fn controller_str() {
+        assert_eq!(
+            info_with_controller(b"zynqmp-zdma\0").controller_str(),
+            "zynqmp-zdma"
+        );
+        assert_eq!(info_with_controller(b"").controller_str(), "");
+        // No NUL at all: all 16 bytes.
+        assert_eq!(
+            info_with_controller(b"0123456789abcdef").controller_str(),
+            "0123456789abcdef"
+        );
+        // Bytes after the NUL are ignored; invalid UTF-8 cuts the name.
+        assert_eq!(info_with_controller(b"ab\0cd").controller_str(), "ab");
+        assert_eq!(info_with_controller(b"ab\xffcd").controller_str(), "ab");
+    }
+
+    #[test]
+    fn caps() {
+        assert_eq!(caps_string(0), "-");
+        assert_eq!(caps_string(CAP_MMAP), "mmap");
+        assert_eq!(
+            caps_string(CAP_MMAP | CAP_COPY_USER | CAP_SG),
+            "mmap|copy_user|sg"
+        );
+        assert_eq!(caps_string(CAP_SG | 0x30), "sg|0x30");
+        let info = Info {
+            caps: CAP_MMAP | CAP_SG,
+            ..Info::default()
+        };
+        assert!(info.has(CAP_MMAP));
+        assert!(info.has(CAP_MMAP | CAP_SG));
+        assert!(!info.has(CAP_COPY_USER));
+        assert_eq!(info.caps_string(), "mmap|sg");
+    }
+}
