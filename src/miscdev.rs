@@ -26,7 +26,7 @@ use kernel::{
         MiscDeviceRegistration, //
     },
     mm::virt::{
-        flags,
+        vm_flags_t,
         VmaNew, //
     },
     page::PAGE_SIZE,
@@ -197,7 +197,10 @@ impl MiscDevice for Channel {
 
     fn mmap(chan: ArcBorrow<'_, Channel>, _file: &File, vma: &VmaNew) -> Result {
         chan.check_alive()?;
-        if vma.flags() & flags::MAYSHARE == 0 {
+        // The 7.2 bindings define `VM_MAYSHARE` (and so `flags::MAYSHARE`) as `VM_MAYEXEC`; the
+        // bit number from `include/linux/mm.h` is right.
+        let may_share: vm_flags_t = 1 << bindings::VMA_MAYSHARE_BIT;
+        if vma.flags() & may_share == 0 {
             return Err(EINVAL);
         }
         let vma_raw = vma.as_ptr();

@@ -1,0 +1,1894 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Selftest for dmacopy: each ZynqMP/Versal ZDMA channel as /dev/dmacopyN.
+ *
+ * The contract under test is include/uapi/linux/dmacopy.h (ABI version 1).
+ *
+ * Environment:
+ *   DMACOPY_CHANNELS       number of /dev/dmacopyN nodes expected (default 8)
+ *   DMACOPY_MODULE         path of dmacopy.ko, for the reload test
+ *   DMACOPY_MODULE_PARAMS  module parameters for that insmod (optional)
+ *
+ * Tests that read debugfs (stats, inject) or reload the module need root and
+ * skip otherwise. Tests that look at statistics deltas each use a node of
+ * their own (see the NODE_* numbers), and the tests run one after the other.
+ */
+
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/dmacopy.h>
+
+#include "kselftest_harness.h"
+
+/* Which node each stateful test uses (modulo the number of nodes). */
+#define NODE_COPY	0	/* copy_*, views_agree, threads_one_node */
+#define NODE_STORM	1	/* signal_storm_* */
+#define NODE_FAULT	2	/* inject_readback, fault_* */
+#define NODE_STATS	3	/* stats_counts */
+
+#define DEFAULT_CHANNELS	8
+#define MAX_CHANNELS		32
+
+#define CONTROLLER	"zynqmp-zdma"
+
+/* ZDMA_CH_ISR bits, as reported in hw_status. */
+#define HW_DONE		0x400U	/* DMA_DONE */
+#define HW_ERR_MASK	0x3f9U	/* AXI errors, counter overflows, invalid APB */
+#define HW_AXI_RD_DATA	0x100U	/* what an injected error reports */
+
+#define NSEC_PER_SEC	1000000000ULL
+#define NSEC_PER_MSEC	1000000ULL
+#define MAX_ELAPSED_NS	(10 * NSEC_PER_SEC)
+
+/* Bytes checked (and restored) on each side of a copy's destination. */
+#define GUARD		64
+/* view_check() guard meaning "the whole view". */
+#define GUARD_ALL	UINT64_MAX
+
+#define U64(x)		((unsigned long long)(x))
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (long)(ms % 1000) * 1000000L,
+	};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static uint32_t xorshift32(uint32_t *state)
+{
+	uint32_t x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*state = x;
+	return x;
+}
+
+/* A random number in [0, n), n > 0. */
+static uint64_t rnd_below(uint32_t *state, uint64_t n)
+{
+	uint64_t r = ((uint64_t)xorshift32(state) << 32) | xorshift32(state);
+
+	return r % n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* ioctl wrappers: 0 on success, else the errno (or -ret for ret > 0).       */
+
+static int ioctl_result(int ret)
+{
+	if (ret == -1)
+		return errno;
+	return ret ? -ret : 0;
+}
+
+static int dc_info(int fd, struct dmacopy_info *info)
+{
+	memset(info, 0xcc, sizeof(*info));
+	return ioctl_result(ioctl(fd, DMACOPY_IOC_INFO, info));
+}
+
+static struct dmacopy_copy mkcopy(uint64_t src_off, uint64_t dst_off,
+				  uint64_t len, __u32 mode)
+{
+	struct dmacopy_copy c;
+
+	memset(&c, 0, sizeof(c));
+	c.src_off = src_off;
+	c.dst_off = dst_off;
+	c.len = len;
+	c.mode = mode;
+	return c;
+}
+
+/* Issues DMACOPY_IOC_COPY with the out fields poisoned, so stale data shows. */
+static int dc_copy(int fd, struct dmacopy_copy *c)
+{
+	memset(&c->elapsed_ns, 0xcc, sizeof(c->elapsed_ns));
+	memset(&c->mode_used, 0xcc, sizeof(c->mode_used));
+	memset(&c->hw_status, 0xcc, sizeof(c->hw_status));
+	return ioctl_result(ioctl(fd, DMACOPY_IOC_COPY, c));
+}
+
+/*
+ * Checks the out fields of a successful copy: in fields echoed unchanged,
+ * the mode the driver must have picked, hw_status, elapsed_ns, reserved.
+ */
+static bool copy_out_ok(const struct dmacopy_copy *in,
+			const struct dmacopy_copy *out,
+			uint64_t auto_threshold, char *msg, size_t msglen)
+{
+	__u32 want = in->mode;
+
+	if (in->mode == DMACOPY_MODE_AUTO)
+		want = in->len < auto_threshold ? DMACOPY_MODE_CPU : DMACOPY_MODE_DMA;
+
+	if (out->src_off != in->src_off || out->dst_off != in->dst_off ||
+	    out->len != in->len || out->mode != in->mode ||
+	    out->flags != in->flags || out->timeout_ns != in->timeout_ns) {
+		snprintf(msg, msglen, "in fields changed by the copy");
+		return false;
+	}
+	if (out->mode_used != want) {
+		snprintf(msg, msglen, "mode %u len %llu: mode_used %u, want %u",
+			 in->mode, U64(in->len), out->mode_used, want);
+		return false;
+	}
+	if (want == DMACOPY_MODE_CPU && out->hw_status != 0) {
+		snprintf(msg, msglen, "CPU copy: hw_status %#x, want 0",
+			 out->hw_status);
+		return false;
+	}
+	if (want == DMACOPY_MODE_DMA &&
+	    (!(out->hw_status & HW_DONE) || (out->hw_status & HW_ERR_MASK))) {
+		snprintf(msg, msglen,
+			 "DMA copy: hw_status %#x, want DONE (%#x) and no error bit (%#x)",
+			 out->hw_status, HW_DONE, HW_ERR_MASK);
+		return false;
+	}
+	if (out->elapsed_ns >= MAX_ELAPSED_NS) {
+		snprintf(msg, msglen, "elapsed_ns %llu is not below 10 s",
+			 U64(out->elapsed_ns));
+		return false;
+	}
+	if (out->reserved[0] || out->reserved[1]) {
+		snprintf(msg, msglen, "reserved out fields %#llx %#llx, want 0",
+			 U64(out->reserved[0]), U64(out->reserved[1]));
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Buffer patterns and checks.                                               */
+
+static inline uint8_t src_pat(uint64_t i)
+{
+	return (uint8_t)(((i * 131 + 7) & 0xff) ^ (i >> 8));
+}
+
+static inline uint8_t dst_pat(uint64_t i)
+{
+	return (uint8_t)((0xa5 ^ (i * 17)) & 0xff);
+}
+
+/*
+ * The part [lo, hi) of SRC and the same part of DST that one checker owns,
+ * with its patterns: SRC[i] = src_pat(i) ^ seed, DST[i] = dst_pat(i) ^ seed.
+ */
+struct view {
+	volatile uint8_t *src, *dst;
+	uint64_t lo, hi;
+	uint8_t seed;
+};
+
+static inline uint8_t vsrc(const struct view *v, uint64_t i)
+{
+	return src_pat(i) ^ v->seed;
+}
+
+static inline uint8_t vdst(const struct view *v, uint64_t i)
+{
+	return dst_pat(i) ^ v->seed;
+}
+
+/* Writes both patterns over the whole view. */
+static void view_fill(const struct view *v)
+{
+	uint64_t i;
+
+	for (i = v->lo; i < v->hi; i++) {
+		v->src[i] = vsrc(v, i);
+		v->dst[i] = vdst(v, i);
+	}
+}
+
+/* [off - guard, off + len + guard), clamped to the view. */
+static void view_window(const struct view *v, uint64_t off, uint64_t len,
+			uint64_t guard, uint64_t *a, uint64_t *b)
+{
+	uint64_t end = off + len;
+
+	*a = off - v->lo > guard ? off - guard : v->lo;
+	*b = v->hi - end > guard ? end + guard : v->hi;
+}
+
+/* Puts the DST pattern back around a copy's destination. */
+static void view_restore(const struct view *v, uint64_t dst_off, uint64_t len,
+			 uint64_t guard)
+{
+	uint64_t a, b, i;
+
+	view_window(v, dst_off, len, guard, &a, &b);
+	for (i = a; i < b; i++)
+		v->dst[i] = vdst(v, i);
+}
+
+/*
+ * After a copy of len bytes from SRC[src_off] to DST[dst_off] (len 0: none):
+ * DST[dst_off, +len) must hold the SRC pattern, DST around it the DST pattern
+ * and SRC around the source range its own pattern, within guard bytes (or the
+ * whole view with GUARD_ALL). Describes the first bad byte in msg.
+ */
+static bool view_check(const struct view *v, uint64_t src_off, uint64_t dst_off,
+		       uint64_t len, uint64_t guard, char *msg, size_t msglen)
+{
+	uint64_t a, b, i;
+
+	view_window(v, dst_off, len, guard, &a, &b);
+	for (i = a; i < b; i++) {
+		bool inside = i >= dst_off && i - dst_off < len;
+		uint8_t want = inside ? vsrc(v, src_off + (i - dst_off)) : vdst(v, i);
+		uint8_t got = v->dst[i];
+
+		if (got != want) {
+			snprintf(msg, msglen,
+				 "DST[%" PRIu64 "] = 0x%02x, want 0x%02x (%s the copy src_off %" PRIu64
+				 " dst_off %" PRIu64 " len %" PRIu64 ")",
+				 i, got, want, inside ? "inside" : "outside",
+				 src_off, dst_off, len);
+			return false;
+		}
+	}
+	view_window(v, src_off, len, guard, &a, &b);
+	for (i = a; i < b; i++) {
+		uint8_t got = v->src[i];
+
+		if (got != vsrc(v, i)) {
+			snprintf(msg, msglen,
+				 "SRC[%" PRIu64 "] = 0x%02x changed, want 0x%02x (copy src_off %" PRIu64
+				 " dst_off %" PRIu64 " len %" PRIu64 ")",
+				 i, got, vsrc(v, i), src_off, dst_off, len);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The whole view still holds its patterns. */
+static bool view_check_all(const struct view *v, char *msg, size_t msglen)
+{
+	return view_check(v, v->lo, v->lo, 0, GUARD_ALL, msg, msglen);
+}
+
+#define ASSERT_VIEW(v, s, d, len, guard) do { \
+	char __msg[256]; \
+	bool __ok = view_check((v), (s), (d), (len), (guard), __msg, sizeof(__msg)); \
+	ASSERT_TRUE(__ok) TH_LOG("%s", __msg); \
+} while (0)
+
+#define ASSERT_VIEW_ALL(v) do { \
+	char __msg[256]; \
+	bool __ok = view_check_all((v), __msg, sizeof(__msg)); \
+	ASSERT_TRUE(__ok) TH_LOG("%s", __msg); \
+} while (0)
+
+/* ------------------------------------------------------------------------ */
+/* Nodes.                                                                    */
+
+struct node {
+	int idx;
+	int fd;
+	struct dmacopy_info info;
+	uint64_t size;			/* buf_size */
+	uint8_t *win;			/* the whole window, 2 * size bytes */
+	volatile uint8_t *src, *dst;
+};
+
+static void node_path(char *buf, size_t len, int idx)
+{
+	snprintf(buf, len, "/dev/dmacopy%d", idx);
+}
+
+static int open_node(int idx)
+{
+	char path[64];
+
+	node_path(path, sizeof(path), idx);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+/* Opens /dev/dmacopy<idx>, reads its INFO and maps its whole window. */
+static void node_open(struct __test_metadata *_metadata, struct node *n, int idx)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int ret;
+
+	memset(n, 0, sizeof(*n));
+	n->idx = idx;
+	n->fd = open_node(idx);
+	ASSERT_LE(0, n->fd) TH_LOG("open /dev/dmacopy%d: %s", idx, strerror(errno));
+	ret = dc_info(n->fd, &n->info);
+	ASSERT_EQ(0, ret) TH_LOG("INFO on /dev/dmacopy%d: %s", idx, strerror(ret));
+	n->size = n->info.buf_size;
+	ASSERT_NE(0U, n->size);
+	ASSERT_EQ(0U, n->size % (uint64_t)page);
+	n->win = mmap(NULL, 2 * n->size, PROT_READ | PROT_WRITE, MAP_SHARED, n->fd, 0);
+	ASSERT_NE(MAP_FAILED, n->win) TH_LOG("mmap of /dev/dmacopy%d: %s", idx,
+					     strerror(errno));
+	n->src = n->win;
+	n->dst = n->win + n->size;
+}
+
+static void node_close(struct node *n)
+{
+	if (n->win && n->win != MAP_FAILED)
+		munmap(n->win, 2 * n->size);
+	if (n->fd >= 0)
+		close(n->fd);
+	n->win = NULL;
+	n->fd = -1;
+}
+
+static struct view node_view(const struct node *n, uint8_t seed)
+{
+	struct view v = {
+		.src = n->src,
+		.dst = n->dst,
+		.lo = 0,
+		.hi = n->size,
+		.seed = seed,
+	};
+
+	return v;
+}
+
+/* Fills SRC with src_pat and DST with dst_pat over the whole buffers. */
+static struct view fill(const struct node *n)
+{
+	struct view v = node_view(n, 0);
+
+	view_fill(&v);
+	return v;
+}
+
+/* One copy that must succeed: result, out fields, data; then DST restored. */
+static void copy_checked(struct __test_metadata *_metadata, const struct node *n,
+			 const struct view *v, uint64_t src_off, uint64_t dst_off,
+			 uint64_t len, __u32 mode)
+{
+	struct dmacopy_copy in = mkcopy(src_off, dst_off, len, mode);
+	struct dmacopy_copy c = in;
+	char msg[256];
+	int ret;
+
+	ret = dc_copy(n->fd, &c);
+	ASSERT_EQ(0, ret) TH_LOG("copy mode %u src_off %" PRIu64 " dst_off %" PRIu64
+				 " len %" PRIu64 " on /dev/dmacopy%d: %s",
+				 mode, src_off, dst_off, len, n->idx, strerror(ret));
+	ASSERT_TRUE(copy_out_ok(&in, &c, n->info.auto_threshold, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+	ASSERT_VIEW(v, src_off, dst_off, len, GUARD);
+	view_restore(v, dst_off, len, GUARD);
+}
+
+/* ------------------------------------------------------------------------ */
+/* debugfs.                                                                  */
+
+enum {
+	ST_DMA_COPIES, ST_CPU_COPIES, ST_DMA_BYTES, ST_CPU_BYTES, ST_ERRORS,
+	ST_TIMEOUTS, ST_INTERRUPTED, ST_IRQS, ST_SPURIOUS_IRQS, ST_LAST_NS,
+	ST_MAX_NS, ST_COUNT
+};
+
+static const char *const stat_names[ST_COUNT] = {
+	"dma_copies", "cpu_copies", "dma_bytes", "cpu_bytes", "errors",
+	"timeouts", "interrupted", "irqs", "spurious_irqs", "last_ns", "max_ns",
+};
+
+struct stats {
+	uint64_t v[ST_COUNT];
+};
+
+#define DELTA(a, b, k)	((b).v[k] - (a).v[k])
+
+static void debugfs_path(char *buf, size_t len, int idx, const char *file)
+{
+	snprintf(buf, len, "/sys/kernel/debug/dmacopy/dmacopy%d/%s", idx, file);
+}
+
+/* Whether debugfs of node idx can be used; if not, why in msg. */
+static bool debugfs_usable(int idx, char *msg, size_t msglen)
+{
+	char path[128];
+
+	if (geteuid() != 0) {
+		snprintf(msg, msglen, "needs root (debugfs)");
+		return false;
+	}
+	debugfs_path(path, sizeof(path), idx, "stats");
+	if (access(path, R_OK)) {
+		/* Not mounted yet? */
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+		if (access(path, R_OK)) {
+			snprintf(msg, msglen, "%s: %s", path, strerror(errno));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Reads a small file into buf (NUL-terminated). 0 or errno. */
+static int read_text(const char *path, char *buf, size_t len)
+{
+	size_t have = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	while (have < len - 1) {
+		n = read(fd, buf + have, len - 1 - have);
+		if (n < 0) {
+			int err = errno;
+
+			close(fd);
+			return err;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	close(fd);
+	return 0;
+}
+
+/* Parses stats of node idx: every counter exactly once. 0 or errno. */
+static int read_stats(int idx, struct stats *st)
+{
+	bool seen[ST_COUNT] = { false };
+	char path[128], buf[2048], *line, *save = NULL;
+	int ret, k;
+
+	memset(st, 0xcc, sizeof(*st));
+	debugfs_path(path, sizeof(path), idx, "stats");
+	ret = read_text(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[64];
+		uint64_t val;
+
+		if (sscanf(line, "%63[^:]: %" SCNu64, name, &val) != 2)
+			return EBADMSG;
+		for (k = 0; k < ST_COUNT; k++)
+			if (!strcmp(name, stat_names[k]))
+				break;
+		if (k == ST_COUNT || seen[k])
+			return EBADMSG;
+		seen[k] = true;
+		st->v[k] = val;
+	}
+	for (k = 0; k < ST_COUNT; k++)
+		if (!seen[k])
+			return ENODATA;
+	return 0;
+}
+
+/* Writes one word to inject of node idx. 0 or errno. */
+static int write_inject(int idx, const char *word)
+{
+	char path[128];
+	ssize_t n;
+	int fd, ret = 0;
+
+	debugfs_path(path, sizeof(path), idx, "inject");
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	n = write(fd, word, strlen(word));
+	if (n < 0)
+		ret = errno;
+	else if ((size_t)n != strlen(word))
+		ret = EIO;
+	close(fd);
+	return ret;
+}
+
+/* Reads inject of node idx without its newline. 0 or errno. */
+static int read_inject(int idx, char *buf, size_t len)
+{
+	char path[128];
+	int ret;
+
+	debugfs_path(path, sizeof(path), idx, "inject");
+	ret = read_text(path, buf, len);
+	if (!ret)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ret;
+}
+
+#define ASSERT_INJECT(idx, want) do { \
+	char __buf[64]; \
+	int __ret = read_inject((idx), __buf, sizeof(__buf)); \
+	ASSERT_EQ(0, __ret) TH_LOG("read inject: %s", strerror(__ret)); \
+	ASSERT_STREQ((want), __buf); \
+} while (0)
+
+#define ARM(self, idx, word) do { \
+	int __ret = write_inject((idx), (word)); \
+	ASSERT_EQ(0, __ret) TH_LOG("write '%s' to inject: %s", (word), strerror(__ret)); \
+	(self)->armed = (idx); \
+} while (0)
+
+#define READ_STATS(idx, st) do { \
+	int __ret = read_stats((idx), (st)); \
+	ASSERT_EQ(0, __ret) TH_LOG("stats of dmacopy%d: %s", (idx), strerror(__ret)); \
+} while (0)
+
+/* ------------------------------------------------------------------------ */
+/* Copy jobs shared by threads and processes (no harness calls inside).      */
+
+struct job {
+	pthread_t thread;
+	int fd;
+	struct view v;
+	uint64_t auto_threshold;
+	uint64_t max_len;	/* usual length bound */
+	int big_every;		/* every n-th copy may span the whole view; 0: never */
+	int iters;
+	bool alternate;		/* DMA and CPU in turn; else DMA only */
+	uint32_t rng;
+	int done;		/* copies that passed */
+	int failed;
+	char msg[384];
+};
+
+static int run_job(struct job *j)
+{
+	uint64_t span = j->v.hi - j->v.lo;
+	char why[256];
+	int it;
+
+	view_fill(&j->v);
+	for (it = 0; it < j->iters; it++) {
+		uint64_t maxl = min_u64(span, j->max_len);
+		uint64_t len, s, d;
+		struct dmacopy_copy in, c;
+		__u32 mode;
+		int ret;
+
+		if (j->big_every && it % j->big_every == 0)
+			maxl = span;
+		len = 1 + rnd_below(&j->rng, maxl);
+		s = j->v.lo + rnd_below(&j->rng, span - len + 1);
+		d = j->v.lo + rnd_below(&j->rng, span - len + 1);
+		mode = j->alternate && (it & 1) ? DMACOPY_MODE_CPU : DMACOPY_MODE_DMA;
+		in = mkcopy(s, d, len, mode);
+		c = in;
+		ret = dc_copy(j->fd, &c);
+		if (ret) {
+			snprintf(j->msg, sizeof(j->msg),
+				 "copy %d (mode %u src_off %" PRIu64 " dst_off %" PRIu64
+				 " len %" PRIu64 "): %s", it, mode, s, d, len, strerror(ret));
+			goto fail;
+		}
+		if (!copy_out_ok(&in, &c, j->auto_threshold, why, sizeof(why)) ||
+		    !view_check(&j->v, s, d, len, GUARD, why, sizeof(why))) {
+			snprintf(j->msg, sizeof(j->msg), "copy %d (mode %u): %s", it, mode, why);
+			goto fail;
+		}
+		view_restore(&j->v, d, len, GUARD);
+		j->done++;
+	}
+	if (!view_check_all(&j->v, why, sizeof(why))) {
+		snprintf(j->msg, sizeof(j->msg), "after %d copies: %s", it, why);
+		goto fail;
+	}
+	return 0;
+fail:
+	j->failed = 1;
+	return -1;
+}
+
+static void *job_thread(void *arg)
+{
+	run_job(arg);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+
+FIXTURE(dmacopy) {
+	int nchan;	/* DMACOPY_CHANNELS */
+	int armed;	/* node whose inject a test armed, or -1 */
+};
+
+FIXTURE_SETUP(dmacopy)
+{
+	const char *env = getenv("DMACOPY_CHANNELS");
+	char *end;
+	long n = DEFAULT_CHANNELS;
+
+	if (env && *env) {
+		n = strtol(env, &end, 10);
+		ASSERT_EQ('\0', *end) TH_LOG("DMACOPY_CHANNELS='%s' is not a number", env);
+	}
+	ASSERT_LE(1, n) TH_LOG("DMACOPY_CHANNELS must be 1..%d", MAX_CHANNELS);
+	ASSERT_GE(MAX_CHANNELS, n) TH_LOG("DMACOPY_CHANNELS must be 1..%d", MAX_CHANNELS);
+	self->nchan = (int)n;
+	self->armed = -1;
+}
+
+FIXTURE_TEARDOWN(dmacopy)
+{
+	/* Never leave a fault armed for the tests that follow. */
+	if (self->armed >= 0)
+		write_inject(self->armed, "none");
+}
+
+/* Node of a stateful test, folded onto the nodes that exist. */
+static int node_for(const FIXTURE_DATA(dmacopy) *self, int want)
+{
+	return want % self->nchan;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Nodes and INFO.                                                           */
+
+TEST_F_TIMEOUT(dmacopy, nodes, 30)
+{
+	char path[64];
+	struct stat st;
+	int i, ret, err;
+
+	for (i = 0; i < self->nchan; i++) {
+		node_path(path, sizeof(path), i);
+		ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s: %s", path, strerror(errno));
+		EXPECT_TRUE(S_ISCHR(st.st_mode)) TH_LOG("%s is not a char device", path);
+		/* A misc device. */
+		EXPECT_EQ(10U, major(st.st_rdev)) TH_LOG("%s", path);
+	}
+	node_path(path, sizeof(path), self->nchan);
+	ret = stat(path, &st);
+	err = errno;
+	EXPECT_EQ(-1, ret) TH_LOG("%s exists: more nodes than DMACOPY_CHANNELS=%d",
+				  path, self->nchan);
+	if (ret == -1) {
+		EXPECT_EQ(ENOENT, err) TH_LOG("stat %s: %s", path, strerror(err));
+	}
+}
+
+TEST_F_TIMEOUT(dmacopy, info_fields, 30)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t reg_base[MAX_CHANNELS], buf_size = 0;
+	__u32 irq[MAX_CHANNELS];
+	int i, j, fd, ret;
+
+	for (i = 0; i < self->nchan; i++) {
+		struct dmacopy_info info;
+		const char *nul;
+		size_t k;
+
+		fd = open_node(i);
+		ASSERT_LE(0, fd) TH_LOG("open /dev/dmacopy%d: %s", i, strerror(errno));
+		ret = dc_info(fd, &info);
+		ASSERT_EQ(0, ret) TH_LOG("INFO on /dev/dmacopy%d: %s", i, strerror(ret));
+		close(fd);
+
+		EXPECT_EQ((__u32)DMACOPY_ABI_VERSION, info.abi_version);
+		EXPECT_EQ(DMACOPY_CAP_MMAP, info.caps);
+		ASSERT_LT(0U, info.buf_size);
+		EXPECT_EQ(0U, info.buf_size % (uint64_t)page)
+			TH_LOG("buf_size %llu is not a multiple of the page size %ld",
+			       U64(info.buf_size), page);
+		EXPECT_EQ(info.buf_size, info.max_len);
+		EXPECT_LE(1U, info.align);
+		/* One module parameter for every channel. */
+		if (i == 0)
+			buf_size = info.buf_size;
+		EXPECT_EQ(buf_size, info.buf_size) TH_LOG("/dev/dmacopy%d", i);
+
+		nul = memchr(info.controller, '\0', sizeof(info.controller));
+		ASSERT_NE(NULL, nul) TH_LOG("controller is not NUL-terminated");
+		EXPECT_STREQ(CONTROLLER, info.controller);
+		/* Nothing but zeros after the NUL: no stale kernel bytes. */
+		for (k = (size_t)(nul - info.controller); k < sizeof(info.controller); k++) {
+			EXPECT_EQ(0, info.controller[k]) TH_LOG("controller[%zu]", k);
+		}
+		for (k = 0; k < ARRAY_SIZE(info.reserved); k++) {
+			EXPECT_EQ(0U, info.reserved[k]) TH_LOG("reserved[%zu]", k);
+		}
+
+		reg_base[i] = info.reg_base;
+		irq[i] = info.irq;
+		TH_LOG("dmacopy%d: reg_base %#llx irq %u buf_size %llu align %u auto_threshold %llu",
+		       i, U64(info.reg_base), info.irq, U64(info.buf_size), info.align,
+		       U64(info.auto_threshold));
+	}
+	for (i = 0; i < self->nchan; i++) {
+		for (j = i + 1; j < self->nchan; j++) {
+			EXPECT_NE(reg_base[i], reg_base[j])
+				TH_LOG("dmacopy%d and dmacopy%d share reg_base", i, j);
+			EXPECT_NE(irq[i], irq[j])
+				TH_LOG("dmacopy%d and dmacopy%d share irq", i, j);
+		}
+	}
+}
+
+/* "<hex>.<name>" -> hex; false if the name does not look like that. */
+static bool parse_platform_name(const char *name, uint64_t *addr)
+{
+	char *end;
+
+	errno = 0;
+	*addr = strtoull(name, &end, 16);
+	return !errno && end != name && *end == '.';
+}
+
+TEST_F_TIMEOUT(dmacopy, info_matches_sysfs, 30)
+{
+	static const char drv_dir[] = "/sys/bus/platform/drivers/dmacopy";
+	uint64_t bound[MAX_CHANNELS * 2];
+	int nbound = 0, i, j, fd, ret;
+	struct dirent *de;
+	char line[1024];
+	FILE *f;
+	DIR *d;
+
+	/* The platform devices bound to the driver, named "<reg_base>.dma". */
+	d = opendir(drv_dir);
+	ASSERT_NE(NULL, d) TH_LOG("%s: %s", drv_dir, strerror(errno));
+	while ((de = readdir(d))) {
+		uint64_t addr;
+
+		if (de->d_type != DT_LNK || !strcmp(de->d_name, "module"))
+			continue;
+		EXPECT_TRUE(parse_platform_name(de->d_name, &addr))
+			TH_LOG("unexpected entry %s/%s", drv_dir, de->d_name);
+		if (!parse_platform_name(de->d_name, &addr))
+			continue;
+		ASSERT_GT(ARRAY_SIZE(bound), (size_t)nbound);
+		bound[nbound++] = addr;
+	}
+	closedir(d);
+	EXPECT_EQ(self->nchan, nbound) TH_LOG("devices bound to the driver in %s", drv_dir);
+
+	for (i = 0; i < self->nchan; i++) {
+		struct dmacopy_info info;
+		char want[32];
+		bool found = false;
+
+		fd = open_node(i);
+		ASSERT_LE(0, fd) TH_LOG("open /dev/dmacopy%d: %s", i, strerror(errno));
+		ret = dc_info(fd, &info);
+		ASSERT_EQ(0, ret) TH_LOG("INFO: %s", strerror(ret));
+		close(fd);
+
+		for (j = 0; j < nbound; j++)
+			found |= bound[j] == info.reg_base;
+		EXPECT_TRUE(found) TH_LOG("dmacopy%d: reg_base %#llx: no %s/%llx.* device",
+					  i, U64(info.reg_base), drv_dir, U64(info.reg_base));
+
+		/* /proc/interrupts: a line "<irq>: ... dmacopy". */
+		snprintf(want, sizeof(want), "%u:", info.irq);
+		found = false;
+		f = fopen("/proc/interrupts", "re");
+		ASSERT_NE(NULL, f) TH_LOG("/proc/interrupts: %s", strerror(errno));
+		while (fgets(line, sizeof(line), f)) {
+			char first[32];
+
+			if (sscanf(line, "%31s", first) == 1 && !strcmp(first, want) &&
+			    strstr(line, "dmacopy")) {
+				found = true;
+				break;
+			}
+		}
+		fclose(f);
+		EXPECT_TRUE(found) TH_LOG("dmacopy%d: no line '%s ... dmacopy' in /proc/interrupts",
+					  i, want);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* ioctl decoding and argument checks.                                       */
+
+TEST_F_TIMEOUT(dmacopy, unknown_ioctl_enotty, 30)
+{
+	struct dmacopy_copy_user cu;
+	struct dmacopy_info info;
+	/* Room for any of the structs, so only the command can be wrong. */
+	uint64_t buf[32];
+	int fd, ret;
+
+	fd = open_node(0);
+	ASSERT_LE(0, fd) TH_LOG("open: %s", strerror(errno));
+	ret = dc_info(fd, &info);
+	ASSERT_EQ(0, ret);
+	memset(buf, 0, sizeof(buf));
+
+	ret = ioctl_result(ioctl(fd, _IO(DMACOPY_IOC_MAGIC, 0x7f), buf));
+	EXPECT_EQ(ENOTTY, ret) TH_LOG("_IO(0xDC, 0x7f)");
+	ret = ioctl_result(ioctl(fd, _IO(DMACOPY_IOC_MAGIC, 0x00), buf));
+	EXPECT_EQ(ENOTTY, ret) TH_LOG("_IO(0xDC, 0), INFO without size and direction");
+	ret = ioctl_result(ioctl(fd, _IOR(DMACOPY_IOC_MAGIC, 0x00, char[8]), buf));
+	EXPECT_EQ(ENOTTY, ret) TH_LOG("INFO with a wrong size");
+	ret = ioctl_result(ioctl(fd, _IOW(DMACOPY_IOC_MAGIC, 0x00, struct dmacopy_info), buf));
+	EXPECT_EQ(ENOTTY, ret) TH_LOG("INFO with the wrong direction (_IOW)");
+	ret = ioctl_result(ioctl(fd, _IOWR(DMACOPY_IOC_MAGIC, 0x00, struct dmacopy_info), buf));
+	EXPECT_EQ(ENOTTY, ret) TH_LOG("INFO with the wrong direction (_IOWR)");
+	ret = ioctl_result(ioctl(fd, _IOR('x', 0x00, struct dmacopy_info), buf));
+	EXPECT_EQ(ENOTTY, ret) TH_LOG("INFO number with another magic");
+	ret = ioctl_result(ioctl(fd, _IOWR(DMACOPY_IOC_MAGIC, 0x01, char[64]), buf));
+	EXPECT_EQ(ENOTTY, ret) TH_LOG("COPY with a wrong size");
+	ret = ioctl_result(ioctl(fd, _IOR(DMACOPY_IOC_MAGIC, 0x01, struct dmacopy_copy), buf));
+	EXPECT_EQ(ENOTTY, ret) TH_LOG("COPY with the wrong direction (_IOR)");
+	ret = ioctl_result(ioctl(fd, _IOW(DMACOPY_IOC_MAGIC, 0x01, struct dmacopy_copy), buf));
+	EXPECT_EQ(ENOTTY, ret) TH_LOG("COPY with the wrong direction (_IOW)");
+
+	if (!(info.caps & DMACOPY_CAP_COPY_USER)) {
+		memset(&cu, 0, sizeof(cu));
+		cu.src = (uintptr_t)buf;
+		cu.dst = (uintptr_t)buf + 64;
+		cu.len = 8;
+		ret = ioctl_result(ioctl(fd, DMACOPY_IOC_COPY_USER, &cu));
+		EXPECT_EQ(ENOTTY, ret) TH_LOG("COPY_USER without DMACOPY_CAP_COPY_USER");
+	}
+
+	/* INFO still works after all that. */
+	EXPECT_EQ(0, dc_info(fd, &info));
+	close(fd);
+}
+
+TEST_F_TIMEOUT(dmacopy, bad_pointer_efault, 30)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct dmacopy_copy *c;
+	struct node n;
+	uint8_t *p;
+	int ret;
+
+	node_open(_metadata, &n, node_for(self, NODE_COPY));
+	fill(&n);
+
+	ret = ioctl_result(ioctl(n.fd, DMACOPY_IOC_INFO, (void *)8));
+	EXPECT_EQ(EFAULT, ret) TH_LOG("INFO to address 8");
+	ret = ioctl_result(ioctl(n.fd, DMACOPY_IOC_COPY, (void *)8));
+	EXPECT_EQ(EFAULT, ret) TH_LOG("COPY from address 8");
+	ret = ioctl_result(ioctl(n.fd, DMACOPY_IOC_INFO, NULL));
+	EXPECT_EQ(EFAULT, ret) TH_LOG("INFO to NULL");
+
+	/* Page 0 RW, page 1 PROT_NONE. */
+	p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, mprotect(p + page, page, PROT_NONE));
+
+	ret = ioctl_result(ioctl(n.fd, DMACOPY_IOC_INFO, p + page));
+	EXPECT_EQ(EFAULT, ret) TH_LOG("INFO to a PROT_NONE page");
+	ret = ioctl_result(ioctl(n.fd, DMACOPY_IOC_COPY, p + page));
+	EXPECT_EQ(EFAULT, ret) TH_LOG("COPY from a PROT_NONE page");
+
+	/* Straddling into the PROT_NONE page. */
+	ret = ioctl_result(ioctl(n.fd, DMACOPY_IOC_INFO, p + page - 8));
+	EXPECT_EQ(EFAULT, ret) TH_LOG("INFO straddling into a PROT_NONE page");
+	c = (struct dmacopy_copy *)(p + page - 8);
+	memset(p + page - 8, 0, 8);
+	ret = ioctl_result(ioctl(n.fd, DMACOPY_IOC_COPY, c));
+	EXPECT_EQ(EFAULT, ret) TH_LOG("COPY straddling into a PROT_NONE page");
+
+	/* A valid request in a read-only page: the out fields cannot be written. */
+	c = (struct dmacopy_copy *)p;
+	*c = mkcopy(0, 0, 1, DMACOPY_MODE_CPU);
+	ASSERT_EQ(0, mprotect(p, page, PROT_READ));
+	ret = ioctl_result(ioctl(n.fd, DMACOPY_IOC_COPY, c));
+	EXPECT_EQ(EFAULT, ret) TH_LOG("COPY with a read-only argument");
+	ret = ioctl_result(ioctl(n.fd, DMACOPY_IOC_INFO, p));
+	EXPECT_EQ(EFAULT, ret) TH_LOG("INFO to a read-only page");
+
+	munmap(p, 2 * page);
+
+	/* The node still works. */
+	{
+		struct view v = fill(&n);
+
+		copy_checked(_metadata, &n, &v, 3, 5, min_u64(n.size - 5, 4096),
+			     DMACOPY_MODE_DMA);
+	}
+	node_close(&n);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Copies.                                                                   */
+
+static const struct {
+	uint64_t src_off, dst_off;
+} small_offs[] = {
+	{ 0, 0 }, { 1, 3 }, { 4095, 5 }, { 6, 4093 },
+	{ 2, 2 }, { 513, 8 }, { 4096, 4097 }, { 1000, 3001 },
+};
+
+/* off, moved back so that [off, off + len) fits in size bytes. */
+static uint64_t fit(uint64_t off, uint64_t len, uint64_t size)
+{
+	return off + len <= size ? off : size - len;
+}
+
+static void run_copy_lengths(struct __test_metadata *_metadata, int idx, __u32 mode)
+{
+	struct node n;
+	struct view v;
+	uint64_t len, small, size;
+	unsigned int k, ncopies = 0;
+
+	node_open(_metadata, &n, idx);
+	size = n.size;
+	v = fill(&n);
+
+	/* Every length up to 4096, at offsets mixing odd and even. */
+	small = min_u64(4096, size);
+	for (len = 1; len <= small; len++) {
+		unsigned int o = (unsigned int)(len % ARRAY_SIZE(small_offs));
+
+		copy_checked(_metadata, &n, &v, fit(small_offs[o].src_off, len, size),
+			     fit(small_offs[o].dst_off, len, size), len, mode);
+		ncopies++;
+	}
+	ASSERT_VIEW_ALL(&v);
+
+	/* Powers of two and their odd neighbours, up to buf_size. */
+	for (k = 12; k < 63 && (1ULL << k) <= size; k++) {
+		uint64_t p = 1ULL << k;
+		uint64_t lens[] = { p - 1, p, p + 1, 3 * p + 5 };
+		unsigned int i;
+
+		for (i = 0; i < ARRAY_SIZE(lens); i++) {
+			len = lens[i];
+			if (len > size)
+				continue;
+			copy_checked(_metadata, &n, &v, 0, 0, len, mode);
+			copy_checked(_metadata, &n, &v, size - len, (size - len) / 3, len, mode);
+			ncopies += 2;
+		}
+	}
+	/* The whole buffer, and one byte less at both ends. */
+	copy_checked(_metadata, &n, &v, 0, 0, size, mode);
+	copy_checked(_metadata, &n, &v, 1, 0, size - 1, mode);
+	copy_checked(_metadata, &n, &v, 0, 1, size - 1, mode);
+	ncopies += 3;
+	ASSERT_VIEW_ALL(&v);
+	TH_LOG("%u copies in mode %u, buf_size %" PRIu64 ", auto_threshold %llu",
+	       ncopies, mode, size, U64(n.info.auto_threshold));
+	node_close(&n);
+}
+
+TEST_F_TIMEOUT(dmacopy, copy_lengths_dma, 180)
+{
+	run_copy_lengths(_metadata, node_for(self, NODE_COPY), DMACOPY_MODE_DMA);
+}
+
+TEST_F_TIMEOUT(dmacopy, copy_lengths_cpu, 180)
+{
+	run_copy_lengths(_metadata, node_for(self, NODE_COPY), DMACOPY_MODE_CPU);
+}
+
+TEST_F_TIMEOUT(dmacopy, copy_lengths_auto, 180)
+{
+	run_copy_lengths(_metadata, node_for(self, NODE_COPY), DMACOPY_MODE_AUTO);
+}
+
+TEST_F_TIMEOUT(dmacopy, copy_errno, 120)
+{
+	static const __u32 modes[] = {
+		DMACOPY_MODE_DMA, DMACOPY_MODE_CPU, DMACOPY_MODE_AUTO,
+	};
+	struct node n;
+	struct view v;
+	uint64_t size;
+	unsigned int i, m;
+
+	node_open(_metadata, &n, node_for(self, NODE_COPY));
+	size = n.size;
+	v = fill(&n);
+
+	struct {
+		const char *what;
+		struct dmacopy_copy c;
+		bool mode_row;	/* c.mode is the invalid part */
+	} rows[] = {
+		{ "len 0", mkcopy(0, 0, 0, 0), false },
+		{ "len buf_size + 1", mkcopy(0, 0, size + 1, 0), false },
+		{ "src_off buf_size, len 1", mkcopy(size, 0, 1, 0), false },
+		{ "dst_off buf_size, len 1", mkcopy(0, size, 1, 0), false },
+		{ "src_off 1, len buf_size", mkcopy(1, 0, size, 0), false },
+		{ "dst_off 1, len buf_size", mkcopy(0, 1, size, 0), false },
+		{ "dst_off + len = buf_size + 1", mkcopy(0, size - 1, 2, 0), false },
+		{ "src_off + len = buf_size + 1", mkcopy(size - 3, 0, 4, 0), false },
+		{ "src_off UINT64_MAX - 1, len 4", mkcopy(UINT64_MAX - 1, 0, 4, 0), false },
+		{ "dst_off UINT64_MAX, len 1", mkcopy(0, UINT64_MAX, 1, 0), false },
+		{ "src_off 2^63, len 2^63", mkcopy(1ULL << 63, 0, 1ULL << 63, 0), false },
+		{ "len UINT64_MAX", mkcopy(0, 0, UINT64_MAX, 0), false },
+		{ "mode 3", mkcopy(0, 0, 16, 3), true },
+		{ "mode 0xffffffff", mkcopy(0, 0, 16, 0xffffffffU), true },
+		{ "flags 1", mkcopy(0, 0, 16, 0), false },
+		{ "flags 0x80000000", mkcopy(0, 0, 16, 0), false },
+		{ "reserved[0] 1", mkcopy(0, 0, 16, 0), false },
+		{ "reserved[1] 1", mkcopy(0, 0, 16, 0), false },
+	};
+	rows[14].c.flags = 1;
+	rows[15].c.flags = 0x80000000U;
+	rows[16].c.reserved[0] = 1;
+	rows[17].c.reserved[1] = 1;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		for (m = 0; m < (rows[i].mode_row ? 1 : ARRAY_SIZE(modes)); m++) {
+			struct dmacopy_copy c = rows[i].c;
+			int ret;
+
+			if (!rows[i].mode_row)
+				c.mode = modes[m];
+			ret = dc_copy(n.fd, &c);
+			ASSERT_EQ(EINVAL, ret) TH_LOG("%s, mode %u: %s", rows[i].what, c.mode,
+						      strerror(ret));
+			/* Nothing was copied, not even partly. */
+			ASSERT_VIEW_ALL(&v);
+		}
+	}
+
+	/* Just inside every limit. */
+	for (m = 0; m < ARRAY_SIZE(modes); m++) {
+		copy_checked(_metadata, &n, &v, 0, 0, size, modes[m]);
+		copy_checked(_metadata, &n, &v, size - 1, 0, 1, modes[m]);
+		copy_checked(_metadata, &n, &v, 0, size - 1, 1, modes[m]);
+		copy_checked(_metadata, &n, &v, size - 4096, size - 4096, 4096, modes[m]);
+	}
+	/* And ordinary copies still work. */
+	copy_checked(_metadata, &n, &v, 1, 2, min_u64(size - 2, 8192), DMACOPY_MODE_DMA);
+	copy_checked(_metadata, &n, &v, 7, 3, min_u64(size - 7, 8192), DMACOPY_MODE_CPU);
+	ASSERT_VIEW_ALL(&v);
+	node_close(&n);
+}
+
+/* Index of the first difference of a and b (len if none). */
+static size_t first_diff(const volatile uint8_t *a, const volatile uint8_t *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (a[i] != b[i])
+			break;
+	return i;
+}
+
+TEST_F_TIMEOUT(dmacopy, views_agree, 120)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint8_t *buf, *data, *m;
+	struct node n;
+	struct view v;
+	uint64_t size, len, off;
+	ssize_t ret;
+	size_t i, at;
+
+	node_open(_metadata, &n, node_for(self, NODE_COPY));
+	size = n.size;
+	v = fill(&n);
+	buf = malloc(size + 256);
+	data = malloc(size);
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, data);
+
+	/* DST gets bytes by DMA and by CPU; DST is not restored afterwards. */
+	len = min_u64(size / 2, 50000);
+	copy_checked(_metadata, &n, &v, 100, 0, len - 100, DMACOPY_MODE_DMA);
+	copy_checked(_metadata, &n, &v, size / 2 + 1, size / 2 + 3, size / 2 - 3,
+		     DMACOPY_MODE_CPU);
+	{
+		struct dmacopy_copy c = mkcopy(100, 0, len - 100, DMACOPY_MODE_DMA);
+
+		ASSERT_EQ(0, dc_copy(n.fd, &c));
+		c = mkcopy(size / 2 + 1, size / 2 + 3, size / 2 - 3, DMACOPY_MODE_CPU);
+		ASSERT_EQ(0, dc_copy(n.fd, &c));
+	}
+
+	/* pread of the DST and SRC parts of the window = the mapping. */
+	memset(buf, 0xcc, size);
+	ret = pread(n.fd, buf, size, (off_t)size);
+	ASSERT_EQ((ssize_t)size, ret) TH_LOG("pread of DST: %s", strerror(errno));
+	at = first_diff(buf, n.dst, size);
+	ASSERT_EQ(size, at) TH_LOG("pread DST[%zu] = 0x%02x, mapping 0x%02x",
+				   at, buf[at], n.dst[at]);
+	memset(buf, 0xcc, size);
+	ret = pread(n.fd, buf, size, 0);
+	ASSERT_EQ((ssize_t)size, ret) TH_LOG("pread of SRC: %s", strerror(errno));
+	at = first_diff(buf, n.src, size);
+	ASSERT_EQ(size, at) TH_LOG("pread SRC[%zu] = 0x%02x, mapping 0x%02x",
+				   at, buf[at], n.src[at]);
+
+	/* pwrite into SRC and into DST shows in the mapping. */
+	for (i = 0; i < size; i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	off = size > 8192 ? 4097 : 1;
+	len = 777;
+	ret = pwrite(n.fd, data, len, (off_t)off);
+	ASSERT_EQ((ssize_t)len, ret) TH_LOG("pwrite into SRC: %s", strerror(errno));
+	at = first_diff(data, n.src + off, len);
+	ASSERT_EQ(len, at) TH_LOG("SRC after pwrite, byte %zu", at);
+	ret = pwrite(n.fd, data, 333, (off_t)(size + 13));
+	ASSERT_EQ(333, ret) TH_LOG("pwrite into DST: %s", strerror(errno));
+	at = first_diff(data, n.dst + 13, 333);
+	ASSERT_EQ(333U, at) TH_LOG("DST after pwrite, byte %zu", at);
+	/* ...and a copy sees what pwrite put in SRC. */
+	{
+		struct dmacopy_copy c = mkcopy(off, 1000, len, DMACOPY_MODE_DMA);
+
+		ASSERT_EQ(0, dc_copy(n.fd, &c));
+		at = first_diff(data, n.dst + 1000, len);
+		ASSERT_EQ(len, at) TH_LOG("DST after copying pwritten SRC, byte %zu", at);
+	}
+
+	/* The end of the window. */
+	ASSERT_EQ((off_t)(2 * size), lseek(n.fd, 0, SEEK_END));
+	ASSERT_EQ(0, read(n.fd, buf, 16)) TH_LOG("read at the end");
+	ASSERT_EQ((off_t)(2 * size - 10), lseek(n.fd, -10, SEEK_END));
+	memset(buf, 0xcc, 100);
+	ASSERT_EQ(10, read(n.fd, buf, 100)) TH_LOG("read crossing the end");
+	ASSERT_EQ(10U, first_diff(buf, n.dst + size - 10, 10));
+	ASSERT_EQ(0, read(n.fd, buf, 100)) TH_LOG("read after the end");
+
+	ASSERT_EQ(0, pread(n.fd, buf, 16, (off_t)(2 * size)));
+	ASSERT_EQ(0, pread(n.fd, buf, 16, (off_t)(2 * size + 4096)));
+	memset(buf, 0xcc, 100);
+	ASSERT_EQ(37, pread(n.fd, buf, 100, (off_t)(2 * size - 37)))
+		TH_LOG("pread crossing the end must return the remaining 37 bytes");
+	ASSERT_EQ(37U, first_diff(buf, n.dst + size - 37, 37));
+	ASSERT_EQ(0xcc, buf[37]) TH_LOG("pread wrote past what it returned");
+
+	errno = 0;
+	ASSERT_EQ(-1, pwrite(n.fd, data, 16, (off_t)(2 * size)));
+	ASSERT_EQ(ENOSPC, errno) TH_LOG("pwrite at the end: %s", strerror(errno));
+	errno = 0;
+	ASSERT_EQ(-1, pwrite(n.fd, data, 1, (off_t)(2 * size + 4096)));
+	ASSERT_EQ(ENOSPC, errno) TH_LOG("pwrite past the end: %s", strerror(errno));
+	ASSERT_EQ(10, pwrite(n.fd, data, 100, (off_t)(2 * size - 10)))
+		TH_LOG("pwrite crossing the end: %s", strerror(errno));
+	ASSERT_EQ(10U, first_diff(data, n.dst + size - 10, 10));
+
+	/* mmap: MAP_SHARED only, within the window. */
+	m = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE, n.fd, 0);
+	EXPECT_EQ(MAP_FAILED, m) TH_LOG("MAP_PRIVATE mapping accepted");
+	if (m == MAP_FAILED) {
+		EXPECT_EQ(EINVAL, errno) TH_LOG("MAP_PRIVATE: %s", strerror(errno));
+	} else {
+		munmap(m, (size_t)page);
+	}
+	m = mmap(NULL, (size_t)page, PROT_READ, MAP_PRIVATE, n.fd, 0);
+	EXPECT_EQ(MAP_FAILED, m) TH_LOG("read-only MAP_PRIVATE mapping accepted");
+	if (m == MAP_FAILED) {
+		EXPECT_EQ(EINVAL, errno) TH_LOG("MAP_PRIVATE: %s", strerror(errno));
+	} else {
+		munmap(m, (size_t)page);
+	}
+
+	m = mmap(NULL, 2 * size + 4096, PROT_READ | PROT_WRITE, MAP_SHARED, n.fd, 0);
+	EXPECT_EQ(MAP_FAILED, m) TH_LOG("mapping of 2 * buf_size + 4096 accepted");
+	if (m == MAP_FAILED) {
+		EXPECT_EQ(EINVAL, errno) TH_LOG("too long: %s", strerror(errno));
+	} else {
+		munmap(m, 2 * size + 4096);
+	}
+	m = mmap(NULL, size + (size_t)page, PROT_READ, MAP_SHARED, n.fd, (off_t)size);
+	EXPECT_EQ(MAP_FAILED, m) TH_LOG("mapping from buf_size past the end accepted");
+	if (m == MAP_FAILED) {
+		EXPECT_EQ(EINVAL, errno) TH_LOG("from buf_size: %s", strerror(errno));
+	} else {
+		munmap(m, size + (size_t)page);
+	}
+	m = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, n.fd, (off_t)(2 * size));
+	EXPECT_EQ(MAP_FAILED, m) TH_LOG("mapping at the end accepted");
+	if (m == MAP_FAILED) {
+		EXPECT_EQ(EINVAL, errno) TH_LOG("at the end: %s", strerror(errno));
+	} else {
+		munmap(m, (size_t)page);
+	}
+
+	/* Offset buf_size maps DST. */
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, n.fd, (off_t)size);
+	ASSERT_NE(MAP_FAILED, m) TH_LOG("mapping DST alone: %s", strerror(errno));
+	at = first_diff(m, n.dst, size);
+	ASSERT_EQ(size, at) TH_LOG("DST mapping [%zu] = 0x%02x, full mapping 0x%02x",
+				   at, m[at], n.dst[at]);
+	m[5] = (uint8_t)~n.dst[5];
+	ASSERT_EQ(m[5], n.dst[5]);
+	n.dst[size - 1] = (uint8_t)~m[size - 1];
+	ASSERT_EQ(n.dst[size - 1], m[size - 1]);
+	ASSERT_EQ(1, pread(n.fd, buf, 1, (off_t)(size + 5)));
+	ASSERT_EQ(m[5], buf[0]);
+	munmap(m, size);
+
+	free(buf);
+	free(data);
+	node_close(&n);
+}
+
+#define NTHREADS	8
+
+TEST_F_TIMEOUT(dmacopy, threads_one_node, 180)
+{
+	struct job jobs[NTHREADS];
+	uint64_t slice;
+	struct node n;
+	int t, done = 0;
+
+	node_open(_metadata, &n, node_for(self, NODE_COPY));
+	slice = n.size / NTHREADS;
+	ASSERT_LT(0U, slice);
+
+	memset(jobs, 0, sizeof(jobs));
+	for (t = 0; t < NTHREADS; t++) {
+		struct job *j = &jobs[t];
+
+		/* Half share the fixture's file, half open their own. */
+		j->fd = t & 1 ? open_node(n.idx) : n.fd;
+		ASSERT_LE(0, j->fd) TH_LOG("open: %s", strerror(errno));
+		j->v = node_view(&n, (uint8_t)(0x11 * (t + 1)));
+		j->v.lo = (uint64_t)t * slice;
+		j->v.hi = j->v.lo + slice;
+		j->auto_threshold = n.info.auto_threshold;
+		j->max_len = 8192;
+		j->big_every = 4;
+		j->iters = 200;
+		j->alternate = true;
+		j->rng = 0x9e3779b9U ^ (uint32_t)(t * 7919 + 1);
+	}
+	for (t = 0; t < NTHREADS; t++) {
+		ASSERT_EQ(0, pthread_create(&jobs[t].thread, NULL, job_thread, &jobs[t]));
+	}
+	for (t = 0; t < NTHREADS; t++) {
+		pthread_join(jobs[t].thread, NULL);
+		if (jobs[t].fd != n.fd)
+			close(jobs[t].fd);
+	}
+	for (t = 0; t < NTHREADS; t++) {
+		EXPECT_EQ(0, jobs[t].failed) TH_LOG("thread %d, slice [%" PRIu64 ", %" PRIu64
+						    "): %s", t, jobs[t].v.lo, jobs[t].v.hi,
+						    jobs[t].msg);
+		EXPECT_EQ(jobs[t].iters, jobs[t].done) TH_LOG("thread %d", t);
+		done += jobs[t].done;
+	}
+	TH_LOG("%d copies by %d threads on /dev/dmacopy%d", done, NTHREADS, n.idx);
+	node_close(&n);
+}
+
+/* Body of one child of all_channels_parallel: its exit code. */
+static int channel_child(int idx)
+{
+	struct dmacopy_info info;
+	struct job j;
+	uint64_t size;
+	void *win;
+	int fd, ret;
+
+	memset(&j, 0, sizeof(j));
+	fd = open_node(idx);
+	if (fd < 0) {
+		fprintf(stderr, "# dmacopy%d: open: %s\n", idx, strerror(errno));
+		return 1;
+	}
+	ret = dc_info(fd, &info);
+	if (ret) {
+		fprintf(stderr, "# dmacopy%d: INFO: %s\n", idx, strerror(ret));
+		return 1;
+	}
+	size = info.buf_size;
+	win = mmap(NULL, 2 * size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (win == MAP_FAILED) {
+		fprintf(stderr, "# dmacopy%d: mmap: %s\n", idx, strerror(errno));
+		return 1;
+	}
+	j.fd = fd;
+	j.v.src = win;
+	j.v.dst = (uint8_t *)win + size;
+	j.v.lo = 0;
+	j.v.hi = size;
+	j.v.seed = (uint8_t)(0x1d * idx);
+	j.auto_threshold = info.auto_threshold;
+	j.max_len = 65536;
+	j.iters = 300;
+	j.alternate = false;
+	j.rng = 0x2545f491U + (uint32_t)idx * 0x6b43a9b5U;
+	if (run_job(&j)) {
+		fprintf(stderr, "# dmacopy%d: %s\n", idx, j.msg);
+		return 1;
+	}
+	munmap(win, 2 * size);
+	close(fd);
+	return 0;
+}
+
+TEST_F_TIMEOUT(dmacopy, all_channels_parallel, 180)
+{
+	pid_t pids[MAX_CHANNELS];
+	int i, status;
+
+	fflush(stdout);
+	fflush(stderr);
+	for (i = 0; i < self->nchan; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]) TH_LOG("fork: %s", strerror(errno));
+		if (pids[i] == 0) {
+			int code = channel_child(i);
+
+			fflush(stderr);
+			_exit(code);
+		}
+	}
+	for (i = 0; i < self->nchan; i++) {
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			TH_LOG("child for /dev/dmacopy%d: status %#x", i, status);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Signals.                                                                  */
+
+#define STORM_COPIES		3000
+#define STORM_PERIOD_NS		20000
+/* SA_RESTART only: disarm the timer after this many signals with no ioctl
+ * returning (1 s at 20 us), so that a copy longer than the period on real
+ * hardware cannot be restarted forever. */
+#define STORM_STALL_SIGS	50000UL
+
+static timer_t storm_timer;
+static unsigned long storm_sigs;	/* signals handled */
+static unsigned long storm_mark;	/* storm_sigs when an ioctl last returned */
+static int storm_guard;
+static int storm_stalled;
+
+static void storm_handler(int sig)
+{
+	static const struct itimerspec off;
+	unsigned long n = __atomic_add_fetch(&storm_sigs, 1, __ATOMIC_RELAXED);
+
+	(void)sig;
+	if (__atomic_load_n(&storm_guard, __ATOMIC_RELAXED) &&
+	    !__atomic_load_n(&storm_stalled, __ATOMIC_RELAXED) &&
+	    n - __atomic_load_n(&storm_mark, __ATOMIC_RELAXED) > STORM_STALL_SIGS) {
+		timer_settime(storm_timer, 0, &off, NULL);
+		__atomic_store_n(&storm_stalled, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static void run_signal_storm(struct __test_metadata *_metadata, int idx, bool restart)
+{
+	struct itimerspec period = {
+		.it_interval = { .tv_sec = 0, .tv_nsec = STORM_PERIOD_NS },
+		.it_value = { .tv_sec = 0, .tv_nsec = STORM_PERIOD_NS },
+	};
+	struct itimerspec off;
+	struct sigaction sa;
+	struct sigevent sev;
+	int i, ok = 0, eintr = 0, stalls = 0;
+	uint32_t rng = 12345;
+	struct node n;
+	struct view v;
+	char msg[256];
+	uint64_t maxl;
+
+	node_open(_metadata, &n, idx);
+	v = fill(&n);
+	maxl = min_u64(65536, n.size);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = storm_handler;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGRTMIN, &sa, NULL));
+
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_SIGNAL;
+	sev.sigev_signo = SIGRTMIN;
+	ASSERT_EQ(0, timer_create(CLOCK_MONOTONIC, &sev, &storm_timer))
+		TH_LOG("timer_create: %s", strerror(errno));
+	storm_sigs = 0;
+	storm_mark = 0;
+	storm_stalled = 0;
+	storm_guard = restart;
+	ASSERT_EQ(0, timer_settime(storm_timer, 0, &period, NULL));
+
+	for (i = 0; i < STORM_COPIES; i++) {
+		uint64_t len = maxl > 4096 ? 4096 + rnd_below(&rng, maxl - 4096 + 1) : maxl;
+		uint64_t s = rnd_below(&rng, n.size - len + 1);
+		uint64_t d = rnd_below(&rng, n.size - len + 1);
+		struct dmacopy_copy in = mkcopy(s, d, len, DMACOPY_MODE_DMA);
+		struct dmacopy_copy c = in;
+		int ret;
+
+		ret = dc_copy(n.fd, &c);
+		__atomic_store_n(&storm_mark, __atomic_load_n(&storm_sigs, __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+		if (__atomic_load_n(&storm_stalled, __ATOMIC_RELAXED)) {
+			stalls++;
+			__atomic_store_n(&storm_stalled, 0, __ATOMIC_RELAXED);
+			ASSERT_EQ(0, timer_settime(storm_timer, 0, &period, NULL));
+		}
+		if (ret == 0) {
+			ASSERT_TRUE(copy_out_ok(&in, &c, n.info.auto_threshold, msg, sizeof(msg)))
+				TH_LOG("copy %d: %s", i, msg);
+			ASSERT_VIEW(&v, s, d, len, GUARD);
+			ok++;
+		} else {
+			/* EINTR only; 512 would be ERESTARTSYS leaking out. */
+			ASSERT_EQ(EINTR, ret) TH_LOG("copy %d (src_off %" PRIu64 " dst_off %" PRIu64
+						     " len %" PRIu64 "): errno %d (%s)",
+						     i, s, d, len, ret, strerror(ret));
+			eintr++;
+		}
+		/* A stopped copy may have written part of DST. */
+		view_restore(&v, d, len, GUARD);
+	}
+
+	memset(&off, 0, sizeof(off));
+	timer_settime(storm_timer, 0, &off, NULL);
+	timer_delete(storm_timer);
+	signal(SIGRTMIN, SIG_IGN);
+
+	TH_LOG("%s: %d copies done, %d EINTR, %lu signals, %d stalls broken",
+	       restart ? "SA_RESTART" : "no SA_RESTART", ok, eintr, storm_sigs, stalls);
+	EXPECT_LT(0U, storm_sigs) TH_LOG("the timer never fired");
+	ASSERT_LE(1, ok);
+	if (restart) {
+		EXPECT_EQ(0, eintr) TH_LOG("EINTR under SA_RESTART: the call must be restarted");
+	}
+	/* Every interrupted copy was stopped: all of DST is back to its pattern. */
+	ASSERT_VIEW_ALL(&v);
+	/* And the channel still works. */
+	copy_checked(_metadata, &n, &v, 0, 0, maxl, DMACOPY_MODE_DMA);
+	node_close(&n);
+}
+
+TEST_F_TIMEOUT(dmacopy, signal_storm_no_restart, 180)
+{
+	run_signal_storm(_metadata, node_for(self, NODE_STORM), false);
+}
+
+TEST_F_TIMEOUT(dmacopy, signal_storm_restart, 180)
+{
+	run_signal_storm(_metadata, node_for(self, NODE_STORM), true);
+}
+
+/* ------------------------------------------------------------------------ */
+/* debugfs: statistics and fault injection.                                  */
+
+#define NEED_DEBUGFS(idx) do { \
+	char __why[256]; \
+	if (!debugfs_usable((idx), __why, sizeof(__why))) \
+		SKIP(return, "%s", __why); \
+} while (0)
+
+TEST_F_TIMEOUT(dmacopy, stats_counts, 60)
+{
+	int idx = node_for(self, NODE_STATS), i;
+	struct stats a, b;
+	struct dmacopy_copy c;
+	uint64_t last_elapsed = 0;
+	struct node n;
+	struct view v;
+
+	NEED_DEBUGFS(idx);
+	node_open(_metadata, &n, idx);
+	v = fill(&n);
+	READ_STATS(idx, &a);
+
+	/* CPU first, so that last_ns is the time of a DMA copy. */
+	for (i = 0; i < 7; i++) {
+		c = mkcopy(333 * (uint64_t)i % (n.size - 333),
+			   (401 * (uint64_t)i + 7) % (n.size - 333), 333, DMACOPY_MODE_CPU);
+		ASSERT_EQ(0, dc_copy(n.fd, &c));
+		ASSERT_VIEW(&v, c.src_off, c.dst_off, 333, GUARD);
+		view_restore(&v, c.dst_off, 333, GUARD);
+	}
+	for (i = 0; i < 10; i++) {
+		c = mkcopy((1000 * (uint64_t)i + 1) % (n.size - 1000),
+			   1000 * (uint64_t)i % (n.size - 1000), 1000, DMACOPY_MODE_DMA);
+		ASSERT_EQ(0, dc_copy(n.fd, &c));
+		ASSERT_VIEW(&v, c.src_off, c.dst_off, 1000, GUARD);
+		view_restore(&v, c.dst_off, 1000, GUARD);
+		last_elapsed = c.elapsed_ns;
+	}
+	READ_STATS(idx, &b);
+
+	EXPECT_EQ(10U, DELTA(a, b, ST_DMA_COPIES));
+	EXPECT_EQ(10000U, DELTA(a, b, ST_DMA_BYTES));
+	EXPECT_EQ(7U, DELTA(a, b, ST_CPU_COPIES));
+	EXPECT_EQ(2331U, DELTA(a, b, ST_CPU_BYTES));
+	EXPECT_LE(10U, DELTA(a, b, ST_IRQS));
+	EXPECT_EQ(0U, DELTA(a, b, ST_ERRORS));
+	EXPECT_EQ(0U, DELTA(a, b, ST_TIMEOUTS));
+	EXPECT_EQ(0U, DELTA(a, b, ST_INTERRUPTED));
+	EXPECT_LT(0U, b.v[ST_LAST_NS]);
+	EXPECT_LE(b.v[ST_LAST_NS], b.v[ST_MAX_NS]);
+	EXPECT_LE(a.v[ST_MAX_NS], b.v[ST_MAX_NS]) TH_LOG("max_ns went down");
+	/* last_ns is the time of the last copy, as that copy reported it. */
+	EXPECT_EQ(last_elapsed, b.v[ST_LAST_NS]);
+	node_close(&n);
+}
+
+TEST_F_TIMEOUT(dmacopy, inject_readback, 30)
+{
+	static const char *const words[] = { "timeout", "error", "spurious", "none" };
+	int idx = node_for(self, NODE_FAULT);
+	unsigned int i;
+
+	NEED_DEBUGFS(idx);
+	for (i = 0; i < ARRAY_SIZE(words); i++) {
+		ARM(self, idx, words[i]);
+		ASSERT_INJECT(idx, words[i]);
+	}
+	/* An unknown word is refused and changes nothing. */
+	ARM(self, idx, "error\n");
+	ASSERT_INJECT(idx, "error");
+	EXPECT_EQ(EINVAL, write_inject(idx, "bogus"));
+	ASSERT_INJECT(idx, "error");
+	EXPECT_EQ(EINVAL, write_inject(idx, "timeoutx"));
+	ASSERT_INJECT(idx, "error");
+	ARM(self, idx, "none");
+	ASSERT_INJECT(idx, "none");
+}
+
+TEST_F_TIMEOUT(dmacopy, fault_timeout, 60)
+{
+	int idx = node_for(self, NODE_FAULT), ret;
+	struct dmacopy_copy c;
+	uint64_t len, t0, wall;
+	struct stats a, b;
+	struct node n;
+	struct view v;
+
+	NEED_DEBUGFS(idx);
+	node_open(_metadata, &n, idx);
+	v = fill(&n);
+	len = min_u64(65536, n.size);
+	ARM(self, idx, "none");
+	READ_STATS(idx, &a);
+
+	ARM(self, idx, "timeout\n");
+	ASSERT_INJECT(idx, "timeout");
+	c = mkcopy(0, 0, len, DMACOPY_MODE_DMA);
+	c.timeout_ns = 50 * NSEC_PER_MSEC;
+	t0 = now_ns();
+	ret = dc_copy(n.fd, &c);
+	wall = now_ns() - t0;
+	ASSERT_EQ(ETIMEDOUT, ret) TH_LOG("copy with an ignored interrupt: %s", strerror(ret));
+	/* The out fields are written on ETIMEDOUT too. */
+	EXPECT_EQ((__u32)DMACOPY_MODE_DMA, c.mode_used);
+	EXPECT_GT(MAX_ELAPSED_NS, c.elapsed_ns);
+	EXPECT_EQ(0U, c.reserved[0]);
+	EXPECT_EQ(0U, c.reserved[1]);
+	/* It waited for the timeout (40 ms allows for HZ=100 rounding), not much longer. */
+	EXPECT_LE(40 * NSEC_PER_MSEC, wall) TH_LOG("returned after %" PRIu64 " ns", wall);
+	EXPECT_GT(5 * NSEC_PER_SEC, wall) TH_LOG("returned after %" PRIu64 " ns", wall);
+	ASSERT_INJECT(idx, "none");
+	READ_STATS(idx, &b);
+	EXPECT_EQ(1U, DELTA(a, b, ST_TIMEOUTS));
+	EXPECT_EQ(0U, DELTA(a, b, ST_DMA_COPIES));
+	EXPECT_EQ(0U, DELTA(a, b, ST_ERRORS));
+
+	/* The channel was reset: the next copies work. */
+	view_restore(&v, 0, len, GUARD);
+	copy_checked(_metadata, &n, &v, 17, 3, len - 17, DMACOPY_MODE_DMA);
+	copy_checked(_metadata, &n, &v, 0, 0, len, DMACOPY_MODE_DMA);
+	copy_checked(_metadata, &n, &v, 1, 2, 1000, DMACOPY_MODE_CPU);
+	ASSERT_VIEW_ALL(&v);
+	node_close(&n);
+}
+
+TEST_F_TIMEOUT(dmacopy, fault_error, 60)
+{
+	int idx = node_for(self, NODE_FAULT), ret;
+	struct dmacopy_copy c;
+	struct stats a, b;
+	struct node n;
+	struct view v;
+	uint64_t len;
+
+	NEED_DEBUGFS(idx);
+	node_open(_metadata, &n, idx);
+	v = fill(&n);
+	len = min_u64(65536, n.size);
+	ARM(self, idx, "none");
+	READ_STATS(idx, &a);
+
+	ARM(self, idx, "error");
+	ASSERT_INJECT(idx, "error");
+	c = mkcopy(0, 0, len, DMACOPY_MODE_DMA);
+	ret = dc_copy(n.fd, &c);
+	ASSERT_EQ(EIO, ret) TH_LOG("copy with an injected error: %s", strerror(ret));
+	/* The out fields are written on EIO too, with the error bit. */
+	EXPECT_EQ((__u32)DMACOPY_MODE_DMA, c.mode_used);
+	EXPECT_TRUE(!!(c.hw_status & HW_AXI_RD_DATA)) TH_LOG("hw_status %#x", c.hw_status);
+	EXPECT_GT(MAX_ELAPSED_NS, c.elapsed_ns);
+	EXPECT_EQ(0U, c.reserved[0]);
+	EXPECT_EQ(0U, c.reserved[1]);
+	ASSERT_INJECT(idx, "none");
+	READ_STATS(idx, &b);
+	EXPECT_EQ(1U, DELTA(a, b, ST_ERRORS));
+	EXPECT_EQ(0U, DELTA(a, b, ST_DMA_COPIES));
+	EXPECT_EQ(0U, DELTA(a, b, ST_TIMEOUTS));
+
+	view_restore(&v, 0, len, GUARD);
+	copy_checked(_metadata, &n, &v, 5, 9, len - 9, DMACOPY_MODE_DMA);
+	copy_checked(_metadata, &n, &v, 0, 0, len, DMACOPY_MODE_AUTO);
+	ASSERT_VIEW_ALL(&v);
+	node_close(&n);
+}
+
+static volatile sig_atomic_t usr1_count;
+
+static void usr1_handler(int sig)
+{
+	(void)sig;
+	usr1_count++;
+}
+
+struct kicker {
+	pthread_t target;
+	int stop;
+};
+
+/* Sends SIGUSR1 to the target every 100 ms until told to stop. */
+static void *kicker_thread(void *arg)
+{
+	struct kicker *k = arg;
+
+	sleep_ms(100);
+	while (!__atomic_load_n(&k->stop, __ATOMIC_ACQUIRE)) {
+		pthread_kill(k->target, SIGUSR1);
+		sleep_ms(100);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(dmacopy, fault_signal_during_wait, 60)
+{
+	int idx = node_for(self, NODE_FAULT), ret;
+	struct kicker k = { .stop = 0 };
+	struct dmacopy_copy c;
+	struct sigaction sa;
+	struct stats a, b;
+	pthread_t th;
+	uint64_t len, t0, wall;
+	struct node n;
+	struct view v;
+
+	NEED_DEBUGFS(idx);
+	node_open(_metadata, &n, idx);
+	v = fill(&n);
+	len = min_u64(65536, n.size);
+	ARM(self, idx, "none");
+	READ_STATS(idx, &a);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = usr1_handler;
+	sa.sa_flags = 0;	/* no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+
+	ARM(self, idx, "timeout");
+	k.target = pthread_self();
+	ASSERT_EQ(0, pthread_create(&th, NULL, kicker_thread, &k));
+	c = mkcopy(0, 0, len, DMACOPY_MODE_DMA);
+	c.timeout_ns = 5 * NSEC_PER_SEC;
+	t0 = now_ns();
+	ret = dc_copy(n.fd, &c);
+	wall = now_ns() - t0;
+	__atomic_store_n(&k.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+
+	ASSERT_EQ(EINTR, ret) TH_LOG("copy waiting for an ignored interrupt, then a signal: "
+				     "%s after %" PRIu64 " ns", strerror(ret), wall);
+	EXPECT_GT(2 * NSEC_PER_SEC, wall) TH_LOG("EINTR only after %" PRIu64 " ns", wall);
+	EXPECT_LE(1, usr1_count);
+	ASSERT_INJECT(idx, "none");
+	READ_STATS(idx, &b);
+	EXPECT_EQ(1U, DELTA(a, b, ST_INTERRUPTED));
+	EXPECT_EQ(0U, DELTA(a, b, ST_TIMEOUTS));
+	EXPECT_EQ(0U, DELTA(a, b, ST_ERRORS));
+	EXPECT_EQ(0U, DELTA(a, b, ST_DMA_COPIES));
+
+	signal(SIGUSR1, SIG_IGN);
+	view_restore(&v, 0, len, GUARD);
+	copy_checked(_metadata, &n, &v, 11, 0, len - 11, DMACOPY_MODE_DMA);
+	ASSERT_VIEW_ALL(&v);
+	node_close(&n);
+}
+
+TEST_F_TIMEOUT(dmacopy, fault_spurious, 60)
+{
+	int idx = node_for(self, NODE_FAULT);
+	struct stats a, b;
+	struct node n;
+	struct view v;
+	uint64_t len;
+
+	NEED_DEBUGFS(idx);
+	node_open(_metadata, &n, idx);
+	v = fill(&n);
+	len = min_u64(65536, n.size);
+	ARM(self, idx, "none");
+	READ_STATS(idx, &a);
+
+	ARM(self, idx, "spurious");
+	ASSERT_INJECT(idx, "spurious");
+	copy_checked(_metadata, &n, &v, 3, 1, len - 3, DMACOPY_MODE_DMA);
+	ASSERT_INJECT(idx, "none");
+	READ_STATS(idx, &b);
+	EXPECT_LE(1U, DELTA(a, b, ST_SPURIOUS_IRQS));
+	EXPECT_EQ(1U, DELTA(a, b, ST_DMA_COPIES));
+	EXPECT_EQ(0U, DELTA(a, b, ST_ERRORS));
+	EXPECT_EQ(0U, DELTA(a, b, ST_TIMEOUTS));
+
+	copy_checked(_metadata, &n, &v, 0, 0, len, DMACOPY_MODE_DMA);
+	ASSERT_VIEW_ALL(&v);
+	node_close(&n);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Module reload. Keep this test last: it takes every node away for a while. */
+
+/* Waits up to ms for path to exist (or not). */
+static bool wait_path(const char *path, bool exist, int ms)
+{
+	for (;;) {
+		if ((access(path, F_OK) == 0) == exist)
+			return true;
+		if (ms <= 0)
+			return false;
+		sleep_ms(20);
+		ms -= 20;
+	}
+}
+
+static bool module_loaded(const char *name)
+{
+	char line[512];
+	size_t len = strlen(name);
+	bool found = false;
+	FILE *f;
+
+	f = fopen("/proc/modules", "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, name, len) && line[len] == ' ';
+	fclose(f);
+	return found;
+}
+
+TEST_F_TIMEOUT(dmacopy, reload, 120)
+{
+	const char *ko = getenv("DMACOPY_MODULE");
+	const char *params = getenv("DMACOPY_MODULE_PARAMS");
+	uint64_t old_size = 0;
+	char cmd[1024], path[64];
+	int i, fd, ret;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to reload the module");
+	if (!ko || !*ko)
+		SKIP(return, "set DMACOPY_MODULE to the path of dmacopy.ko");
+	if (access(ko, R_OK))
+		SKIP(return, "DMACOPY_MODULE=%s: %s", ko, strerror(errno));
+	if (system("command -v rmmod >/dev/null 2>&1 && command -v insmod >/dev/null 2>&1"))
+		SKIP(return, "rmmod or insmod not found");
+	if (!module_loaded("dmacopy"))
+		SKIP(return, "dmacopy is not loaded as a module");
+	ASSERT_GT(sizeof(cmd) - 64, strlen(ko) + (params ? strlen(params) : 0))
+		TH_LOG("DMACOPY_MODULE path too long");
+
+	fd = open_node(0);
+	if (fd >= 0) {
+		struct dmacopy_info info;
+
+		if (!dc_info(fd, &info))
+			old_size = info.buf_size;
+		close(fd);
+	}
+
+	ret = system("rmmod dmacopy");
+	ASSERT_TRUE(WIFEXITED(ret) && WEXITSTATUS(ret) == 0)
+		TH_LOG("rmmod dmacopy: status %#x (is a node still open?)", ret);
+	EXPECT_FALSE(module_loaded("dmacopy"));
+	for (i = 0; i < self->nchan; i++) {
+		node_path(path, sizeof(path), i);
+		EXPECT_TRUE(wait_path(path, false, 5000)) TH_LOG("%s still there after rmmod", path);
+	}
+
+	snprintf(cmd, sizeof(cmd), "insmod '%s' %s", ko, params ? params : "");
+	ret = system(cmd);
+	ASSERT_TRUE(WIFEXITED(ret) && WEXITSTATUS(ret) == 0)
+		TH_LOG("%s: status %#x; the module is NOT loaded now", cmd, ret);
+	ASSERT_TRUE(module_loaded("dmacopy"));
+
+	for (i = 0; i < self->nchan; i++) {
+		struct dmacopy_info info;
+		struct node n;
+		struct view v;
+		size_t at;
+
+		node_path(path, sizeof(path), i);
+		ASSERT_TRUE(wait_path(path, true, 5000)) TH_LOG("%s missing after insmod", path);
+		node_open(_metadata, &n, i);
+		ret = dc_info(n.fd, &info);
+		ASSERT_EQ(0, ret);
+		EXPECT_EQ((__u32)DMACOPY_ABI_VERSION, info.abi_version);
+		EXPECT_STREQ(CONTROLLER, info.controller);
+		if (i == 0 && old_size && old_size != info.buf_size)
+			TH_LOG("buf_size %llu after reload, %" PRIu64 " before (module parameters?)",
+			       U64(info.buf_size), old_size);
+
+		/* Fresh buffers are zeroed at probe. */
+		for (at = 0; at < 2 * n.size; at++)
+			if (n.win[at])
+				break;
+		EXPECT_EQ(2 * n.size, at) TH_LOG("dmacopy%d: window byte %zu is 0x%02x, not 0",
+						 i, at, at < 2 * n.size ? n.win[at] : 0);
+
+		v = fill(&n);
+		copy_checked(_metadata, &n, &v, 1, 2, min_u64(n.size - 2, 4096),
+			     DMACOPY_MODE_DMA);
+		node_close(&n);
+	}
+	node_path(path, sizeof(path), self->nchan);
+	EXPECT_NE(0, access(path, F_OK)) TH_LOG("%s exists after reload", path);
+}
+
+TEST_HARNESS_MAIN
