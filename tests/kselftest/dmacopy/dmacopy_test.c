@@ -1813,6 +1813,92 @@ static bool module_loaded(const char *name)
 	return found;
 }
 
+/*
+ * Unbinding a channel while a file is open: every call on that file fails with
+ * ENODEV, an existing mapping stays readable, the module cannot be removed
+ * while the file is open, and binding the channel again gives a working node.
+ */
+static int write_sysfs(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -EIO;
+}
+
+TEST_F_TIMEOUT(dmacopy, unbind_enodev, 60)
+{
+	int idx = node_for(self, 5);
+	struct dmacopy_info info;
+	struct dmacopy_copy c;
+	char name[64], path[64], byte;
+	volatile uint8_t *win;
+	size_t win_len;
+	void *m2;
+	int fd, ret;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to unbind a channel");
+	node_path(path, sizeof(path), idx);
+	fd = open(path, O_RDWR);
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s", path, strerror(errno));
+	ASSERT_EQ(0, dc_info(fd, &info));
+	win_len = 2 * info.buf_size;
+	win = mmap(NULL, win_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, (void *)win);
+	win[0] = 0x5a;
+	snprintf(name, sizeof(name), "%llx.dma", (unsigned long long)info.reg_base);
+
+	ret = write_sysfs("/sys/bus/platform/drivers/dmacopy/unbind", name);
+	ASSERT_EQ(0, ret) TH_LOG("unbind %s: %s", name, strerror(-ret));
+	EXPECT_TRUE(wait_path(path, false, 5000)) TH_LOG("%s still there after unbind", path);
+
+	memset(&info, 0xcc, sizeof(info));
+	EXPECT_EQ(-1, ioctl(fd, DMACOPY_IOC_INFO, &info));
+	EXPECT_EQ(ENODEV, errno);
+	c = mkcopy(0, 0, 4096, DMACOPY_MODE_DMA);
+	EXPECT_EQ(-1, ioctl(fd, DMACOPY_IOC_COPY, &c));
+	EXPECT_EQ(ENODEV, errno);
+	c = mkcopy(0, 0, 4096, DMACOPY_MODE_CPU);
+	EXPECT_EQ(-1, ioctl(fd, DMACOPY_IOC_COPY, &c));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, pread(fd, &byte, 1, 0));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, pwrite(fd, &byte, 1, 0));
+	EXPECT_EQ(ENODEV, errno);
+	m2 = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	EXPECT_EQ(MAP_FAILED, m2);
+	EXPECT_EQ(ENODEV, errno);
+	if (m2 != MAP_FAILED)
+		munmap(m2, 4096);
+	/* The old mapping still holds the buffer. */
+	EXPECT_EQ(0x5a, win[0]);
+
+	/* An open file pins the module. */
+	ret = system("rmmod dmacopy 2>/dev/null");
+	EXPECT_FALSE(WIFEXITED(ret) && WEXITSTATUS(ret) == 0)
+		TH_LOG("rmmod succeeded with a file open");
+
+	munmap((void *)win, win_len);
+	close(fd);
+
+	ret = write_sysfs("/sys/bus/platform/drivers/dmacopy/bind", name);
+	ASSERT_EQ(0, ret) TH_LOG("bind %s: %s", name, strerror(-ret));
+	ASSERT_TRUE(wait_path(path, true, 5000)) TH_LOG("%s missing after bind", path);
+	fd = open(path, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, dc_info(fd, &info));
+	snprintf(path, sizeof(path), "%llx.dma", (unsigned long long)info.reg_base);
+	EXPECT_STREQ(name, path) TH_LOG("the node came back on another channel");
+	c = mkcopy(0, 0, 4096, DMACOPY_MODE_DMA);
+	EXPECT_EQ(0, dc_copy(fd, &c)) TH_LOG("copy after rebind: %s", strerror(errno));
+	close(fd);
+}
+
 TEST_F_TIMEOUT(dmacopy, reload, 120)
 {
 	const char *ko = getenv("DMACOPY_MODULE");
