@@ -461,9 +461,11 @@ impl Channel {
                 if crate::regs::ZDMA_CH_ISR::from_raw(status).is_error() {
                     self.stats.errors.add(1, Relaxed);
                     self.reset_after_error();
-                    if let Some(dev) = self.dev() {
-                        dev_err!(dev, "copy failed, interrupt status {:#x}\n", status);
-                    }
+                    dev_err!(
+                        self.device(),
+                        "copy failed, interrupt status {:#x}\n",
+                        status
+                    );
                     return Err((EIO, Some(out)));
                 }
                 self.stats.dma_copies.add(1, Relaxed);
@@ -474,9 +476,7 @@ impl Channel {
             WaitResult::TimedOut => {
                 let status = self.stop_and_reset();
                 self.stats.timeouts.add(1, Relaxed);
-                if let Some(dev) = self.dev() {
-                    dev_warn!(dev, "copy timed out; channel stopped and reset\n");
-                }
+                dev_warn!(self.device(), "copy timed out; channel stopped and reset\n");
                 Err((
                     ETIMEDOUT,
                     Some(Outcome {
@@ -504,16 +504,12 @@ impl Channel {
         self.regs.device()
     }
 
-    fn dev(&self) -> Option<&Device> {
-        Some(self.regs.device())
-    }
-
     /// Stops the channel after a timeout or a signal, waits for its interrupt handler, and
     /// leaves it idle. Returns the raw interrupt status found when stopping.
     fn stop_and_reset(&self) -> u32 {
         let status = match self.regs.try_access() {
             Some(regs) => zdma::stop(&regs).unwrap_or_else(|_| {
-                dev_err!(self.regs.device(), "channel did not stop\n");
+                dev_err!(self.device(), "channel did not stop\n");
                 0
             }),
             None => 0,
