@@ -2,8 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Builds the emulated board's arm64 kernel (Image + modules) out of tree, in a
-# cache keyed by the kernel source package and the config fragment, so that an
+# cache keyed by the kernel source package and the config fragments, so that an
 # unchanged tree costs seconds and a changed fragment rebuilds.
+#
+#   scripts/build-kernel.sh            the normal kernel (kernel.config)
+#   scripts/build-kernel.sh --debug    the debug kernel (kernel.config + kernel-debug.config:
+#                                      KASAN, lockdep, DEBUG_PAGEALLOC, kmemleak, ...)
 #
 # Prints the build directory (the KDIR for out-of-tree modules) on stdout;
 # progress goes to stderr.
@@ -20,7 +24,13 @@ CACHE=${DMACOPY_CACHE:-$HOME/.cache/dmacopy}
 KSRC=${KSRC:-$CACHE/src/linux-source-7.2}
 LLVM=${LLVM:--19}
 JOBS=${JOBS:-$(( $(nproc) + 1 ))}
-FRAGMENT=$here/kernel.config
+FRAGMENTS=("$here/kernel.config")
+variant=linux
+case "${1:-}" in
+"") ;;
+--debug) FRAGMENTS+=("$here/kernel-debug.config"); variant=linux-debug ;;
+*) printf '[kernel] error: unknown argument %s (use --debug or nothing)\n' "$1" >&2; exit 2 ;;
+esac
 
 say() { printf '[kernel] %s\n' "$*" >&2; }
 die() { printf '[kernel] error: %s\n' "$*" >&2; exit 1; }
@@ -30,8 +40,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 kver=$(make -s -C "$KSRC" kernelversion 2>/dev/null) || die "cannot read the kernel version of $KSRC"
 pkg=$(cat "$KSRC/.debian-package" 2>/dev/null || echo "$kver")
-key=$(printf '%s\n%s\n%s\n' "$pkg" "$LLVM" "$(cat "$FRAGMENT")" | sha256sum | cut -c1-12)
-KOUT=$CACHE/build/linux-$kver-$key
+key=$(printf '%s\n%s\n%s\n' "$pkg" "$LLVM" "$(cat "${FRAGMENTS[@]}")" | sha256sum | cut -c1-12)
+KOUT=$CACHE/build/$variant-$kver-$key
 stamp=$KOUT/.dmacopy-built
 
 if [ -f "$stamp" ]; then
@@ -47,14 +57,14 @@ if [ -f "$stamp" ]; then
 	exit 0
 fi
 
-say "building Linux $kver for arm64 with Rust in $KOUT"
+say "building Linux $kver ($variant) for arm64 with Rust in $KOUT"
 say "this takes about 10 minutes on 2 cores; later runs reuse it"
 start=$(date +%s)
 log=$KOUT/build.log
 k() { make -C "$KSRC" ARCH=arm64 LLVM="$LLVM" O="$KOUT" "$@"; }
 {
 	k allnoconfig
-	ARCH=arm64 LLVM=$LLVM "$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KOUT" "$KOUT/.config" "$FRAGMENT"
+	ARCH=arm64 LLVM=$LLVM "$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KOUT" "$KOUT/.config" "${FRAGMENTS[@]}"
 	k olddefconfig
 } >"$log" 2>&1 || { tail -n 30 "$log" >&2; die "configuring failed; full log: $log"; }
 
@@ -63,10 +73,10 @@ bad=0
 while IFS= read -r line; do
 	case "$line" in CONFIG_*) ;; *) continue ;; esac
 	grep -qx "$line" "$KOUT/.config" || { say "config: $line did not stick"; bad=1; }
-done <"$FRAGMENT"
+done < <(cat "${FRAGMENTS[@]}")
 if [ $bad = 1 ]; then
 	k rustavailable >&2 || true
-	die "the kernel configuration lacks options of $FRAGMENT (see above)"
+	die "the kernel configuration lacks options of ${FRAGMENTS[*]} (see above)"
 fi
 
 if ! k -j"$JOBS" Image modules >>"$log" 2>&1; then
