@@ -44,9 +44,11 @@ use kernel::{
 
 mod channel;
 mod done;
+mod mapping;
 mod miscdev;
 mod regs;
 mod uapi;
+mod window;
 mod zdma;
 
 use channel::{
@@ -237,7 +239,7 @@ impl platform::Driver for DmacopyDriver {
                     regs,
                     buf,
                     *module_parameters::auto_threshold.value(),
-                ),
+                )?,
                 GFP_KERNEL,
             )?;
             let dir = root.map_or_else(|| Dir::new(name), |r| r.subdir(name));
