@@ -20,7 +20,6 @@ use kernel::{
         Device, //
     },
     devres::Devres,
-    dma::Coherent,
     io::poll::read_poll_timeout,
     irq::{
         self,

@@ -9,6 +9,10 @@
 #include <linux/mm.h>
 #include <linux/vmalloc.h>
 
+void dmacopy_helper_vma_init(struct vm_area_struct *vma, struct device *dev,
+			     const struct vm_operations_struct *ops);
+unsigned long dmacopy_helper_kaddr_to_pfn(const void *addr);
+
 /*
  * Prepares a VMA of the buffer window for pages inserted by its fault handler: PFN-mapped I/O
  * memory that is never expanded, copied into core dumps or merged, with the page protection

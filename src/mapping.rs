@@ -33,11 +33,9 @@ use crate::channel::Channel;
 
 unsafe extern "C" {
     /// `src/helpers.c`: PFN-map flags, the DMA page protection of `dev` and `ops` for `vma`.
-    fn dmacopy_helper_vma_init(
-        vma: *mut bindings::vm_area_struct,
-        dev: *mut bindings::device,
-        ops: *const bindings::vm_operations_struct,
-    );
+    // The pointers are passed as `void *`: the structs hold lockdep fields that Rust does not
+    // deem FFI-safe by value, and only their addresses cross.
+    fn dmacopy_helper_vma_init(vma: *mut c_void, dev: *mut c_void, ops: *const c_void);
     /// `src/helpers.c`: the page frame behind a kernel address of coherent DMA memory.
     fn dmacopy_helper_kaddr_to_pfn(addr: *const c_void) -> c_ulong;
 }
@@ -87,11 +85,19 @@ impl Mapping {
     /// Prepares a VMA being mapped for [`Mapping::insert`] from the fault handler.
     pub(crate) fn setup_vma(&self, vma: &VmaNew, dev: &Device) {
         // CAST: `Device` is a transparent wrapper of `struct device`.
-        let dev = core::ptr::from_ref(dev).cast::<bindings::device>().cast_mut();
+        let dev = core::ptr::from_ref(dev)
+            .cast::<bindings::device>()
+            .cast_mut();
         // SAFETY: `vma` is being set up by `mmap` (the mmap lock is held for writing), which
         // may set its flags, protection and operations; `dev` is a live device; `VM_OPS` is
         // static.
-        unsafe { dmacopy_helper_vma_init(vma.as_ptr(), dev, &VM_OPS) };
+        unsafe {
+            dmacopy_helper_vma_init(
+                vma.as_ptr().cast(),
+                dev.cast(),
+                core::ptr::from_ref(&VM_OPS.0).cast(),
+            )
+        };
     }
 
     /// Inserts the page at kernel address `kaddr` of a coherent DMA buffer at `address` of
@@ -143,6 +149,5 @@ unsafe extern "C" fn fault(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t
     // SAFETY: The VMA of a file mapping holds a reference to its file, whose private data is
     // the `Arc<Channel>` that `open` stored, until `release`.
     let chan = unsafe { <Arc<Channel> as ForeignOwnable>::borrow((*(*vma).vm_file).private_data) };
-    // CAST: page offsets and user addresses fit `usize` (both are `unsigned long`).
-    chan.window().fault(vma, pgoff as usize, address as usize).0
+    chan.window().fault(vma, pgoff, address).0
 }

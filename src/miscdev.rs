@@ -57,7 +57,11 @@ use crate::{
 static FOPS: Fops = Fops({
     // SAFETY: `into_raw` points `fops` at the static table that `MiscDevice` builds for
     // `Channel`; reading it in a constant copies it.
-    let mut fops = unsafe { *MiscDeviceOptions { name: c"dmacopy" }.into_raw::<Channel>().fops };
+    let mut fops = unsafe {
+        *MiscDeviceOptions { name: c"dmacopy" }
+            .into_raw::<Channel>()
+            .fops
+    };
     fops.llseek = Some(llseek);
     fops.owner = crate::THIS_MODULE.as_ptr();
     fops
@@ -124,8 +128,7 @@ unsafe extern "C" fn llseek(
     // SAFETY: `open` stored an `Arc<Channel>` in the private data; it lives until `release`.
     let chan = unsafe { <Arc<Channel> as ForeignOwnable>::borrow((*file).private_data) };
     if let Err(e) = chan.check_alive() {
-        // CAST: an errno fits `loff_t`.
-        return e.to_errno() as bindings::loff_t;
+        return bindings::loff_t::from(e.to_errno());
     }
     // CAST: the window is far below `loff_t::MAX`.
     let size = chan.window().size() as bindings::loff_t;
@@ -172,11 +175,7 @@ impl MiscDevice for Channel {
         // Coherent memory may change under the copy (a DMA or a user mapping), which only
         // affects the bytes read.
         let done = unsafe {
-            bindings::_copy_to_iter(
-                buf.as_ptr().cast::<u8>().add(pos).cast(),
-                n,
-                iov.as_raw(),
-            )
+            bindings::_copy_to_iter(buf.as_ptr().cast::<u8>().add(pos).cast(), n, iov.as_raw())
         };
         if done == 0 {
             return Err(EFAULT);
@@ -232,7 +231,7 @@ impl MiscDevice for Channel {
             return Err(EINVAL);
         }
         // Pages come from the fault handler, so that unbind can revoke them.
-        chan.window().mmap(vma)
+        chan.window().mmap(vma, chan.device())
     }
 
     fn ioctl(chan: ArcBorrow<'_, Channel>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {

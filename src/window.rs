@@ -18,6 +18,7 @@
 use core::ops::Deref;
 
 use kernel::{
+    device::Device,
     dma::Coherent,
     fs::File,
     mm::virt::VmaNew,
@@ -123,25 +124,35 @@ impl Window {
         self.mapping.install(file);
     }
 
-    /// Prepares a new user mapping of the window: its pages come from [`Window::fault`].
-    pub(crate) fn mmap(&self, vma: &VmaNew) -> Result {
-        let guard = self.enter()?;
-        self.mapping.setup_vma(vma, guard.device());
+    /// Prepares a new user mapping of the window by `dev`: its pages come from
+    /// [`Window::fault`].
+    pub(crate) fn mmap(&self, vma: &VmaNew, dev: &Device) -> Result {
+        let _guard = self.enter()?;
+        self.mapping.setup_vma(vma, dev);
         Ok(())
     }
 
     /// Maps the window page `pgoff` at `address` in a mapping made by [`Window::mmap`];
     /// `SIGBUS` past the window or once it is revoked.
-    pub(crate) fn fault(&self, vma: *mut kernel::bindings::vm_area_struct, pgoff: usize, address: usize) -> FaultResult {
+    pub(crate) fn fault(
+        &self,
+        vma: *mut kernel::bindings::vm_area_struct,
+        pgoff: usize,
+        address: usize,
+    ) -> FaultResult {
         let Ok(guard) = self.enter() else {
-            return FaultResult::SigBus;
+            return FaultResult::SIGBUS;
         };
         let Some(offset) = pgoff.checked_mul(PAGE_SIZE).filter(|&off| off < self.size) else {
-            return FaultResult::SigBus;
+            return FaultResult::SIGBUS;
         };
         // The guard keeps the buffer allocated until the page is in the page table; `revoke`
         // zaps it afterwards.
-        self.mapping.insert(vma, address, guard.as_ptr().cast::<u8>().wrapping_add(offset))
+        self.mapping.insert(
+            vma,
+            address,
+            guard.as_ptr().cast::<u8>().wrapping_add(offset),
+        )
     }
 
     /// Revokes the window: no new user gets in, `kick` is called until the current users have
