@@ -6,12 +6,15 @@
  */
 
 #include <linux/dma-map-ops.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/vmalloc.h>
 
 void dmacopy_helper_vma_init(struct vm_area_struct *vma, struct device *dev,
 			     const struct vm_operations_struct *ops);
 unsigned long dmacopy_helper_kaddr_to_pfn(const void *addr);
+void dmacopy_helper_install_mapping(struct file *file, struct address_space *mapping);
+void dmacopy_helper_release_mapping(struct address_space *mapping);
 
 /*
  * Prepares a VMA of the buffer window for pages inserted by its fault handler: PFN-mapped I/O
@@ -37,4 +40,30 @@ unsigned long dmacopy_helper_kaddr_to_pfn(const void *addr)
 	if (is_vmalloc_addr(addr))
 		return vmalloc_to_pfn(addr);
 	return virt_to_pfn(addr);
+}
+
+/*
+ * Makes @mapping, a device's own address_space, the mapping of @file (as drm_open() does with
+ * its anonymous inode's). The VFS reads mapping->host right after ->open() (readahead state,
+ * fadvise), so the first opener's inode becomes the host, held until
+ * dmacopy_helper_release_mapping().
+ */
+void dmacopy_helper_install_mapping(struct file *file, struct address_space *mapping)
+{
+	struct inode *inode = file_inode(file);
+
+	if (!READ_ONCE(mapping->host)) {
+		ihold(inode);
+		if (cmpxchg(&mapping->host, NULL, inode))
+			iput(inode);
+	}
+	file->f_mapping = mapping;
+}
+
+/* Drops the host inode of a mapping that no file uses any more. */
+void dmacopy_helper_release_mapping(struct address_space *mapping)
+{
+	if (mapping->host)
+		iput(mapping->host);
+	mapping->host = NULL;
 }

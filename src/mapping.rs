@@ -38,6 +38,10 @@ unsafe extern "C" {
     fn dmacopy_helper_vma_init(vma: *mut c_void, dev: *mut c_void, ops: *const c_void);
     /// `src/helpers.c`: the page frame behind a kernel address of coherent DMA memory.
     fn dmacopy_helper_kaddr_to_pfn(addr: *const c_void) -> c_ulong;
+    /// `src/helpers.c`: `file->f_mapping = mapping`, with a host inode for the VFS.
+    fn dmacopy_helper_install_mapping(file: *mut c_void, mapping: *mut c_void);
+    /// `src/helpers.c`: drops the host inode taken by `dmacopy_helper_install_mapping`.
+    fn dmacopy_helper_release_mapping(mapping: *mut c_void);
 }
 
 /// What a fault handler returns to the memory manager.
@@ -50,7 +54,7 @@ impl FaultResult {
 }
 
 /// An `address_space` shared by every open file of one device.
-#[pin_data]
+#[pin_data(PinnedDrop)]
 pub(crate) struct Mapping {
     #[pin]
     inner: Opaque<bindings::address_space>,
@@ -79,7 +83,7 @@ impl Mapping {
         // SAFETY: `open` may set `f_mapping` (as `drm_open` does); nothing has mapped the file
         // yet. The `address_space` lives in the channel, which the file's private data keeps
         // alive until `release`, after the last mapping of the file is gone.
-        unsafe { (*file.as_ptr()).f_mapping = self.inner.get() };
+        unsafe { dmacopy_helper_install_mapping(file.as_ptr().cast(), self.inner.get().cast()) };
     }
 
     /// Prepares a VMA being mapped for [`Mapping::insert`] from the fault handler.
@@ -120,6 +124,15 @@ impl Mapping {
     pub(crate) fn revoke(&self) {
         // SAFETY: `inner` is an initialised `address_space`; 0 length means "to the end".
         unsafe { bindings::unmap_mapping_range(self.inner.get(), 0, 0, 1) };
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Mapping {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: No file uses the address space any more (each holds the channel that owns
+        // it), so nothing reads its host.
+        unsafe { dmacopy_helper_release_mapping(self.inner.get().cast()) };
     }
 }
 
