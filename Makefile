@@ -31,7 +31,8 @@ TEST_TIMEOUT_DEBUG ?= 2400
 # More kernel command line for the debug guest (kmemleak and DEBUG_PAGEALLOC are on by default
 # in its configuration).
 DEBUG_APPEND ?=
-# The module built against the debug kernel (the normal one stays in the source tree).
+# The module built against the debug kernel (the normal one stays in the source tree), from a
+# copy of the sources.
 MODULE_DEBUG_DIR := $(BUILD)/module-debug
 
 KSELFTEST_CMD := cd /kselftest && DMACOPY_MODULE=/lib/modules/dmacopy.ko ./run_kselftest.sh -c dmacopy
@@ -77,12 +78,16 @@ all: modules
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(ARCH) LLVM=$(LLVM) modules
 
-# The same sources, built against the debug kernel into a directory of their own (kbuild's MO=).
+# The same sources, built against the debug kernel in a copy of their own: kbuild's MO= (a
+# separate output directory) refuses a source tree that holds an in-tree build. The copy keeps
+# the files' times, so an unchanged source is not rebuilt.
 modules-debug:
 	@[ -n "$(KDIR_DEBUG)" ] || { echo "error: give KDIR_DEBUG (the debug kernel's build" \
 		"directory) with KDIR, or neither to use the cached kernels" >&2; exit 1; }
 	@mkdir -p $(MODULE_DEBUG_DIR)
-	$(MAKE) -C $(KDIR_DEBUG) M=$(CURDIR) MO=$(MODULE_DEBUG_DIR) ARCH=$(ARCH) LLVM=$(LLVM) modules
+	@{ echo Kbuild; find src include -type f \( -name '*.rs' -o -name '*.[ch]' -o -name Kbuild \); } | \
+		cpio -pdmu --quiet $(MODULE_DEBUG_DIR)
+	$(MAKE) -C $(KDIR_DEBUG) M=$(MODULE_DEBUG_DIR) ARCH=$(ARCH) LLVM=$(LLVM) modules
 
 modules_install:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(ARCH) LLVM=$(LLVM) modules_install
