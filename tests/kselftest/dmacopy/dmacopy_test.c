@@ -2794,6 +2794,23 @@ static int touch(volatile uint8_t *p, bool write)
 	return sig;
 }
 
+/* MemFree of /proc/meminfo in KiB, -1 if it cannot be read. */
+static long long mem_free_kib(void)
+{
+	char line[256];
+	long long kib = -1;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %lld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
 #define NEED_ROOT(what) do { \
 	if (geteuid() != 0) \
 		SKIP(return, "needs root to %s", (what)); \
@@ -2885,6 +2902,7 @@ TEST_F_TIMEOUT(dmacopy, unbind_open_file, 120)
 	long page = sysconf(_SC_PAGESIZE);
 	int idx = node_for(self, NODE_UNBIND), fd2, fd3, new_idx, ret;
 	struct dmacopy_info before, info;
+	long long free0, free1;
 	volatile uint8_t *m2, *m3;
 	char name[64], path[64], buf[64];
 	struct dmacopy_copy c;
@@ -2917,8 +2935,21 @@ TEST_F_TIMEOUT(dmacopy, unbind_open_file, 120)
 	ASSERT_EQ(n.dst[5], m2[5]);
 	ASSERT_EQ(n.src[5], m3[5]);
 
+	free0 = mem_free_kib();
 	UNBIND(self, name);
+	free1 = mem_free_kib();
 	EXPECT_TRUE(wait_path(path, false, 5000)) TH_LOG("%s still there after unbind", path);
+	/*
+	 * "The buffers are freed while the device is still bound": by the time
+	 * unbind returns, not at the last close or munmap (which have not come
+	 * yet). Half the window is far above what anything else allocates or
+	 * frees meanwhile in an idle guest.
+	 */
+	ASSERT_LE(0, free0);
+	TH_LOG("MemFree grew by %lld KiB at unbind", free1 - free0);
+	EXPECT_LE((long long)(size / 1024), free1 - free0)
+		TH_LOG("MemFree grew by %lld KiB at unbind; the buffers are 2 x %" PRIu64 " KiB",
+		       free1 - free0, size / 1024);
 
 	/* Every later call on a file that is still open fails with ENODEV. */
 	memset(&info, 0xcc, sizeof(info));
