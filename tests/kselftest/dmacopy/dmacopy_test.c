@@ -2067,6 +2067,7 @@ TEST_F_TIMEOUT(dmacopy, fault_timeout, 60)
 	copy_checked(_metadata, &n, &v, 1, 2, 1000, DMACOPY_MODE_CPU);
 	ASSERT_VIEW_ALL(&v);
 	node_close(&n);
+	print_count("injected_faults", 1);
 }
 
 TEST_F_TIMEOUT(dmacopy, fault_error, 60)
@@ -2108,6 +2109,7 @@ TEST_F_TIMEOUT(dmacopy, fault_error, 60)
 	copy_checked(_metadata, &n, &v, 0, 0, len, DMACOPY_MODE_AUTO);
 	ASSERT_VIEW_ALL(&v);
 	node_close(&n);
+	print_count("injected_faults", 1);
 }
 
 static volatile sig_atomic_t usr1_count;
@@ -2191,6 +2193,7 @@ TEST_F_TIMEOUT(dmacopy, fault_signal_during_wait, 60)
 	copy_checked(_metadata, &n, &v, 11, 0, len - 11, DMACOPY_MODE_DMA);
 	ASSERT_VIEW_ALL(&v);
 	node_close(&n);
+	print_count("injected_faults", 1);
 }
 
 TEST_F_TIMEOUT(dmacopy, fault_spurious, 60)
@@ -2221,6 +2224,7 @@ TEST_F_TIMEOUT(dmacopy, fault_spurious, 60)
 	copy_checked(_metadata, &n, &v, 0, 0, len, DMACOPY_MODE_DMA);
 	ASSERT_VIEW_ALL(&v);
 	node_close(&n);
+	print_count("injected_faults", 1);
 }
 
 /* ------------------------------------------------------------------------ */
