@@ -362,7 +362,7 @@ static bool kmsg_is_bad(const char *line)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		if (strstr(line, bad[i]))
 			return true;
 	return false;
@@ -809,8 +809,8 @@ static inline uint8_t want_src(const struct region *r, uint64_t i, const void *a
  */
 static inline __attribute__((always_inline))
 int check_bytes(struct region *r, uint64_t woff, uint64_t base, uint64_t len, bool map,
-		       uint8_t (*want)(const struct region *, uint64_t, const void *),
-		       const void *arg, const char *what)
+		uint8_t (*want)(const struct region *, uint64_t, const void *),
+		const void *arg, const char *what)
 {
 	uint64_t i, done, n;
 	int ret;
@@ -1157,7 +1157,8 @@ static void region_close(struct region *r)
 
 /*
  * A quick verified DMA and CPU copy through the node at path, in a random
- * 64 KiB part of the window: 0, or errno with msg. The node's register base goes to *reg (if not NULL).
+ * 64 KiB part of the window: 0, or errno with msg. The node's register base
+ * goes to *reg (if not NULL).
  */
 static int node_check_path(const char *path, uint32_t seed, uint64_t *reg, char *msg,
 			   size_t msglen)
@@ -1201,7 +1202,7 @@ static const char *const fi_files[] = {
 	FAIL_PAGE "/min-order",
 	FAIL_PAGE "/verbose",
 };
-#define FI_FILES	(sizeof(fi_files) / sizeof(fi_files[0]))
+#define FI_FILES	ARRAY_SIZE(fi_files)
 
 /*
  * Which allocations count as fault points for fail-nth: every slab allocation
@@ -1523,8 +1524,8 @@ FIXTURE_SETUP(stress)
 	ASSERT_EQ(0U, geteuid()) TH_LOG("needs root (modules, sysfs bind/unbind, debugfs)");
 	self->ko = getenv("DMACOPY_MODULE");
 	ASSERT_TRUE(self->ko && *self->ko) TH_LOG("set DMACOPY_MODULE to the path of dmacopy.ko");
-	ASSERT_EQ(0, access(self->ko, R_OK)) TH_LOG("DMACOPY_MODULE=%s: %s", self->ko,
-						      strerror(errno));
+	ASSERT_EQ(0, access(self->ko, R_OK))
+		TH_LOG("DMACOPY_MODULE=%s: %s", self->ko, strerror(errno));
 	snprintf(self->params, sizeof(self->params), "%s", params ? params : "");
 	if (!path_exists("/sys/kernel/debug/failslab"))
 		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
@@ -1648,8 +1649,7 @@ static void on_usr1(int sig)
 	usr1_seen++;
 }
 
-static __attribute__((format(printf, 2, 3)))
-void kid_fail(struct ub_kid *me, const char *fmt, ...)
+static __printf(2, 3) void kid_fail(struct ub_kid *me, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -1981,8 +1981,8 @@ TEST_F_TIMEOUT(stress, unbind_under_load, 1800)
 				for (ready = 0, k = 0; k < UB_KIDS; k++)
 					ready += sh->kid[k].ready || sh->kid[k].finished;
 			} while (ready < UB_KIDS && now_ns() < end);
-			EXPECT_EQ(UB_KIDS, ready) TH_LOG("round %d: workers not copying after %d ms",
-							round, READY_MS);
+			EXPECT_EQ(UB_KIDS, ready)
+				TH_LOG("round %d: workers not copying after %d ms", round, READY_MS);
 		}
 		sleep_ms(10 + rnd(&rng, 100));
 
@@ -2228,8 +2228,8 @@ TEST_F_TIMEOUT(stress, load_cycles, 1800)
 		n = kmemleak_reports(buf, len);
 		ASSERT_LE(0, n) TH_LOG("cannot read " KMEMLEAK);
 		EXPECT_EQ(0, n) {
-			TH_LOG("kmemleak: %d leaks since the cycles started (every one counts: "
-			       "our insmods run as 'dmacopy_stress'):", n);
+			TH_LOG("kmemleak: %d leaks since the cycles started (our insmods run as 'dmacopy_stress'):",
+			       n);
 			TH_LOG("%.6000s", buf);
 		}
 		EXPECT_EQ(NULL, strstr(buf, "dmacopy")) TH_LOG("kmemleak names dmacopy");
@@ -2491,8 +2491,9 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 		TH_LOG("no /proc/thread-self/fail-nth: CONFIG_FAULT_INJECTION missing");
 	for (v = 0; v < FI_FILES; v++) {
 		ret = read_file(fi_files[v], self->fi_old[v], sizeof(self->fi_old[v]));
-		ASSERT_EQ(0, ret) TH_LOG("%s: %s (CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, "
-					 "CONFIG_FAULT_INJECTION_DEBUG_FS?)", fi_files[v], strerror(ret));
+		ASSERT_EQ(0, ret)
+			TH_LOG("%s: %s (CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS?)",
+			       fi_files[v], strerror(ret));
 		self->fi_old[v][strcspn(self->fi_old[v], "\n")] = '\0';
 	}
 	self->fi_saved = true;
@@ -2502,7 +2503,7 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 	ASSERT_NOTHING_LEFT("rmmod");
 
 	/* 1. Bad buf_size values: the load fails, with one clear message. */
-	for (v = 0; v < sizeof(bad_sizes) / sizeof(bad_sizes[0]); v++) {
+	for (v = 0; v < ARRAY_SIZE(bad_sizes); v++) {
 		snprintf(what, sizeof(what), "insmod buf_size=%s", bad_sizes[v]);
 		snprintf(params, sizeof(params), "buf_size=%s", bad_sizes[v]);
 		kmsg_mark(_metadata, self->kmsg, log);
@@ -2531,8 +2532,9 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 	ASSERT_EQ(0, ret) TH_LOG("fault injection run: %s", strerror(ret));
 	EXPECT_TRUE(fo.injected) TH_LOG("insmod made fewer than 4 allocations of order >= %u", big);
 	injected += fo.injected;
-	ASSERT_EQ(0, fo.err) TH_LOG("insmod with one channel's buffers failing: %s (the other "
-				    "channels must still work)", strerror(fo.err));
+	ASSERT_EQ(0, fo.err)
+		TH_LOG("insmod with one channel's buffers failing: %s (the other channels must still work)",
+		       strerror(fo.err));
 	check_partial(_metadata, self, "one channel's buffers failing", &unbound, &first);
 	EXPECT_EQ(1, unbound) TH_LOG("%d channels unbound, want exactly 1", unbound);
 	check_load_msgs(_metadata, log, "one channel's buffers failing", true);
