@@ -32,6 +32,7 @@ use kernel::{
         atomic::{
             Acquire,
             Atomic,
+            Full,
             Relaxed,
             Release, //
         },
@@ -590,11 +591,13 @@ impl Channel {
     /// Unbinds the channel: marks it gone (every later call fails with `ENODEV`), stops the
     /// hardware, ends a copy that waits for it, waits for every user of the buffers to leave,
     /// zaps every user mapping (a later touch raises `SIGBUS`) and frees the buffers, all while
-    /// the device is still bound.
-    pub(crate) fn shutdown(&self, dev: &Device<Bound>) {
-        self.gone.store(true, Release);
-        if let Ok(regs) = self.regs.access(dev) {
-            let _ = zdma::stop(regs);
+    /// the device is still bound. Does nothing the second time.
+    pub(crate) fn shutdown(&self) {
+        if self.gone.xchg(true, Full) {
+            return;
+        }
+        if let Some(regs) = self.regs.try_access() {
+            let _ = zdma::stop(&regs);
         }
         self.window.revoke(|| self.done.signal());
     }

@@ -147,19 +147,32 @@ impl Drop for Slot {
 }
 
 /// What the driver keeps for each bound channel.
-#[pin_data]
+///
+/// The node is registered last, once nothing else of the probe can fail but calibration, and
+/// dropping the data (at unbind, or when calibration fails) revokes the channel first: no file
+/// opened in between can keep the buffers past the binding.
+#[pin_data(PinnedDrop)]
 struct ChannelData {
     chan: Arc<Channel>,
     #[pin]
     _irq: irq::Registration<channel::IrqHandler>,
     #[pin]
-    _misc: miscdev::Registration,
-    #[pin]
     _stats: File<Arc<Channel>>,
     #[pin]
     _inject: File<Arc<Channel>>,
     _dir: Dir,
+    #[pin]
+    _misc: miscdev::Registration,
+    // Released after the node is gone, so that its name is free again.
     _slot: Slot,
+}
+
+#[pinned_drop]
+impl PinnedDrop for ChannelData {
+    fn drop(self: Pin<&mut Self>) {
+        // A no-op after `unbind`; on a failed probe, the same revocation.
+        self.chan.shutdown();
+    }
 }
 
 struct DmacopyDriver;
@@ -276,7 +289,6 @@ impl platform::Driver for DmacopyDriver {
                     c"dmacopy",
                     channel::IrqHandler::new(chan.clone()),
                 ),
-                _misc <- miscdev::Registration::new(name, chan.clone()),
                 _stats <- dir.read_callback_file(c"stats", chan.clone(), &show_stats),
                 _inject <- dir.read_write_callback_file(
                     c"inject",
@@ -285,6 +297,7 @@ impl platform::Driver for DmacopyDriver {
                     &store_inject,
                 ),
                 _dir: dir,
+                _misc <- miscdev::Registration::new(name, chan.clone()),
                 chan,
                 _slot: slot,
             })
@@ -298,8 +311,8 @@ impl platform::Driver for DmacopyDriver {
         })
     }
 
-    fn unbind<'bound>(pdev: &'bound platform::Device<Core<'_>>, this: Pin<&ChannelData>) {
-        this.chan.shutdown(pdev.as_ref());
+    fn unbind<'bound>(_pdev: &'bound platform::Device<Core<'_>>, this: Pin<&ChannelData>) {
+        this.chan.shutdown();
     }
 }
 
