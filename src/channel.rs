@@ -20,7 +20,6 @@ use kernel::{
         Device, //
     },
     devres::Devres,
-    dma::Coherent,
     io::poll::read_poll_timeout,
     irq::{
         self,
@@ -33,6 +32,7 @@ use kernel::{
         atomic::{
             Acquire,
             Atomic,
+            Full,
             Relaxed,
             Release, //
         },
@@ -54,6 +54,11 @@ use crate::{
         WaitResult, //
     },
     uapi,
+    window::{
+        Buffer,
+        Window,
+        WindowGuard, //
+    },
     zdma::{
         self,
         Regs, //
@@ -72,15 +77,22 @@ pub(crate) enum Fault {
     Error = 2,
     /// An interrupt arrives while no copy is in flight.
     Spurious = 3,
+    /// The copy completes with the controller's counter-overflow notices set; it succeeds.
+    Overflow = 4,
+    /// The controller stops without completing, as on a dead bus: only the timeout (or a
+    /// signal, or unbind) and a real stop and reset of the channel bring it back.
+    Stall = 5,
 }
 
 impl Fault {
     /// The words `inject` reads and writes.
-    pub(crate) const NAMES: [(&'static str, Fault); 4] = [
+    pub(crate) const NAMES: [(&'static str, Fault); 6] = [
         ("none", Fault::None),
         ("timeout", Fault::Timeout),
         ("error", Fault::Error),
         ("spurious", Fault::Spurious),
+        ("overflow", Fault::Overflow),
+        ("stall", Fault::Stall),
     ];
 
     fn from_raw(v: u32) -> Self {
@@ -88,6 +100,8 @@ impl Fault {
             1 => Fault::Timeout,
             2 => Fault::Error,
             3 => Fault::Spurious,
+            4 => Fault::Overflow,
+            5 => Fault::Stall,
             _ => Fault::None,
         }
     }
@@ -102,6 +116,8 @@ impl Fault {
 
 /// Status bit reported for an injected error: an AXI read error on the data.
 const INJECTED_ERROR: u32 = 1 << 8;
+/// Status bits reported for an injected overflow: every counter-overflow notice.
+const INJECTED_OVERFLOW: u32 = crate::regs::INT_OVRFL;
 
 /// Counters shown by debugfs `stats`; each is updated atomically, so they stay exact under
 /// any number of concurrent copiers.
@@ -215,8 +231,9 @@ pub(crate) struct Channel {
     /// The channel's registers; revoked when the device is unbound.
     regs: Devres<Regs<'static>>,
     /// SRC (first `buf_size` bytes) and DST (the next `buf_size` bytes), one coherent allocation
-    /// so that one mapping can cover the whole window.
-    pub(crate) buf: Coherent<[u8]>,
+    /// so that one mapping can cover the whole window; revoked when the device is unbound.
+    #[pin]
+    window: Window,
     #[pin]
     queue: Mutex<Queue>,
     #[pin]
@@ -235,8 +252,10 @@ pub(crate) struct Channel {
     fault: Atomic<u32>,
     /// The fault armed for the next DMA copy.
     inject: Atomic<u32>,
-    /// The device was unbound; every operation fails with `ENODEV`.
+    /// The device is being unbound; every operation fails with `ENODEV`.
     gone: Atomic<bool>,
+    /// "did not stop" was logged; a broken channel logs it once, not at every copy.
+    stop_failure_logged: Atomic<bool>,
     pub(crate) stats: Stats,
 }
 
@@ -260,14 +279,15 @@ impl Channel {
     pub(crate) fn new(
         cfg: Config,
         regs: Devres<Regs<'static>>,
-        buf: Coherent<[u8]>,
+        buf: Buffer,
         auto_threshold: u64,
-    ) -> impl PinInit<Self> {
-        pin_init!(Self {
+    ) -> Result<impl PinInit<Self, Error>> {
+        let window = Window::new(buf)?;
+        Ok(try_pin_init!(Self {
             cfg,
             auto_threshold: Atomic::new(auto_threshold),
             regs,
-            buf,
+            window <- window,
             queue <- new_mutex!(Queue {
                 busy: false,
                 waiters: 0,
@@ -282,13 +302,14 @@ impl Channel {
             fault: Atomic::new(Fault::None as u32),
             inject: Atomic::new(Fault::None as u32),
             gone: Atomic::new(false),
+            stop_failure_logged: Atomic::new(false),
             stats: Stats::new(),
-        })
+        }? Error))
     }
 
-    /// Bytes in the file window: SRC then DST.
-    pub(crate) fn window_size(&self) -> usize {
-        2 * self.cfg.buf_size
+    /// The buffer window: SRC then DST.
+    pub(crate) fn window(&self) -> &Window {
+        &self.window
     }
 
     /// Fails with `ENODEV` once the device is gone.
@@ -375,23 +396,26 @@ impl Channel {
             (e, None)
         })?;
         self.check_alive().map_err(|e| (e, None))?;
+        let buf = self.window.enter().map_err(|e| (e, None))?;
         // CAST: `validate` bounded both offsets and the length by `buf_size`, a `usize`.
         let (src, dst, len) = (req.src_off as usize, req.dst_off as usize, req.len as usize);
         let res = if mode == uapi::MODE_CPU {
-            Ok(self.cpu_copy(src, dst, len))
+            Ok(self.cpu_copy(&buf, src, dst, len))
         } else {
-            self.dma_copy(src, dst, len, req.timeout_ns)
+            self.dma_copy(&buf, src, dst, len, req.timeout_ns)
         };
+        drop(buf);
         drop(turn);
         res
     }
 
-    fn cpu_copy(&self, src: usize, dst: usize, len: usize) -> Outcome {
-        let base = self.buf.as_mut_ptr().cast::<u8>();
+    fn cpu_copy(&self, buf: &WindowGuard<'_>, src: usize, dst: usize, len: usize) -> Outcome {
+        let base = buf.as_mut_ptr().cast::<u8>();
         let start = Instant::<Monotonic>::now();
         // SAFETY: `src + len <= buf_size` and `dst + len <= buf_size` (checked by `validate`), so
         // both ranges lie in the allocation of `2 * buf_size` bytes, the first in SRC and the
-        // second in DST: they never overlap. We hold the turn, so no DMA writes the buffers. User
+        // second in DST: they never overlap; `buf` keeps the allocation alive. We hold the turn,
+        // so no DMA writes the buffers. User
         // space may write through a mapping at the same time, as it may with any memcpy the
         // kernel does from shared memory; bytes carry no invariant.
         unsafe {
@@ -410,6 +434,7 @@ impl Channel {
 
     fn dma_copy(
         &self,
+        buf: &WindowGuard<'_>,
         src: usize,
         dst: usize,
         len: usize,
@@ -420,7 +445,7 @@ impl Channel {
             self.raise_spurious_irq();
         }
         let jiffies = timeout_jiffies(timeout_ns, self.cfg.timeout_ms);
-        let handle = self.buf.dma_handle();
+        let handle = buf.dma_handle();
         // CAST: offsets are below `buf_size`, a `usize`, and bus addresses are 64 bits wide.
         let (src_bus, dst_bus) = (
             handle + src as u64,
@@ -440,7 +465,7 @@ impl Channel {
                 return Err((ENODEV, None));
             };
             // CAST: `len <= buf_size <= MAX_BUF_SIZE`, which fits the 30-bit size field.
-            zdma::start(&regs, src_bus, dst_bus, len as u32);
+            zdma::start(&regs, src_bus, dst_bus, len as u32, fault == Fault::Stall);
         }
 
         let waited = self.done.wait(jiffies);
@@ -460,8 +485,9 @@ impl Channel {
                 };
                 if crate::regs::ZDMA_CH_ISR::from_raw(status).is_error() {
                     self.stats.errors.add(1, Relaxed);
-                    self.reset_after_error();
-                    dev_err!(
+                    self.stop_and_reset();
+                    // A user can cause this at will (`inject`); `stats` is the record.
+                    dev_dbg!(
                         self.device(),
                         "copy failed, interrupt status {:#x}\n",
                         status
@@ -476,7 +502,8 @@ impl Channel {
             WaitResult::TimedOut => {
                 let status = self.stop_and_reset();
                 self.stats.timeouts.add(1, Relaxed);
-                dev_warn!(self.device(), "copy timed out; channel stopped and reset\n");
+                // A user can cause this at will (a short `timeout_ns`); `stats` is the record.
+                dev_dbg!(self.device(), "copy timed out; channel stopped and reset\n");
                 Err((
                     ETIMEDOUT,
                     Some(Outcome {
@@ -504,12 +531,14 @@ impl Channel {
         self.regs.device()
     }
 
-    /// Stops the channel after a timeout or a signal, waits for its interrupt handler, and
-    /// leaves it idle. Returns the raw interrupt status found when stopping.
+    /// Stops the channel after a timeout, a signal or an error, waits for its interrupt
+    /// handler, and leaves it idle. Returns the raw interrupt status found when stopping.
     fn stop_and_reset(&self) -> u32 {
         let status = match self.regs.try_access() {
             Some(regs) => zdma::stop(&regs).unwrap_or_else(|_| {
-                dev_err!(self.device(), "channel did not stop\n");
+                if !self.stop_failure_logged.xchg(true, Relaxed) {
+                    dev_err!(self.device(), "channel did not stop; it may be hung\n");
+                }
                 0
             }),
             None => 0,
@@ -518,14 +547,6 @@ impl Channel {
         self.in_flight.store(false, Relaxed);
         self.fault.store(Fault::None as u32, Relaxed);
         status
-    }
-
-    /// Returns the channel to idle after the controller reported an error.
-    fn reset_after_error(&self) {
-        if let Some(regs) = self.regs.try_access() {
-            let _ = zdma::stop(&regs);
-        }
-        self.fault.store(Fault::None as u32, Relaxed);
     }
 
     /// Waits until no interrupt handler of this channel runs on another CPU.
@@ -550,7 +571,7 @@ impl Channel {
             )
         };
         if ret != 0 {
-            dev_warn!(
+            dev_dbg!(
                 self.regs.device(),
                 "cannot raise a spurious interrupt: {}\n",
                 ret
@@ -567,14 +588,18 @@ impl Channel {
         );
     }
 
-    /// Marks the channel gone (the device is being unbound), wakes a waiting copier, and stops
-    /// the hardware.
-    pub(crate) fn shutdown(&self, dev: &Device<Bound>) {
-        self.gone.store(true, Release);
-        self.done.signal();
-        if let Ok(regs) = self.regs.access(dev) {
-            let _ = zdma::stop(regs);
+    /// Unbinds the channel: marks it gone (every later call fails with `ENODEV`), stops the
+    /// hardware, ends a copy that waits for it, waits for every user of the buffers to leave,
+    /// zaps every user mapping (a later touch raises `SIGBUS`) and frees the buffers, all while
+    /// the device is still bound. Does nothing the second time.
+    pub(crate) fn shutdown(&self) {
+        if self.gone.xchg(true, Full) {
+            return;
         }
+        if let Some(regs) = self.regs.try_access() {
+            let _ = zdma::stop(&regs);
+        }
+        self.window.revoke(|| self.done.signal());
     }
 
     /// Measures where DMA starts to beat the CPU on this channel and makes that the AUTO
@@ -681,6 +706,7 @@ impl Channel {
         let status = match Fault::from_raw(self.fault.load(Relaxed)) {
             Fault::Timeout => return IrqReturn::Handled,
             Fault::Error => status | INJECTED_ERROR,
+            Fault::Overflow => status | INJECTED_OVERFLOW,
             _ => status,
         };
         self.done_ns.store(self.now_ns(), Relaxed);

@@ -44,9 +44,11 @@ use kernel::{
 
 mod channel;
 mod done;
+mod mapping;
 mod miscdev;
 mod regs;
 mod uapi;
+mod window;
 mod zdma;
 
 use channel::{
@@ -103,12 +105,22 @@ struct Registry {
     used: u32,
     /// debugfs `dmacopy/`, the parent of each channel's directory.
     root: Option<Dir>,
+    /// The module is loading: probes count their buffer allocation failures in
+    /// `alloc_failures` for one message at the end, instead of one each.
+    loading: bool,
+    /// Channels whose buffers could not be allocated while loading.
+    alloc_failures: u32,
 }
 
 kernel::sync::global_lock! {
     // SAFETY: Initialised in `DmacopyModule::init` before the driver is registered, the only
     // way anything can use it.
-    unsafe(uninit) static REGISTRY: Mutex<Registry> = Registry { used: 0, root: None };
+    unsafe(uninit) static REGISTRY: Mutex<Registry> = Registry {
+        used: 0,
+        root: None,
+        loading: false,
+        alloc_failures: 0,
+    };
 }
 
 /// A node number, released when dropped.
@@ -135,19 +147,32 @@ impl Drop for Slot {
 }
 
 /// What the driver keeps for each bound channel.
-#[pin_data]
+///
+/// The node is registered last, once nothing else of the probe can fail but calibration, and
+/// dropping the data (at unbind, or when calibration fails) revokes the channel first: no file
+/// opened in between can keep the buffers past the binding.
+#[pin_data(PinnedDrop)]
 struct ChannelData {
     chan: Arc<Channel>,
     #[pin]
     _irq: irq::Registration<channel::IrqHandler>,
     #[pin]
-    _misc: miscdev::Registration,
-    #[pin]
     _stats: File<Arc<Channel>>,
     #[pin]
     _inject: File<Arc<Channel>>,
     _dir: Dir,
+    #[pin]
+    _misc: miscdev::Registration,
+    // Released after the node is gone, so that its name is free again.
     _slot: Slot,
+}
+
+#[pinned_drop]
+impl PinnedDrop for ChannelData {
+    fn drop(self: Pin<&mut Self>) {
+        // A no-op after `unbind`; on a failed probe, the same revocation.
+        self.chan.shutdown();
+    }
 }
 
 struct DmacopyDriver;
@@ -212,14 +237,21 @@ impl platform::Driver for DmacopyDriver {
             let irq_req = pdev.irq_by_index(0)?;
             let irq = irq_req.irq();
 
-            let buf =
-                Coherent::<u8>::zeroed_slice(dev, 2 * buf_size, GFP_KERNEL).inspect_err(|_| {
+            // No allocation-failure splat: the failure is reported below, once.
+            let gfp = GFP_KERNEL | kernel::alloc::flags::__GFP_NOWARN;
+            let buf = Coherent::<u8>::zeroed_slice(dev, 2 * buf_size, gfp).inspect_err(|_| {
+                let mut reg = REGISTRY.lock();
+                if reg.loading {
+                    // One message for all channels, when the load ends.
+                    reg.alloc_failures += 1;
+                } else {
                     dev_err!(
                         dev,
                         "cannot allocate 2 x {} bytes of coherent memory (buf_size)\n",
                         buf_size
-                    )
-                })?;
+                    );
+                }
+            })?;
 
             let (slot, root) = Slot::take().inspect_err(|_| {
                 dev_err!(dev, "more than {} channels\n", MAX_CHANNELS);
@@ -237,7 +269,7 @@ impl platform::Driver for DmacopyDriver {
                     regs,
                     buf,
                     *module_parameters::auto_threshold.value(),
-                ),
+                )?,
                 GFP_KERNEL,
             )?;
             let dir = root.map_or_else(|| Dir::new(name), |r| r.subdir(name));
@@ -257,7 +289,6 @@ impl platform::Driver for DmacopyDriver {
                     c"dmacopy",
                     channel::IrqHandler::new(chan.clone()),
                 ),
-                _misc <- miscdev::Registration::new(name, chan.clone()),
                 _stats <- dir.read_callback_file(c"stats", chan.clone(), &show_stats),
                 _inject <- dir.read_write_callback_file(
                     c"inject",
@@ -266,6 +297,7 @@ impl platform::Driver for DmacopyDriver {
                     &store_inject,
                 ),
                 _dir: dir,
+                _misc <- miscdev::Registration::new(name, chan.clone()),
                 chan,
                 _slot: slot,
             })
@@ -279,8 +311,8 @@ impl platform::Driver for DmacopyDriver {
         })
     }
 
-    fn unbind<'bound>(pdev: &'bound platform::Device<Core<'_>>, this: Pin<&ChannelData>) {
-        this.chan.shutdown(pdev.as_ref());
+    fn unbind<'bound>(_pdev: &'bound platform::Device<Core<'_>>, this: Pin<&ChannelData>) {
+        this.chan.shutdown();
     }
 }
 
@@ -298,8 +330,27 @@ fn buf_size_param() -> Result<usize> {
     Ok(want.next_multiple_of(PAGE_SIZE))
 }
 
-#[pin_data(PinnedDrop)]
+/// The debugfs root `dmacopy/` in [`REGISTRY`], removed when this is dropped (also when the
+/// load fails after it was made).
+struct DebugfsRoot;
+
+impl DebugfsRoot {
+    fn new() -> Self {
+        REGISTRY.lock().root = Some(Dir::new(c"dmacopy"));
+        DebugfsRoot
+    }
+}
+
+impl Drop for DebugfsRoot {
+    fn drop(&mut self) {
+        // The directory goes once the channels' directories have gone too.
+        REGISTRY.lock().root = None;
+    }
+}
+
+#[pin_data]
 struct DmacopyModule {
+    _root: DebugfsRoot,
     #[pin]
     _driver: driver::Registration<platform::Adapter<DmacopyDriver>>,
 }
@@ -309,20 +360,36 @@ impl kernel::InPlaceModule for DmacopyModule {
         // SAFETY: `init` runs once, before anything else uses `REGISTRY`.
         unsafe { REGISTRY.init() };
         pin_init::pin_init_scope(move || {
-            buf_size_param()?;
-            REGISTRY.lock().root = Some(Dir::new(c"dmacopy"));
+            let buf_size = buf_size_param()?;
+            REGISTRY.lock().loading = true;
             Ok(try_pin_init!(Self {
+                _root: DebugfsRoot::new(),
                 _driver <- driver::Registration::new(c"dmacopy", module),
+            })
+            .pin_chain(move |_| {
+                let mut reg = REGISTRY.lock();
+                reg.loading = false;
+                let failed = core::mem::take(&mut reg.alloc_failures);
+                if failed == 0 {
+                    return Ok(());
+                }
+                let bound = reg.used.count_ones();
+                pr_err!(
+                    "buf_size {}: cannot allocate 2 x {} bytes of coherent memory for {} of {} channels\n",
+                    buf_size,
+                    buf_size,
+                    failed,
+                    failed + bound
+                );
+                // No channel at all: the load fails (the spec's "clear message"); with some
+                // channels bound, those work and the others have no node.
+                if bound == 0 {
+                    Err(ENOMEM)
+                } else {
+                    Ok(())
+                }
             }))
         })
-    }
-}
-
-#[pinned_drop]
-impl PinnedDrop for DmacopyModule {
-    fn drop(self: Pin<&mut Self>) {
-        // The directory goes once the channels' directories have gone too.
-        REGISTRY.lock().root = None;
     }
 }
 

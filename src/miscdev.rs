@@ -4,8 +4,10 @@
 //!
 //! The kernel's `MiscDeviceRegistration` builds a file_operations table without `llseek` and
 //! without an owner, so the window could not be seeked and the module could be unloaded under an
-//! open file. [`Registration`] registers the same `MiscDevice` callbacks with a table of its own
-//! that adds both.
+//! open file. [`Registration`] registers the same `MiscDevice` callbacks with a table of the
+//! module's own, [`FOPS`], that adds both. It is a `static`: every open file points at it
+//! through `f_op` until its last `fput`, long after the device may have been unbound and its
+//! `Registration` freed; the `owner` keeps the module, and so the table, loaded until then.
 
 use core::mem::size_of;
 
@@ -50,12 +52,31 @@ use crate::{
     uapi, //
 };
 
+/// The file operations of every `/dev/dmacopyN`: those `MiscDevice` builds for [`Channel`],
+/// plus `llseek` and the module as `owner`.
+static FOPS: Fops = Fops({
+    // SAFETY: `into_raw` points `fops` at the static table that `MiscDevice` builds for
+    // `Channel`; reading it in a constant copies it.
+    let mut fops = unsafe {
+        *MiscDeviceOptions { name: c"dmacopy" }
+            .into_raw::<Channel>()
+            .fops
+    };
+    fops.llseek = Some(llseek);
+    fops.owner = crate::THIS_MODULE.as_ptr();
+    fops
+});
+
+/// A `file_operations` table in a `static`.
+struct Fops(bindings::file_operations);
+
+// SAFETY: The table is never written; its function pointers may be called from any thread and
+// `owner` points to this module, which outlives every user of the table.
+unsafe impl Sync for Fops {}
+
 /// A registered `/dev/dmacopyN`.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Registration {
-    /// The file operations of this device; `misc.fops` points here.
-    #[pin]
-    fops: Opaque<bindings::file_operations>,
     #[pin]
     misc: Opaque<bindings::miscdevice>,
     /// The channel behind the node, handed to each opener.
@@ -71,18 +92,11 @@ impl Registration {
     /// Registers the misc device `name` for `chan`.
     pub(crate) fn new(name: &'static CStr, chan: Arc<Channel>) -> impl PinInit<Self, Error> {
         let opts = MiscDeviceOptions { name };
-        // SAFETY: `into_raw` points `fops` at the static table `MiscDevice` builds for `Channel`.
-        let mut fops = unsafe { *opts.into_raw::<Channel>().fops };
-        fops.llseek = Some(llseek);
-        fops.owner = crate::THIS_MODULE.as_ptr();
-        try_pin_init!(&this in Self {
-            fops: Opaque::new(fops),
+        try_pin_init!(Self {
             chan,
             misc <- Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| {
                 let mut raw = opts.into_raw::<Channel>();
-                // SAFETY: `this` points to the registration being initialised, whose `fops` was
-                // initialised above and, being pinned, stays put until after `misc_deregister`.
-                raw.fops = unsafe { (*this.as_ptr()).fops.get() };
+                raw.fops = &FOPS.0;
                 // SAFETY: `slot` is valid for writes.
                 unsafe { slot.write(raw) };
                 // SAFETY: `slot` holds a filled-in miscdevice that stays pinned until `drop`
@@ -113,8 +127,11 @@ unsafe extern "C" fn llseek(
 ) -> bindings::loff_t {
     // SAFETY: `open` stored an `Arc<Channel>` in the private data; it lives until `release`.
     let chan = unsafe { <Arc<Channel> as ForeignOwnable>::borrow((*file).private_data) };
+    if let Err(e) = chan.check_alive() {
+        return bindings::loff_t::from(e.to_errno());
+    }
     // CAST: the window is far below `loff_t::MAX`.
-    let size = chan.window_size() as bindings::loff_t;
+    let size = chan.window().size() as bindings::loff_t;
     // SAFETY: `file` is valid for the duration of this call.
     unsafe { bindings::fixed_size_llseek(file, offset, whence, size) }
 }
@@ -123,7 +140,7 @@ unsafe extern "C" fn llseek(
 /// `n <= want`, or `None` at or past the end of the window.
 fn window_range(chan: &Channel, pos: i64, want: usize) -> Result<Option<(usize, usize)>> {
     let pos = usize::try_from(pos).map_err(|_| EINVAL)?;
-    let size = chan.window_size();
+    let size = chan.window().size();
     if pos >= size {
         return Ok(None);
     }
@@ -134,32 +151,31 @@ fn window_range(chan: &Channel, pos: i64, want: usize) -> Result<Option<(usize, 
 impl MiscDevice for Channel {
     type Ptr = Arc<Channel>;
 
-    fn open(_file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Arc<Channel>> {
+    fn open(file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Arc<Channel>> {
         let raw = misc.as_raw();
         // SAFETY: every misc device with these callbacks is the `misc` field of a
         // `Registration`, and `misc_open` keeps it registered, so alive, during `open`.
         let reg = unsafe { &*container_of!(Opaque::cast_from(raw), Registration, misc) };
         reg.chan.check_alive()?;
+        reg.chan.window().install(file);
         Ok(reg.chan.clone())
     }
 
     fn read_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
         let chan = kiocb.file();
         chan.check_alive()?;
+        let buf = chan.window().enter()?;
         let Some((pos, n)) = window_range(&chan, kiocb.ki_pos(), iov.len())? else {
             return Ok(0);
         };
         if n == 0 {
             return Ok(0);
         }
-        // SAFETY: `pos + n <= 2 * buf_size`, the size of `buf`. Coherent memory may change under
-        // the copy (a DMA or a user mapping), which only affects the bytes read.
+        // SAFETY: `pos + n <= 2 * buf_size`, the size of `buf`, which `buf` keeps allocated.
+        // Coherent memory may change under the copy (a DMA or a user mapping), which only
+        // affects the bytes read.
         let done = unsafe {
-            bindings::_copy_to_iter(
-                chan.buf.as_ptr().cast::<u8>().add(pos).cast(),
-                n,
-                iov.as_raw(),
-            )
+            bindings::_copy_to_iter(buf.as_ptr().cast::<u8>().add(pos).cast(), n, iov.as_raw())
         };
         if done == 0 {
             return Err(EFAULT);
@@ -172,17 +188,19 @@ impl MiscDevice for Channel {
     fn write_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
         let chan = kiocb.file();
         chan.check_alive()?;
+        let buf = chan.window().enter()?;
         let Some((pos, n)) = window_range(&chan, kiocb.ki_pos(), iov.len())? else {
             return Err(ENOSPC);
         };
         if n == 0 {
             return Ok(0);
         }
-        // SAFETY: `pos + n <= 2 * buf_size`, the size of `buf`; the bytes carry no invariant, so
-        // racing with a DMA or a user mapping only affects their values.
+        // SAFETY: `pos + n <= 2 * buf_size`, the size of `buf`, which `buf` keeps allocated; the
+        // bytes carry no invariant, so racing with a DMA or a user mapping only affects their
+        // values.
         let done = unsafe {
             bindings::_copy_from_iter(
-                chan.buf.as_mut_ptr().cast::<u8>().add(pos).cast(),
+                buf.as_mut_ptr().cast::<u8>().add(pos).cast(),
                 n,
                 iov.as_raw(),
             )
@@ -203,33 +221,17 @@ impl MiscDevice for Channel {
         if vma.flags() & may_share == 0 {
             return Err(EINVAL);
         }
-        let vma_raw = vma.as_ptr();
         // SAFETY: `vma` is a valid VMA being set up by this mmap call.
-        let pgoff = unsafe { (*vma_raw).vm_pgoff };
+        let pgoff = unsafe { (*vma.as_ptr()).vm_pgoff };
         let len = vma.end() - vma.start();
         let end = pgoff
             .checked_mul(PAGE_SIZE)
             .and_then(|off| off.checked_add(len));
-        if end.is_none_or(|end| end > chan.window_size()) {
+        if end.is_none_or(|end| end > chan.window().size()) {
             return Err(EINVAL);
         }
-        // CAST: `Device` is a transparent wrapper of `struct device`.
-        let dev = core::ptr::from_ref(chan.device())
-            .cast::<bindings::device>()
-            .cast_mut();
-        // SAFETY: `buf` is a live coherent allocation of `window_size()` bytes made for this
-        // device, and `vma` covers a part of it (checked above). The mapping keeps the file, and
-        // so the `Arc<Channel>` owning `buf`, alive until it is unmapped.
-        to_result(unsafe {
-            bindings::dma_mmap_attrs(
-                dev,
-                vma_raw,
-                chan.buf.as_mut_ptr().cast(),
-                chan.buf.dma_handle(),
-                chan.window_size(),
-                0,
-            )
-        })
+        // Pages come from the fault handler, so that unbind can revoke them.
+        chan.window().mmap(vma, chan.device())
     }
 
     fn ioctl(chan: ArcBorrow<'_, Channel>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {

@@ -80,10 +80,13 @@ register! {
 pub(crate) const INT_ALL: u32 = 0xfff;
 /// The completion interrupt.
 pub(crate) const INT_DONE: u32 = 1 << 10;
-/// The interrupts that report a failed transfer: AXI data and descriptor errors, accounting and
-/// byte counter overflows, invalid APB access.
-pub(crate) const INT_ERR: u32 =
-    (1 << 9) | (1 << 8) | (1 << 7) | (1 << 6) | (1 << 5) | (1 << 4) | (1 << 3) | (1 << 0);
+/// The interrupts that report a failed transfer: AXI data and descriptor errors, invalid APB
+/// access.
+pub(crate) const INT_ERR: u32 = (1 << 9) | (1 << 8) | (1 << 7) | (1 << 6) | (1 << 0);
+/// Counter-overflow notices: the interrupt accounting counters and the total byte counter
+/// wrapped. They are not transfer errors (upstream `zynqmp_dma` treats them as notices too):
+/// `ZDMA_CH_TOTAL_BYTE` wraps every 4 GiB moved.
+pub(crate) const INT_OVRFL: u32 = (1 << 5) | (1 << 4) | (1 << 3);
 
 impl ZDMA_CH_ISR {
     /// Whether any error bit is set.
@@ -146,10 +149,18 @@ register! {
 impl ZDMA_CH_STATUS {
     /// `state` value of a channel that is running a transfer.
     pub(crate) const STATE_ENABLED: u32 = 1;
+    /// `state` value of a channel paused by a HALT descriptor command.
+    pub(crate) const STATE_PAUSED: u32 = 2;
 
     /// Whether the channel is still running a transfer.
     pub(crate) fn busy(self) -> bool {
         u32::from(self.state()) == Self::STATE_ENABLED
+    }
+
+    /// Whether the channel is paused: it ignores a new enable until it is continued or taken
+    /// out of the paused state (`CTRL0.CONT` with `CTRL2.EN` clear).
+    pub(crate) fn paused(self) -> bool {
+        u32::from(self.state()) == Self::STATE_PAUSED
     }
 }
 
@@ -183,6 +194,18 @@ register! {
         0:0     cohrnt => bool;
     }
 
+}
+
+impl ZDMA_CH_SRC_DSCR_WORD3 {
+    /// `cmd`: go on with the next descriptor (the end of a simple-mode transfer).
+    pub(crate) const CMD_NEXT: u32 = 0;
+    /// `cmd`: pause the channel after this descriptor, without `DMA_DONE`. The channel stays
+    /// paused until it is continued or stopped and taken out of the paused state; the driver
+    /// uses it to make a channel stall on purpose (`inject stall`).
+    pub(crate) const CMD_HALT: u32 = 1;
+}
+
+register! {
     /// Destination descriptor word 0: address bits 31:0.
     pub(crate) ZDMA_CH_DST_DSCR_WORD0(u32) @ 0x138 {
         31:0    lsb;

@@ -23,14 +23,21 @@ pub(crate) type Regs<'a> = kernel::io::mem::IoMem<'a, REGS_SIZE>;
 /// Name of this controller in `struct dmacopy_info`.
 pub(crate) const CONTROLLER: &[u8] = b"zynqmp-zdma";
 
-/// Interrupts unmasked for a transfer: completion and every error.
-const INT_XFER: u32 = INT_DONE | INT_ERR;
+/// Interrupts unmasked for a transfer: completion, every error and the overflow notices.
+const INT_XFER: u32 = INT_DONE | INT_ERR | INT_OVRFL;
 
-/// Puts the channel in a known idle state: every interrupt masked and cleared, the accounting
-/// counters cleared, simple mode with the reset defaults.
+/// Puts the channel in a known idle state: every interrupt masked and cleared, out of the
+/// paused state, the byte and accounting counters cleared, simple mode with the reset defaults.
 pub(crate) fn init(regs: &Regs<'_>) {
     regs.write_reg(ZDMA_CH_IDS::from_raw(INT_ALL));
+    if regs.read(ZDMA_CH_STATUS).paused() {
+        // With `CTRL2.EN` clear, writing `CONT` takes a paused channel back to disabled; a
+        // paused channel ignores a new enable otherwise.
+        regs.write_reg(ZDMA_CH_CTRL2::zeroed());
+        regs.write_reg(ZDMA_CH_CTRL0::zeroed().with_ovr_fetch(true).with_cont(true));
+    }
     regs.write_reg(ZDMA_CH_ISR::from_raw(INT_ALL));
+    regs.write_reg(ZDMA_CH_TOTAL_BYTE::from_raw(u32::MAX));
     // Reading the accounting counters clears them.
     let _ = regs.read(ZDMA_CH_IRQ_SRC_ACCT);
     let _ = regs.read(ZDMA_CH_IRQ_DST_ACCT);
@@ -42,22 +49,33 @@ pub(crate) fn init(regs: &Regs<'_>) {
     );
 }
 
-/// Programs a copy of `len` bytes from bus address `src` to `dst` and starts it.
+/// Programs a copy of `len` bytes from bus address `src` to `dst` and starts it. With `stall`,
+/// the source descriptor carries the HALT command: the channel pauses instead of completing,
+/// and no completion interrupt comes (fault injection).
 ///
 /// The caller has armed its completion first: on QEMU the copy, and its interrupt, happen inside
 /// the write that enables the channel.
-pub(crate) fn start(regs: &Regs<'_>, src: DmaAddress, dst: DmaAddress, len: u32) {
+pub(crate) fn start(regs: &Regs<'_>, src: DmaAddress, dst: DmaAddress, len: u32, stall: bool) {
     // CAST: the descriptor words take the low 32 bits and the high bits of the address
     // separately; the DMA mask keeps addresses within the 49 bits the registers hold.
     let (src_lo, src_hi) = (src as u32, (src >> 32) as u32);
     let (dst_lo, dst_hi) = (dst as u32, (dst >> 32) as u32);
 
+    // No per-descriptor interrupt: completion is reported by DMA_DONE.
+    let word3 = if stall {
+        ZDMA_CH_SRC_DSCR_WORD3::zeroed().with_const_cmd::<{ ZDMA_CH_SRC_DSCR_WORD3::CMD_HALT }>()
+    } else {
+        ZDMA_CH_SRC_DSCR_WORD3::zeroed().with_const_cmd::<{ ZDMA_CH_SRC_DSCR_WORD3::CMD_NEXT }>()
+    };
+
     regs.write_reg(ZDMA_CH_ISR::from_raw(INT_ALL));
+    // The 32-bit byte counter wraps every 4 GiB and raises BYTE_CNT_OVRFL: start each copy
+    // from 0 (write 1s to clear).
+    regs.write_reg(ZDMA_CH_TOTAL_BYTE::from_raw(u32::MAX));
     regs.write_reg(ZDMA_CH_SRC_DSCR_WORD0::from_raw(src_lo));
     regs.write_reg(ZDMA_CH_SRC_DSCR_WORD1::from_raw(src_hi));
     regs.write_reg(ZDMA_CH_SRC_DSCR_WORD2::from_raw(len));
-    // Command "next", no per-descriptor interrupt: completion is reported by DMA_DONE.
-    regs.write_reg(ZDMA_CH_SRC_DSCR_WORD3::zeroed());
+    regs.write_reg(word3);
     regs.write_reg(ZDMA_CH_DST_DSCR_WORD0::from_raw(dst_lo));
     regs.write_reg(ZDMA_CH_DST_DSCR_WORD1::from_raw(dst_hi));
     regs.write_reg(ZDMA_CH_DST_DSCR_WORD2::from_raw(len));

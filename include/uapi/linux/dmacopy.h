@@ -2,28 +2,46 @@
 /*
  * dmacopy: copy memory with a DMA controller from user space.
  *
- * User-space ABI, version 1. This header is the code form of the contract in
- * the project's spec (shared/spec/abi.md); the two always agree.
+ * User-space ABI, version 1 (DMACOPY_ABI_VERSION). This header is the
+ * contract in code; it is plain C89 and C++98 with the kernel's uapi types
+ * only. The struct sizes, field offsets and ioctl numbers are checked by the
+ * tests (tests/uapi/ in the dmacopy sources), not here.
  *
- * Each bound DMA channel is a misc device /dev/dmacopyN. The device file is a
- * window of 2 * buf_size bytes: [0, buf_size) is the channel's SRC buffer,
- * [buf_size, 2 * buf_size) its DST buffer. Both are coherent DMA buffers,
- * zeroed at probe. mmap(2) (MAP_SHARED, page-aligned, inside the window),
- * read(2)/write(2)/pread(2)/pwrite(2)/lseek(2) all use these offsets.
+ * Device nodes. Each DMA channel that the driver has bound is a misc device
+ * /dev/dmacopy0, /dev/dmacopy1, ..., numbered in probe order;
+ * DMACOPY_IOC_INFO tells which hardware channel a node drives. Any number of
+ * processes and threads may open and use one node. Copies on one channel run
+ * one at a time, in arrival order; waiting for one's turn is interruptible.
  *
- * Errors (every command):
- *   ENOTTY     unknown command, or a known number with the wrong size/direction
- *   EFAULT     the argument (or a COPY_USER range) is not accessible
- *   EINVAL     len 0 or above the limit; offset + len past the end of its
- *              buffer; unknown mode; nonzero flags or reserved; misaligned in
- *              DMA mode; overlapping COPY_USER ranges
- *   ETIMEDOUT  no completion in time; the channel was stopped and reset
- *   EIO        the controller reported an error (hw_status has its bits); the
- *              channel was reset
- *   EINTR      a signal arrived while waiting; the transfer was stopped
- *   ENODEV     the channel was unbound or the module is going away
- * The out fields of the copy structs are written back on success, EIO and
- * ETIMEDOUT.
+ * The buffer window. Each channel owns two coherent DMA buffers of buf_size
+ * bytes (see struct dmacopy_info), zeroed when the channel is probed: SRC and
+ * DST. The device file is a window of 2 * buf_size bytes: [0, buf_size) is
+ * SRC, [buf_size, 2 * buf_size) is DST.
+ *   mmap(2)     MAP_SHARED only, any page-aligned part of the window; a
+ *               mapping that reaches past the window fails with EINVAL.
+ *   read(2), write(2), pread(2), pwrite(2), lseek(2)
+ *               the same offsets. A read at or past the end returns 0; a
+ *               write that starts at or past the end fails with ENOSPC; a
+ *               read or write that crosses the end is short.
+ *
+ * Unbind. A channel may be unbound (sysfs) while files are open: copies in
+ * flight end with ENODEV (or complete), every mapping of the window is
+ * revoked (a later access through an old mapping raises SIGBUS), and every
+ * later call on a file that is still open fails with ENODEV; close(2) and
+ * munmap(2) always work. Binding again gives a working node.
+ *
+ * ioctls. Each command is documented with its argument struct below:
+ * what it does, its fields (in, out), and its errors. Every command can
+ * also fail with:
+ *   ENOTTY   unknown command, including a known number with the wrong size
+ *            or direction, and a command this driver does not implement
+ *            (see the DMACOPY_CAP_* bits)
+ *   EFAULT   the argument struct is not accessible
+ *   ENODEV   the channel was unbound, or its module is going away, while
+ *            the file was open
+ * Every "reserved" field must be zero on input (else EINVAL) and is zero on
+ * output. Module parameters and debugfs are not part of this ABI (see
+ * README.md in the dmacopy sources).
  */
 #ifndef _UAPI_LINUX_DMACOPY_H
 #define _UAPI_LINUX_DMACOPY_H
@@ -33,31 +51,46 @@
 
 #define DMACOPY_ABI_VERSION	1
 
-/* struct dmacopy_info.caps */
+/* struct dmacopy_info.caps: a bit is set only when the driver implements it */
 #define DMACOPY_CAP_MMAP	(1U << 0)	/* the window can be mmap()ed */
-#define DMACOPY_CAP_COPY_USER	(1U << 1)	/* DMACOPY_IOC_COPY_USER exists */
+#define DMACOPY_CAP_COPY_USER	(1U << 1)	/* DMACOPY_IOC_COPY_USER works */
 #define DMACOPY_CAP_SG		(1U << 2)	/* scatter-gather mode is used */
+#define DMACOPY_CAP_BATCH	(1U << 3)	/* DMACOPY_IOC_COPY_BATCH works */
 
-/* struct dmacopy_copy.mode, .mode_used */
+/* struct dmacopy_copy.mode, .mode_used (and the same in copy_user) */
 #define DMACOPY_MODE_DMA	0	/* the DMA controller; completion by IRQ */
 #define DMACOPY_MODE_CPU	1	/* the CPU; no controller involved */
 #define DMACOPY_MODE_AUTO	2	/* CPU below auto_threshold, else DMA */
 
+/* Bytes in struct dmacopy_info.controller, the terminating NUL included. */
 #define DMACOPY_CONTROLLER_LEN	16
 
+/* Largest struct dmacopy_copy_user.len: 1 GiB. */
+#define DMACOPY_COPY_USER_MAX_LEN	(1U << 30)
+
+/* Largest struct dmacopy_batch.count. */
+#define DMACOPY_BATCH_MAX	256
+
 /**
- * struct dmacopy_info - what a node drives (DMACOPY_IOC_INFO, out)
- * @abi_version:    DMACOPY_ABI_VERSION
- * @caps:           DMACOPY_CAP_* bits
- * @buf_size:       bytes in SRC, and in DST
- * @max_len:        largest len DMACOPY_IOC_COPY accepts (= buf_size)
- * @reg_base:       physical address of the channel's registers
- * @irq:            Linux IRQ number of the channel
- * @align:          in DMA mode, src_off, dst_off and len must be multiples
- *                  of this (1: any)
- * @auto_threshold: DMACOPY_MODE_AUTO copies shorter than this with the CPU
- * @controller:     NUL-terminated controller model, e.g. "zynqmp-zdma"
- * @reserved:       zero
+ * struct dmacopy_info - argument of DMACOPY_IOC_INFO
+ * @abi_version:    out: DMACOPY_ABI_VERSION
+ * @caps:           out: DMACOPY_CAP_* bits
+ * @buf_size:       out: bytes in SRC, and in DST
+ * @max_len:        out: largest len that DMACOPY_IOC_COPY accepts
+ *                  (= buf_size)
+ * @reg_base:       out: physical address of the channel's registers
+ * @irq:            out: Linux IRQ number of the channel
+ * @align:          out: in DMA mode, src_off, dst_off and len must be
+ *                  multiples of this (1: any)
+ * @auto_threshold: out: DMACOPY_MODE_AUTO copies shorter than this with the
+ *                  CPU
+ * @controller:     out: NUL-terminated model of the controller, e.g.
+ *                  "zynqmp-zdma" or "bcm2835-dma"
+ * @reserved:       out: zero
+ *
+ * DMACOPY_IOC_INFO describes the channel that the node drives and what the
+ * driver implements. Every field is output; the kernel reads nothing.
+ * No errors besides the common ones.
  */
 struct dmacopy_info {
 	__u32 abi_version;
@@ -73,18 +106,37 @@ struct dmacopy_info {
 };
 
 /**
- * struct dmacopy_copy - one copy from SRC to DST (DMACOPY_IOC_COPY, in/out)
+ * struct dmacopy_copy - argument of DMACOPY_IOC_COPY
  * @src_off:    in: offset into SRC
  * @dst_off:    in: offset into DST
  * @len:        in: bytes to copy, 1 ..= max_len
  * @mode:       in: DMACOPY_MODE_*
- * @flags:      in: zero
- * @timeout_ns: in: 0 for the module's timeout_ms
- * @elapsed_ns: out: start of the copy to its completion, measured in the kernel
+ * @flags:      in: zero (room for future flags)
+ * @timeout_ns: in: bound on the wait for completion; 0: the module's
+ *              timeout_ms
+ * @elapsed_ns: out: from the start of the copy to its completion, measured
+ *              in the kernel
  * @mode_used:  out: DMACOPY_MODE_DMA or DMACOPY_MODE_CPU
- * @hw_status:  out: the controller's raw interrupt status at completion;
- *              0 in CPU mode
+ * @hw_status:  out: the controller's raw interrupt status at completion
+ *              (ZDMA: ZDMA_CH_ISR; BCM2835: CS); 0 in CPU mode
  * @reserved:   in/out: zero
+ *
+ * DMACOPY_IOC_COPY copies @len bytes from SRC at @src_off to DST at
+ * @dst_off, with the controller or the CPU as @mode says, and returns when
+ * the copy is complete. The out fields are written back on success and also
+ * on EIO and ETIMEDOUT.
+ *
+ * Errors, besides the common ones:
+ *   EINVAL     @len is 0 or above max_len; @src_off + @len or
+ *              @dst_off + @len passes buf_size (checked without overflow);
+ *              unknown @mode; nonzero @flags or @reserved; in DMA mode,
+ *              @src_off, @dst_off or @len not a multiple of align
+ *   ETIMEDOUT  the controller did not complete in time; the channel was
+ *              stopped and reset, and the next copy works
+ *   EIO        the controller reported an error (@hw_status has its bits);
+ *              the channel was reset, and the next copy works
+ *   EINTR      a signal arrived while waiting (restarted transparently
+ *              under SA_RESTART); the transfer was stopped first
  */
 struct dmacopy_copy {
 	__u64 src_off;
@@ -100,13 +152,34 @@ struct dmacopy_copy {
 };
 
 /**
- * struct dmacopy_copy_user - a copy between user buffers
- *                            (DMACOPY_IOC_COPY_USER, in/out)
+ * struct dmacopy_copy_user - argument of DMACOPY_IOC_COPY_USER
  * @src:        in: user-space address of the source
- * @dst:        in: user-space address of the destination; must not overlap
- *              the source
- * @len:        in: bytes to copy, 1 ..= 1 GiB
- * Other fields as in struct dmacopy_copy.
+ * @dst:        in: user-space address of the destination; the two ranges
+ *              must not overlap
+ * @len:        in: bytes to copy, 1 ..= DMACOPY_COPY_USER_MAX_LEN
+ * @mode:       in: as in struct dmacopy_copy
+ * @flags:      in: as in struct dmacopy_copy
+ * @timeout_ns: in: as in struct dmacopy_copy
+ * @elapsed_ns: out: as in struct dmacopy_copy
+ * @mode_used:  out: as in struct dmacopy_copy
+ * @hw_status:  out: as in struct dmacopy_copy
+ * @reserved:   in/out: zero
+ *
+ * Not implemented yet: check DMACOPY_CAP_COPY_USER in dmacopy_info.caps;
+ * until the driver sets it, this ioctl fails with ENOTTY.
+ *
+ * DMACOPY_IOC_COPY_USER copies @len bytes between two buffers of the
+ * calling process, as DMACOPY_IOC_COPY does between SRC and DST. In DMA mode
+ * the driver may move the bytes without going through SRC/DST (pinned user
+ * pages and the controller's scatter-gather mode); the result is identical
+ * either way. The pages are pinned for the duration of the call (the source
+ * needs read access, the destination write access) and unpinned on every
+ * path. The out fields are written back as for DMACOPY_IOC_COPY.
+ *
+ * Errors: those of DMACOPY_IOC_COPY, with @len limited by
+ * DMACOPY_COPY_USER_MAX_LEN in place of max_len, and also:
+ *   EFAULT     a range is not accessible as it needs to be
+ *   EINVAL     the ranges overlap
  */
 struct dmacopy_copy_user {
 	__u64 src;
@@ -121,16 +194,52 @@ struct dmacopy_copy_user {
 	__u64 reserved[2];
 };
 
-#define DMACOPY_COPY_USER_MAX_LEN	(1ULL << 30)
+/**
+ * struct dmacopy_batch - argument of DMACOPY_IOC_COPY_BATCH
+ * @copies:     in: user-space address of an array of @count
+ *              struct dmacopy_copy
+ * @count:      in: entries, 1 ..= DMACOPY_BATCH_MAX
+ * @flags:      in: zero
+ * @timeout_ns: in: bound for the whole batch; 0: the module's timeout_ms
+ * @elapsed_ns: out: from the start of the first entry to the completion of
+ *              the last
+ * @done:       out: leading entries that completed, 0 ..= @count
+ * @reserved:   in/out: zero
+ *
+ * Not implemented yet: check DMACOPY_CAP_BATCH in dmacopy_info.caps;
+ * until the driver sets it, this ioctl fails with ENOTTY.
+ *
+ * DMACOPY_IOC_COPY_BATCH runs several copies between SRC and DST in one
+ * call. Every entry is checked as for DMACOPY_IOC_COPY (and its own
+ * timeout_ns must be 0) before any runs. The entries run in array order, in
+ * one turn of the channel: no other caller's copy runs between them, and the
+ * result is that of running them one after the other. Each completed
+ * entry's out fields are written back. The batch's out fields are written
+ * back on success and also on EIO, ETIMEDOUT and EINTR; then @done says how
+ * many leading entries completed: theirs are valid, the rest are untouched.
+ *
+ * Errors: those of DMACOPY_IOC_COPY, and also:
+ *   EFAULT     the array is not accessible
+ *   EINVAL     @count is 0 or above DMACOPY_BATCH_MAX; nonzero @flags or
+ *              @reserved; any bad entry (then nothing is copied)
+ */
+struct dmacopy_batch {
+	__u64 copies;
+	__u32 count;
+	__u32 flags;
+	__u64 timeout_ns;
+	__u64 elapsed_ns;
+	__u32 done;
+	__u32 reserved;
+};
 
 #define DMACOPY_IOC_MAGIC	0xDC
 
 #define DMACOPY_IOC_INFO	_IOR(DMACOPY_IOC_MAGIC, 0x00, struct dmacopy_info)
 #define DMACOPY_IOC_COPY	_IOWR(DMACOPY_IOC_MAGIC, 0x01, struct dmacopy_copy)
+/* Not implemented yet: see struct dmacopy_copy_user. */
 #define DMACOPY_IOC_COPY_USER	_IOWR(DMACOPY_IOC_MAGIC, 0x02, struct dmacopy_copy_user)
-
-_Static_assert(sizeof(struct dmacopy_info) == 96, "dmacopy_info is 96 bytes");
-_Static_assert(sizeof(struct dmacopy_copy) == 72, "dmacopy_copy is 72 bytes");
-_Static_assert(sizeof(struct dmacopy_copy_user) == 72, "dmacopy_copy_user is 72 bytes");
+/* Not implemented yet: see struct dmacopy_batch. */
+#define DMACOPY_IOC_COPY_BATCH	_IOWR(DMACOPY_IOC_MAGIC, 0x03, struct dmacopy_batch)
 
 #endif /* _UAPI_LINUX_DMACOPY_H */

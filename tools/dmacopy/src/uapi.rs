@@ -3,8 +3,13 @@
 //! Mirror of `include/uapi/linux/dmacopy.h`, the user-space ABI (version 1).
 //!
 //! The header is the source of truth; the names here are its names without the `DMACOPY_` /
-//! `dmacopy_` prefix. Struct sizes are checked at build time, field offsets and ioctl opcodes by
-//! the unit tests below against literal values, so a change on either side shows.
+//! `dmacopy_` prefix. Struct sizes and alignments are checked at build time; every field's
+//! offset and type, every constant and every ioctl opcode by the unit tests below, against the
+//! same literal values as the C checks in `tests/uapi/abi.h`, so a change on either side shows.
+//!
+//! Not implemented by the driver yet: `DMACOPY_IOC_COPY_USER` and `DMACOPY_IOC_COPY_BATCH`. Their
+//! definitions are here because programs are written against the ABI; check [`CAP_COPY_USER`] and
+//! [`CAP_BATCH`] in [`Info::caps`] first: until the driver sets them, both fail with `ENOTTY`.
 
 use core::mem::size_of;
 
@@ -13,16 +18,19 @@ pub const ABI_VERSION: u32 = 1;
 
 /// `DMACOPY_CAP_MMAP`: the window can be `mmap()`ed.
 pub const CAP_MMAP: u32 = 1 << 0;
-/// `DMACOPY_CAP_COPY_USER`: `DMACOPY_IOC_COPY_USER` exists.
+/// `DMACOPY_CAP_COPY_USER`: `DMACOPY_IOC_COPY_USER` works.
 pub const CAP_COPY_USER: u32 = 1 << 1;
 /// `DMACOPY_CAP_SG`: the controller's scatter-gather mode is used.
 pub const CAP_SG: u32 = 1 << 2;
+/// `DMACOPY_CAP_BATCH`: `DMACOPY_IOC_COPY_BATCH` works.
+pub const CAP_BATCH: u32 = 1 << 3;
 
 /// Every `DMACOPY_CAP_*` bit with its name, lowest bit first.
-pub const CAP_NAMES: [(u32, &str); 3] = [
+pub const CAP_NAMES: [(u32, &str); 4] = [
     (CAP_MMAP, "mmap"),
     (CAP_COPY_USER, "copy_user"),
     (CAP_SG, "sg"),
+    (CAP_BATCH, "batch"),
 ];
 
 /// `DMACOPY_MODE_DMA`: the DMA controller; completion by its interrupt.
@@ -37,6 +45,9 @@ pub const CONTROLLER_LEN: usize = 16;
 
 /// `DMACOPY_COPY_USER_MAX_LEN`: largest `len` of `DMACOPY_IOC_COPY_USER` (1 GiB).
 pub const COPY_USER_MAX_LEN: u64 = 1 << 30;
+
+/// `DMACOPY_BATCH_MAX`: largest [`Batch::count`].
+pub const BATCH_MAX: u32 = 256;
 
 /// `DMACOPY_IOC_MAGIC`.
 pub const IOC_MAGIC: u32 = 0xDC;
@@ -86,7 +97,13 @@ pub const IOC_INFO: u32 = ior::<Info>(IOC_MAGIC, 0x00);
 /// `DMACOPY_IOC_COPY`: `_IOWR(0xDC, 0x01, struct dmacopy_copy)`.
 pub const IOC_COPY: u32 = iowr::<Copy>(IOC_MAGIC, 0x01);
 /// `DMACOPY_IOC_COPY_USER`: `_IOWR(0xDC, 0x02, struct dmacopy_copy_user)`.
+///
+/// Not implemented yet: needs [`CAP_COPY_USER`]; until then it fails with `ENOTTY`.
 pub const IOC_COPY_USER: u32 = iowr::<CopyUser>(IOC_MAGIC, 0x02);
+/// `DMACOPY_IOC_COPY_BATCH`: `_IOWR(0xDC, 0x03, struct dmacopy_batch)`.
+///
+/// Not implemented yet: needs [`CAP_BATCH`]; until then it fails with `ENOTTY`.
+pub const IOC_COPY_BATCH: u32 = iowr::<Batch>(IOC_MAGIC, 0x03);
 
 /// `struct dmacopy_info`: what a node drives (`DMACOPY_IOC_INFO`, out).
 #[repr(C)]
@@ -192,8 +209,10 @@ pub struct Copy {
 
 /// `struct dmacopy_copy_user`: a copy between user buffers (`DMACOPY_IOC_COPY_USER`, in/out).
 ///
-/// Same layout and meaning as [`struct@Copy`], except that `src` and `dst` are addresses in the calling
-/// process, `len` may be up to [`COPY_USER_MAX_LEN`], and the ranges must not overlap.
+/// Same layout and meaning as [`struct@Copy`], except that `src` and `dst` are addresses in the
+/// calling process, `len` may be up to [`COPY_USER_MAX_LEN`], and the ranges must not overlap.
+///
+/// Not implemented yet: needs [`CAP_COPY_USER`]; until then the ioctl fails with `ENOTTY`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CopyUser {
@@ -219,24 +238,67 @@ pub struct CopyUser {
     pub reserved: [u64; 2],
 }
 
+/// `struct dmacopy_batch`: several copies between SRC and DST in one call
+/// (`DMACOPY_IOC_COPY_BATCH`, in/out).
+///
+/// Every entry is checked as for `DMACOPY_IOC_COPY` (its own `timeout_ns` must be 0) before any
+/// runs; they run in array order in one turn of the channel. On `EIO`, `ETIMEDOUT` or `EINTR`,
+/// `done` says how many leading entries completed.
+///
+/// Not implemented yet: needs [`CAP_BATCH`]; until then the ioctl fails with `ENOTTY`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Batch {
+    /// In: user-space address of an array of `count` [`struct@Copy`].
+    pub copies: u64,
+    /// In: entries, `1..=BATCH_MAX`.
+    pub count: u32,
+    /// In: zero.
+    pub flags: u32,
+    /// In: bound for the whole batch; 0 for the module's `timeout_ms`.
+    pub timeout_ns: u64,
+    /// Out: from the start of the first entry to the completion of the last.
+    pub elapsed_ns: u64,
+    /// Out: leading entries that completed, `0..=count`.
+    pub done: u32,
+    /// In/out: zero.
+    pub reserved: u32,
+}
+
 const _: () = assert!(size_of::<Info>() == 96);
 const _: () = assert!(size_of::<Copy>() == 72);
 const _: () = assert!(size_of::<CopyUser>() == 72);
+const _: () = assert!(size_of::<Batch>() == 40);
+const _: () = assert!(core::mem::align_of::<Info>() == 8);
+const _: () = assert!(core::mem::align_of::<Copy>() == 8);
+const _: () = assert!(core::mem::align_of::<CopyUser>() == 8);
+const _: () = assert!(core::mem::align_of::<Batch>() == 8);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use core::mem::{align_of, offset_of};
 
+    /// `field!(Struct, member, offset, Type)`: the member is at `offset` and is exactly a `Type`
+    /// (the closure does not compile otherwise). The same list as `tests/uapi/abi.h`.
+    macro_rules! field {
+        ($s:ty, $m:ident, $off:expr, $t:ty) => {{
+            assert_eq!(offset_of!($s, $m), $off, "offset of {}", stringify!($s.$m));
+            let _: fn(&$s) -> &$t = |s| &s.$m;
+        }};
+    }
+
     #[test]
     fn opcodes() {
+        // The generic `_IOC` encoding (arm64, x86, riscv, ...): the values the C macros give.
         assert_eq!(IOC_INFO, 0x8060_dc00);
         assert_eq!(IOC_COPY, 0xc048_dc01);
         assert_eq!(IOC_COPY_USER, 0xc048_dc02);
-        // The generic encoding, against values the C macros give.
+        assert_eq!(IOC_COPY_BATCH, 0xc028_dc03);
         assert_eq!(ioc(IOC_NONE, 0xDC, 0x05, 0), 0x0000_dc05);
         assert_eq!(iow::<u32>(0xDC, 0x03), 0x4004_dc03);
         assert_eq!(ior::<u64>(0xDC, 0xff), 0x8008_dcff);
+        assert_eq!(ioc(IOC_READ | IOC_WRITE, 0xff, 0xff, 0x3fff), 0xffff_ffff);
     }
 
     #[test]
@@ -244,60 +306,77 @@ mod tests {
         assert_eq!(size_of::<Info>(), 96);
         assert_eq!(size_of::<Copy>(), 72);
         assert_eq!(size_of::<CopyUser>(), 72);
+        assert_eq!(size_of::<Batch>(), 40);
         assert_eq!(align_of::<Info>(), 8);
         assert_eq!(align_of::<Copy>(), 8);
         assert_eq!(align_of::<CopyUser>(), 8);
+        assert_eq!(align_of::<Batch>(), 8);
     }
 
     #[test]
-    fn info_offsets() {
-        assert_eq!(offset_of!(Info, abi_version), 0);
-        assert_eq!(offset_of!(Info, caps), 4);
-        assert_eq!(offset_of!(Info, buf_size), 8);
-        assert_eq!(offset_of!(Info, max_len), 16);
-        assert_eq!(offset_of!(Info, reg_base), 24);
-        assert_eq!(offset_of!(Info, irq), 32);
-        assert_eq!(offset_of!(Info, align), 36);
-        assert_eq!(offset_of!(Info, auto_threshold), 40);
-        assert_eq!(offset_of!(Info, controller), 48);
-        assert_eq!(offset_of!(Info, reserved), 64);
+    fn info_fields() {
+        field!(Info, abi_version, 0, u32);
+        field!(Info, caps, 4, u32);
+        field!(Info, buf_size, 8, u64);
+        field!(Info, max_len, 16, u64);
+        field!(Info, reg_base, 24, u64);
+        field!(Info, irq, 32, u32);
+        field!(Info, align, 36, u32);
+        field!(Info, auto_threshold, 40, u64);
+        field!(Info, controller, 48, [u8; 16]);
+        field!(Info, reserved, 64, [u64; 4]);
     }
 
     #[test]
-    fn copy_offsets() {
-        assert_eq!(offset_of!(Copy, src_off), 0);
-        assert_eq!(offset_of!(Copy, dst_off), 8);
-        assert_eq!(offset_of!(Copy, len), 16);
-        assert_eq!(offset_of!(Copy, mode), 24);
-        assert_eq!(offset_of!(Copy, flags), 28);
-        assert_eq!(offset_of!(Copy, timeout_ns), 32);
-        assert_eq!(offset_of!(Copy, elapsed_ns), 40);
-        assert_eq!(offset_of!(Copy, mode_used), 48);
-        assert_eq!(offset_of!(Copy, hw_status), 52);
-        assert_eq!(offset_of!(Copy, reserved), 56);
+    fn copy_fields() {
+        field!(Copy, src_off, 0, u64);
+        field!(Copy, dst_off, 8, u64);
+        field!(Copy, len, 16, u64);
+        field!(Copy, mode, 24, u32);
+        field!(Copy, flags, 28, u32);
+        field!(Copy, timeout_ns, 32, u64);
+        field!(Copy, elapsed_ns, 40, u64);
+        field!(Copy, mode_used, 48, u32);
+        field!(Copy, hw_status, 52, u32);
+        field!(Copy, reserved, 56, [u64; 2]);
     }
 
     #[test]
-    fn copy_user_offsets() {
-        assert_eq!(offset_of!(CopyUser, src), 0);
-        assert_eq!(offset_of!(CopyUser, dst), 8);
-        assert_eq!(offset_of!(CopyUser, len), 16);
-        assert_eq!(offset_of!(CopyUser, mode), 24);
-        assert_eq!(offset_of!(CopyUser, flags), 28);
-        assert_eq!(offset_of!(CopyUser, timeout_ns), 32);
-        assert_eq!(offset_of!(CopyUser, elapsed_ns), 40);
-        assert_eq!(offset_of!(CopyUser, mode_used), 48);
-        assert_eq!(offset_of!(CopyUser, hw_status), 52);
-        assert_eq!(offset_of!(CopyUser, reserved), 56);
+    fn copy_user_fields() {
+        field!(CopyUser, src, 0, u64);
+        field!(CopyUser, dst, 8, u64);
+        field!(CopyUser, len, 16, u64);
+        field!(CopyUser, mode, 24, u32);
+        field!(CopyUser, flags, 28, u32);
+        field!(CopyUser, timeout_ns, 32, u64);
+        field!(CopyUser, elapsed_ns, 40, u64);
+        field!(CopyUser, mode_used, 48, u32);
+        field!(CopyUser, hw_status, 52, u32);
+        field!(CopyUser, reserved, 56, [u64; 2]);
+    }
+
+    #[test]
+    fn batch_fields() {
+        field!(Batch, copies, 0, u64);
+        field!(Batch, count, 8, u32);
+        field!(Batch, flags, 12, u32);
+        field!(Batch, timeout_ns, 16, u64);
+        field!(Batch, elapsed_ns, 24, u64);
+        field!(Batch, done, 32, u32);
+        field!(Batch, reserved, 36, u32);
     }
 
     #[test]
     fn constants() {
         assert_eq!(ABI_VERSION, 1);
-        assert_eq!((CAP_MMAP, CAP_COPY_USER, CAP_SG), (1, 2, 4));
+        assert_eq!(
+            (CAP_MMAP, CAP_COPY_USER, CAP_SG, CAP_BATCH),
+            (0x1, 0x2, 0x4, 0x8)
+        );
         assert_eq!((MODE_DMA, MODE_CPU, MODE_AUTO), (0, 1, 2));
         assert_eq!(CONTROLLER_LEN, 16);
-        assert_eq!(COPY_USER_MAX_LEN, 1024 * 1024 * 1024);
+        assert_eq!(COPY_USER_MAX_LEN, 1_073_741_824);
+        assert_eq!(BATCH_MAX, 256);
         assert_eq!(IOC_MAGIC, 0xdc);
     }
 
@@ -332,6 +411,7 @@ mod tests {
             caps_string(CAP_MMAP | CAP_COPY_USER | CAP_SG),
             "mmap|copy_user|sg"
         );
+        assert_eq!(caps_string(CAP_BATCH), "batch");
         assert_eq!(caps_string(CAP_SG | 0x30), "sg|0x30");
         let info = Info {
             caps: CAP_MMAP | CAP_SG,
