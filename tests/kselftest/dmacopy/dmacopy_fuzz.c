@@ -267,25 +267,18 @@ static uint64_t pick64(struct rng *r, const uint64_t *v, size_t n)
 /* Small lengths often, large ones sometimes: 1 .. max. */
 static uint64_t skewed_len(struct rng *r, uint64_t max)
 {
-	uint64_t v;
+	uint64_t v, k = below(r, 100);
 
-	switch (below(r, 10)) {
-	case 0: case 1: case 2:
+	if (k < 35)
 		v = between(r, 1, 64);
-		break;
-	case 3: case 4: case 5:
+	else if (k < 70)
 		v = between(r, 1, 4096);
-		break;
-	case 6: case 7:
+	else if (k < 93)
 		v = between(r, 1, 65536);
-		break;
-	case 8:
+	else if (k < 97)
 		v = between(r, 1, max);
-		break;
-	default:
+	else
 		v = max - below(r, 4);
-		break;
-	}
 	if (v > max)
 		v = max;
 	return v ? v : 1;
@@ -508,7 +501,6 @@ struct ctx {
 	uint64_t own_lo, own_hi, scr_lo, scr_hi;
 	struct view v[MAX_CH];
 	const char *cur;		/* what the thread is doing, for the watchdog */
-	_Atomic uint64_t progress;
 };
 
 static __thread struct ctx *tls_ctx;
@@ -573,6 +565,42 @@ static void print_failure_kinds(void)
 		say("failure kind x%u: %s", kinds[i].count, kinds[i].key);
 }
 
+/* Outcomes per call of the single-threaded phase, to show what the run exercised. */
+#define MAX_TALLY	48
+
+static struct {
+	const char *op;
+	uint64_t n[O_NR];
+} tallies[MAX_TALLY];
+
+static void tally(const char *op, int o)
+{
+	int i;
+
+	for (i = 0; i < MAX_TALLY && tallies[i].op && tallies[i].op != op; i++)
+		;
+	if (i == MAX_TALLY)
+		return;
+	tallies[i].op = op;
+	tallies[i].n[o]++;
+}
+
+static void print_tallies(void)
+{
+	char line[400];
+	size_t n;
+	int i, o;
+
+	for (i = 0; i < MAX_TALLY && tallies[i].op; i++) {
+		n = (size_t)snprintf(line, sizeof(line), "single: %s:", tallies[i].op);
+		for (o = 0; o < O_NR && n < sizeof(line); o++)
+			if (tallies[i].n[o])
+				n += (size_t)snprintf(line + n, sizeof(line) - n, " %s %llu",
+						      outcomes[o].name, U64(tallies[i].n[o]));
+		say("%s", line);
+	}
+}
+
 /*
  * Checks ret/err against the outcomes in accept. op names the call, fmt and the rest its
  * arguments (formatted only when needed). Returns whether the result was accepted.
@@ -588,6 +616,8 @@ bool chkf(struct ctx *c, unsigned int accept, long ret, int err, const char *op,
 	bool trace = c && !c->threaded && c->calls >= g_trace_from;
 	va_list ap;
 
+	if (c && !c->threaded)
+		tally(op, o);
 	if (ok && !trace)
 		return true;
 	va_start(ap, fmt);
@@ -611,12 +641,25 @@ bool chkf(struct ctx *c, unsigned int accept, long ret, int err, const char *op,
 	return false;
 }
 
-/* Counts one call; op is what the watchdog shows if it never returns. */
+/*
+ * Counts one call the random sequence makes; op is what the watchdog shows if it never
+ * returns. These calls are numbered (call=N in failures): the same seed makes the same ones.
+ */
 static void count_call(struct ctx *c, const char *op)
 {
 	c->calls++;
 	atomic_fetch_add_explicit(&g_calls, 1, memory_order_relaxed);
-	atomic_store_explicit(&c->progress, c->calls, memory_order_relaxed);
+	c->cur = op;
+}
+
+/*
+ * Counts a call made because of an earlier result (re-reading the window after a failed
+ * copy, checking a copy's destination): it counts as a fuzz call but keeps the numbering of
+ * the random sequence, so that a run reproduces even where timing changed a result.
+ */
+static void count_helper(struct ctx *c, const char *op)
+{
+	atomic_fetch_add_explicit(&g_calls, 1, memory_order_relaxed);
 	c->cur = op;
 }
 
@@ -1203,7 +1246,9 @@ static int fd_any(struct ctx *c, int ch)
 		}
 	}
 	if (!n || (n < NFDS && chance(&c->rng, 2))) {
-		static const int accs[] = { O_RDWR, O_RDWR, O_RDWR, O_RDONLY, O_WRONLY };
+		static const int accs[] = {
+			O_RDWR, O_RDWR, O_RDWR, O_RDWR, O_RDWR, O_RDWR, O_RDONLY, O_WRONLY,
+		};
 
 		s = fd_open(c, ch, n ? accs[below(&c->rng, ARRAY_LEN(accs))] : O_RDWR);
 		if (s >= 0 || !n)
@@ -1228,7 +1273,7 @@ static int helper_fd(struct ctx *c, int ch)
 	if (v->hfd >= 0 && v->hepoch == e1)
 		return v->hfd;
 	if (v->hfd >= 0) {
-		count_call(c, "close");
+		count_helper(c, "close");
 		r = close(v->hfd);
 		chkf(c, A(OK), r, errno, "close", "{helper file, epoch %u}", v->hepoch);
 		v->hfd = -1;
@@ -1236,7 +1281,7 @@ static int helper_fd(struct ctx *c, int ch)
 	if ((e1 & 1) || node < 0)
 		return -1;
 	snprintf(path, sizeof(path), "/dev/dmacopy%d", node);
-	count_call(c, "open");
+	count_helper(c, "open");
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	err = errno;
 	e2 = atomic_load(&h->epoch);
@@ -1271,7 +1316,7 @@ static void resync(struct ctx *c, int ch, uint64_t off, uint64_t n)
 		return;
 	n = min64(n, win - off);
 	e = env_begin(ch, c->v[ch].hepoch);
-	count_call(c, "pread (resync)");
+	count_helper(c, "pread (resync)");
 	r = pread(fd, c->rbuf, n, (off_t)off);
 	err = errno;
 	env_end(&e, ch);
@@ -1676,7 +1721,7 @@ static void verify_range(struct ctx *c, int ch, uint64_t off, uint64_t len, cons
 	if (fd < 0)
 		return;
 	e = env_begin(ch, c->v[ch].hepoch);
-	count_call(c, "pread (verify)");
+	count_helper(c, "pread (verify)");
 	r = pread(fd, c->rbuf, len, (off_t)off);
 	err = errno;
 	env_end(&e, ch);
@@ -1732,7 +1777,7 @@ static void op_copy(struct ctx *c, int ch)
 		return;
 	gen_copy(c, ch, &q, false);
 	cc = copy_fields(ch, &q);
-	small = between(&c->rng, NSEC_PER_MSEC, 20 * NSEC_PER_MSEC);
+	small = between(&c->rng, NSEC_PER_MSEC, 4 * NSEC_PER_MSEC);
 	verify = chance(&c->rng, 30);
 	if (!cc.bad && cc.eff == MODE_DMA && fault_possible(c, ch))
 		q.timeout_ns = small;
@@ -1775,7 +1820,8 @@ static void op_copy(struct ctx *c, int ch)
 	}
 	if (r > 0)
 		fz_fail(c, "ioctl returned a positive value", "ioctl COPY returned %ld", r);
-	if (cc.bad || o == O_ENODEV || (p.rd < sizeof(q)))
+	/* On an instance going away the window's contents no longer matter. */
+	if (cc.bad || o == O_ENODEV || p.rd < sizeof(q) || e.maybe)
 		return;
 	if (p.wr < sizeof(q)) {
 		/* The copy may have run before the write-back failed. */
@@ -1904,9 +1950,9 @@ static void op_copy_user(struct ctx *c, int ch)
 		either = true;
 	efa = !user_range_ok(c, q.src, len, false) || !user_range_ok(c, q.dst, len, true);
 	if (!ein && !efa && eff == MODE_DMA && fault_possible(c, ch))
-		q.timeout_ns = between(&c->rng, NSEC_PER_MSEC, 20 * NSEC_PER_MSEC);
+		q.timeout_ns = between(&c->rng, NSEC_PER_MSEC, 4 * NSEC_PER_MSEC);
 	else
-		(void)between(&c->rng, NSEC_PER_MSEC, 20 * NSEC_PER_MSEC);
+		(void)between(&c->rng, NSEC_PER_MSEC, 4 * NSEC_PER_MSEC);
 
 	p = place(c, gen_pk(c), sizeof(q), RW_ARG, &q);
 	if (!ein && !efa && !either)
@@ -1938,7 +1984,7 @@ static void op_copy_user(struct ctx *c, int ch)
 	     U64(q.src), U64(q.dst), U64(q.len), q.mode, q.flags, U64(q.timeout_ns),
 	     U64(q.reserved[0]), U64(q.reserved[1]), caps,
 	     c->threaded ? "?" : fault_names[chans[ch].armed]);
-	if (!exists || o == O_ENODEV || o == O_ENOTTY || o == O_EINVAL)
+	if (!exists || o == O_ENODEV || o == O_ENOTTY || o == O_EINVAL || e.maybe)
 		return;
 	/* It may have run a DMA: the fault model and the counters follow the driver again. */
 	if (!c->threaded && eff == MODE_DMA && is_bound(ch)) {
@@ -2055,9 +2101,9 @@ static void op_batch(struct ctx *c, int ch)
 	b.elapsed_ns = rnd(&c->rng);
 	b.done = (uint32_t)rnd(&c->rng);
 	if (!any_bad && any_dma && fault_possible(c, ch))
-		b.timeout_ns = between(&c->rng, 5 * NSEC_PER_MSEC, 30 * NSEC_PER_MSEC);
+		b.timeout_ns = between(&c->rng, 2 * NSEC_PER_MSEC, 8 * NSEC_PER_MSEC);
 	else
-		(void)between(&c->rng, 5 * NSEC_PER_MSEC, 30 * NSEC_PER_MSEC);
+		(void)between(&c->rng, 2 * NSEC_PER_MSEC, 8 * NSEC_PER_MSEC);
 
 	/* Where the array is. */
 	alen = n * sizeof(ents[0]);
@@ -2135,7 +2181,7 @@ static void op_batch(struct ctx *c, int ch)
 	     b.reserved, U64(b.timeout_ns), any_bad ? "with a bad one" : "valid",
 	     U64(n ? ents[0].src_off : 0), U64(n ? ents[0].dst_off : 0), U64(n ? ents[0].len : 0),
 	     n ? ents[0].mode : 0, caps, c->threaded ? "?" : fault_names[armed]);
-	if (!exists || o == O_ENODEV || o == O_ENOTTY || o == O_EINVAL || rows)
+	if (!exists || o == O_ENODEV || o == O_ENOTTY || o == O_EINVAL || rows || e.maybe)
 		return;
 	if (o == O_EFAULT || p.wr < sizeof(b) || !arr_wr) {
 		for (i = 0; i < count; i++)
@@ -2190,20 +2236,21 @@ static int64_t gen_pos(struct ctx *c)
 
 static uint64_t gen_rwlen(struct ctx *c)
 {
-	const uint64_t v[] = { bs - 1, bs, bs + 1, win - 1, win, win + 1, 1, 2, 3, 4, 8, 16 };
+	const uint64_t big[] = { bs - 1, bs, bs + 1, win - 1, win, win + 1 };
+	const uint64_t small[] = { 1, 2, 3, 4, 8, 16, 4095, 4096, 4097 };
+	uint64_t k = below(&c->rng, 40);
 
-	switch (below(&c->rng, 10)) {
-	case 0:
+	if (k < 2)
 		return 0;
-	case 1: case 2: case 3: case 4:
+	if (k < 22)
 		return between(&c->rng, 1, 4096);
-	case 5: case 6:
+	if (k < 34)
 		return between(&c->rng, 1, 65536);
-	case 7:
+	if (k < 35)
 		return between(&c->rng, 1, win + 4096);
-	default:
-		return pick64(&c->rng, v, ARRAY_LEN(v));
-	}
+	if (k < 36)
+		return pick64(&c->rng, big, ARRAY_LEN(big));
+	return pick64(&c->rng, small, ARRAY_LEN(small));
 }
 
 /* A buffer of n bytes for reading into (write false) or writing from (write true). */
@@ -2278,7 +2325,7 @@ struct iovs {
 	int kind;		/* of the array pointer */
 };
 
-static struct iovs gen_iovs(struct ctx *c, bool write)
+static struct iovs gen_iovs(struct ctx *c, bool write, uint64_t budget)
 {
 	uint8_t *good = write ? c->wbuf : c->rbuf;
 	struct iovs v = { 0 };
@@ -2301,6 +2348,7 @@ static struct iovs gen_iovs(struct ctx *c, bool write)
 							   : gen_rwlen(c) / (v.cnt + 1) + 1);
 		if (used + len > win + 32768)
 			len = 0;
+		len = min64(len, budget - v.total);
 		if (k == PK_GOOD || k == PK_ODD) {
 			v.iov[i].iov_base = good + used;
 			used += len;
@@ -2416,7 +2464,7 @@ static void op_rw(struct ctx *c, int ch, bool wr)
 	if (wr) {
 		gen_write_at(c, &pos, &n);
 		if (c->threaded && !positional) {
-			/* Workers wr at a known place: seek there first. */
+			/* Workers write at a known place: seek there first. */
 			e = env_begin(ch, f->epoch);
 			count_call(c, "lseek");
 			r = lseek(f->fd, pos, SEEK_SET);
@@ -2424,8 +2472,8 @@ static void op_rw(struct ctx *c, int ch, bool wr)
 			env_end(&e, ch);
 			if (!chkf(c, env_accept(&e, pos < 0 ? A(EINVAL) : A(OK) | A(EINVAL) |
 						    A(EINTR)),
-				  r, err, "lseek", "{SEEK_SET %lld before a wr}", (long long)pos) ||
-			    r != pos)
+				  r, err, "lseek", "{SEEK_SET %lld before a write}", (long long)pos) ||
+			    r < 0 || r != pos)
 				return;
 			f->pos = (uint64_t)pos;
 		}
@@ -2436,7 +2484,8 @@ static void op_rw(struct ctx *c, int ch, bool wr)
 	if (!positional)
 		pos = (int64_t)f->pos;
 	if (vec) {
-		v = gen_iovs(c, wr);
+		/* A worker's write stays in the part gen_write_at chose. */
+		v = gen_iovs(c, wr, wr && c->threaded ? n : UINT64_MAX);
 		n = v.total;
 		acc = v.prefix;
 	} else {
@@ -2508,7 +2557,7 @@ static void op_rw(struct ctx *c, int ch, bool wr)
 		return;
 	}
 	if ((uint64_t)r < rmin || (uint64_t)r > rmax) {
-		fz_fail(c, wr ? "wr count wrong" : "read count wrong",
+		fz_fail(c, wr ? "write count wrong" : "read count wrong",
 			"%s {pos %lld len %#llx accessible %#llx} returned %#lx, want %#llx..%#llx",
 			rw_names[wr][variant], (long long)pos, U64(n), U64(acc), r, U64(rmin),
 			U64(rmax));
@@ -2536,8 +2585,8 @@ static void op_rw(struct ctx *c, int ch, bool wr)
 static void op_lseek(struct ctx *c, int ch)
 {
 	static const int whences[] = {
-		SEEK_SET, SEEK_SET, SEEK_CUR, SEEK_CUR, SEEK_END, SEEK_END, SEEK_DATA, SEEK_HOLE,
-		5, 7, -1, 0x7fffffff,
+		SEEK_SET, SEEK_SET, SEEK_SET, SEEK_CUR, SEEK_CUR, SEEK_END, SEEK_END, SEEK_DATA,
+		SEEK_HOLE, 5, -1, 0x7fffffff,
 	};
 	int s = fd_any(c, ch), whence, err, o;
 	unsigned int accept;
@@ -2551,7 +2600,12 @@ static void op_lseek(struct ctx *c, int ch)
 		return;
 	f = &c->v[ch].fds[s];
 	whence = whences[below(&c->rng, ARRAY_LEN(whences))];
-	off = chance(&c->rng, 30) ? (int64_t)between(&c->rng, 0, 8192) - 4096 : gen_pos(c);
+	if (chance(&c->rng, 35))
+		off = (int64_t)between(&c->rng, 0, 8192) - 4096;
+	else if (chance(&c->rng, 50))
+		off = (int64_t)below(&c->rng, win + 1);
+	else
+		off = gen_pos(c);
 
 	vfs = (unsigned int)whence > SEEK_HOLE;
 	if (vfs) {
@@ -2633,8 +2687,8 @@ static void op_mmap(struct ctx *c, int ch)
 	};
 	int s = fd_any(c, ch), prot, flags, slot, err, o;
 	uint64_t off, len, plen = 0;
-	bool in_win, vfs = true;
-	unsigned int accept;
+	bool in_win, vfs = true, private;
+	unsigned int accept, extra;
 	struct fzfd *f;
 	struct env e;
 	void *a;
@@ -2661,8 +2715,14 @@ static void op_mmap(struct ctx *c, int ch)
 	}
 	prot = prots[below(&c->rng, ARRAY_LEN(prots))];
 	flags = flagss[below(&c->rng, ARRAY_LEN(flagss))];
+	private = (flags & MAP_TYPE) == MAP_PRIVATE;
 
-	/* What the VFS says first (arm64 sys_mmap, then do_mmap). */
+	/*
+	 * What the VFS says first, in the order of arm64 sys_mmap and do_mmap: alignment,
+	 * length, offset overflow, room in the address space (only a huge length may find none),
+	 * the largest offset (file_mmap_ok), the file's access mode. Then the driver.
+	 */
+	extra = 0;
 	if (off % PG || !len) {
 		accept = A(EINVAL);
 	} else if (len > UINT64_MAX - PG + 1) {
@@ -2671,16 +2731,21 @@ static void op_mmap(struct ctx *c, int ch)
 		plen = (len + PG - 1) & ~(PG - 1);
 		if (off / PG + plen / PG < off / PG)
 			accept = A(EOVERFLOW);
-		else if (plen > (1ULL << 47))
-			accept = A(ENOMEM) | A(EINVAL) | A(EOVERFLOW);
-		else if (f->acc == O_WRONLY ||
-			 (!(flags & MAP_PRIVATE) && (prot & PROT_WRITE) && f->acc == O_RDONLY))
-			accept = A(EACCES);
-		else
-			vfs = false;
+		else if (plen > (1ULL << 48))
+			accept = A(ENOMEM);
+		else {
+			extra = plen >= (1ULL << 40) ? A(ENOMEM) : 0;
+			if (off / PG > (UINT64_MAX - plen) / PG)
+				accept = A(EOVERFLOW) | extra;
+			else if (f->acc == O_WRONLY ||
+				 (!private && (prot & PROT_WRITE) && f->acc == O_RDONLY))
+				accept = A(EACCES) | extra;
+			else
+				vfs = false;
+		}
 	}
 	if (!vfs) {
-		if (flags & MAP_PRIVATE)
+		if (private)
 			accept = A(EINVAL);
 		else if (off + plen > win || off + plen < off)
 			accept = A(EINVAL);
@@ -2695,7 +2760,7 @@ static void op_mmap(struct ctx *c, int ch)
 	env_end(&e, ch);
 	o = a == MAP_FAILED ? outcome_of(-1, err) : O_OK;
 	if (!vfs) {
-		accept = env_accept(&e, accept);
+		accept = env_accept(&e, accept) | extra;
 		if (c->threaded)
 			accept |= A(EINTR);
 	}
@@ -2704,7 +2769,7 @@ static void op_mmap(struct ctx *c, int ch)
 	     atomic_load(&chans[ch].node), f->acc, f->epoch, U64(off), U64(len), prot, flags);
 	if (o != O_OK)
 		return;
-	if (accept & A(OK) && !(flags & MAP_PRIVATE) && !e.maybe) {
+	if (accept & A(OK) && !private && !e.maybe) {
 		struct view *v = &c->v[ch];
 
 		for (slot = 0; slot < NMAPS && v->maps[slot].addr; slot++)
@@ -2718,7 +2783,7 @@ static void op_mmap(struct ctx *c, int ch)
 		};
 		return;
 	}
-	count_call(c, "munmap");
+	count_helper(c, "munmap");
 	if (munmap(a, plen ? plen : len))
 		fz_fail(c, "munmap", "munmap %p: %s", a, strerror(errno));
 }
@@ -2823,7 +2888,7 @@ static void op_mremap(struct ctx *c, int ch)
 	for (i = 0; i < nl / PG && (m->prot & PROT_READ); i++) {
 		woff = m->off + i * PG;
 		e = env_begin(ch, m->epoch);
-		count_call(c, "load from grown mapping");
+		count_helper(c, "load from grown mapping");
 		sig = guarded_copy(c->tbuf, m->addr + i * PG, 8);
 		env_end(&e, ch);
 		if (woff >= win && sig != SIGBUS)
@@ -2838,7 +2903,7 @@ static void op_mremap(struct ctx *c, int ch)
 				U64(woff), sig);
 	}
 	/* Back to the window part only, so that later accesses stay inside. */
-	count_call(c, "mremap (shrink)");
+	count_helper(c, "mremap (shrink)");
 	a = mremap(m->addr, nl, old, 0);
 	err = errno;
 	if (chkf(c, A(OK), a == MAP_FAILED ? -1 : 0, err, "mremap (shrink)",
@@ -2953,7 +3018,10 @@ static void op_inject(struct ctx *c, int ch)
 		chans[ch].armed = f;
 	node = atomic_load(&chans[ch].node);
 	if (check || f == -2) {
-		count_call(c, "read inject");
+		if (check)
+			count_call(c, "read inject");
+		else
+			count_helper(c, "read inject");
 		f = inject_state(c, node);
 		if (f >= 0 && f != chans[ch].armed)
 			fz_fail(c, "inject reads back something else",
@@ -3217,7 +3285,7 @@ typedef void (*op_fn)(struct ctx *c, int ch);
 
 static void op_open(struct ctx *c, int ch)
 {
-	static const int accs[] = { O_RDWR, O_RDWR, O_RDONLY, O_WRONLY };
+	static const int accs[] = { O_RDWR, O_RDWR, O_RDWR, O_RDWR, O_RDONLY, O_WRONLY };
 
 	fd_open(c, ch, accs[below(&c->rng, ARRAY_LEN(accs))]);
 }
@@ -3264,6 +3332,9 @@ static const struct {
 	{ op_stats, 5, true },
 };
 
+static bool g_profile;
+static uint64_t prof_ns[ARRAY_LEN(ops)], prof_calls[ARRAY_LEN(ops)];
+
 static void check_time(void)
 {
 	if (now_ns() > g_deadline && !g_out_of_time) {
@@ -3307,8 +3378,59 @@ static void run_ops(struct ctx *c, uint64_t unbind_period)
 			w -= ops[i].weight;
 		if (ops[i].single_only && c->threaded)
 			continue;
-		ops[i].fn(c, ch);
+		if (g_profile) {
+			uint64_t t = now_ns(), n = c->calls;
+
+			ops[i].fn(c, ch);
+			prof_ns[i] += now_ns() - t;
+			prof_calls[i] += c->calls - n;
+		} else {
+			ops[i].fn(c, ch);
+		}
 	}
+}
+
+/* DMACOPY_FUZZ_PROFILE=1: where the single-threaded phase spends its time. */
+static void print_profile(void)
+{
+	size_t i;
+
+	for (i = 0; g_profile && i < ARRAY_LEN(ops); i++)
+		say("profile: op %zu: %llu calls, %.2f s", i, U64(prof_calls[i]),
+		    (double)prof_ns[i] / 1e9);
+}
+
+/* Uses up the fault armed on ch (single-threaded model) with a DMA copy, checked as any. */
+static void disarm(struct ctx *c, int ch)
+{
+	struct dmacopy_copy q, out;
+	uint64_t t0, wall;
+	int fd, err, o;
+	long r;
+
+	if (!is_bound(ch) || chans[ch].armed == F_NONE)
+		return;
+	fd = helper_fd(c, ch);
+	if (fd < 0)
+		return;
+	memset(&q, 0, sizeof(q));
+	q.len = 4096;
+	q.mode = MODE_DMA;
+	q.timeout_ns = 20 * NSEC_PER_MSEC;
+	out = q;
+	count_call(c, "ioctl COPY");
+	t0 = now_ns();
+	r = ioctl(fd, DMACOPY_IOC_COPY, &out);
+	err = errno;
+	wall = now_ns() - t0;
+	o = outcome_of(r, err);
+	if (chkf(c, copy_accept(c, ch, MODE_DMA, q.timeout_ns), r, err, "ioctl COPY",
+		 "{/dev/dmacopy%d, 4096 bytes by DMA to use up the armed fault %s}",
+		 atomic_load(&chans[ch].node), fault_names[chans[ch].armed]) &&
+	    (o == O_OK || o == O_EIO || o == O_ETIMEDOUT))
+		check_copy_out(c, "ioctl COPY", &q, &out, o, MODE_DMA, wall, chans[ch].armed);
+	copy_done(c, ch, 0, 0, 4096, o, MODE_DMA);
+	chans[ch].armed = F_NONE;
 }
 
 static void ctx_init(struct ctx *c, int tid, const char *phase, bool threaded, uint64_t quota)
@@ -3549,6 +3671,7 @@ static bool run_threaded(uint64_t quota, int want_workers)
 	struct ctx *inj, *unb;
 	uint64_t slice, perm[MAX_CH];
 	unsigned int f0 = atomic_load(&g_failures);
+	uint64_t t0 = now_ns();
 	struct rng r;
 	int i, j, nq, nf;
 	bool reached = true;
@@ -3615,8 +3738,10 @@ static bool run_threaded(uint64_t quota, int want_workers)
 			reached = false;
 		ctx_free(c);
 	}
-	say("threaded: %d workers, %llu signals sent, %llu unbind rounds in all so far",
-	    nworkers, U64(atomic_load(&g_signals)), U64(atomic_load(&g_unbind_rounds)));
+	say("threaded: %d workers, %llu calls in all so far, %.1f s, %llu signals sent, %llu "
+	    "unbind rounds in all so far", nworkers, U64(atomic_load(&g_calls)),
+	    (double)(now_ns() - t0) / 1e9, U64(atomic_load(&g_signals)),
+	    U64(atomic_load(&g_unbind_rounds)));
 	if (!reached)
 		say("threaded: the workers did not make their calls (%s)",
 		    g_out_of_time ? "out of time" : "stopped after too many failures");
@@ -3875,6 +4000,7 @@ int main(void)
 	time_s = env_u64("DMACOPY_FUZZ_TIME", 540);
 	threads = (int)env_u64("DMACOPY_FUZZ_THREADS", 4);
 	g_trace_from = env_u64("DMACOPY_FUZZ_TRACE", UINT64_MAX);
+	g_profile = env_u64("DMACOPY_FUZZ_PROFILE", 0);
 	if (calls < 1000)
 		calls = 1000;
 	if (threads < 1 || threads > MAX_WORKERS)
@@ -3928,10 +4054,19 @@ int main(void)
 	tls_ctx = m;
 	ctx_load(m);
 	run_ops(m, single_quota / 8);
-	ctx_release(m);
+	print_profile();
+	g_profile = false;
 	for (i = 0; i < nch; i++)
 		if (!is_bound(i))
 			op_bind(m, i);
+	for (i = 0; i < nch; i++)
+		disarm(m, i);
+	ctx_release(m);
+	print_tallies();
+	/* The same seed must give the same digest: the same calls were made. */
+	say("single: %llu calls in %.1f s, %llu unbind rounds, digest %016llx", U64(m->calls),
+	    (double)(now_ns() - t_start) / 1e9, U64(atomic_load(&g_unbind_rounds)),
+	    U64(m->rng.s[0] ^ m->rng.s[1] ^ m->rng.s[2] ^ m->rng.s[3]));
 	if (m->calls < m->quota)
 		say("single: %llu of %llu calls made (%s)", U64(m->calls), U64(m->quota),
 		    g_out_of_time ? "out of time" : "stopped after too many failures");
