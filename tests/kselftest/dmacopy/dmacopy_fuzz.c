@@ -372,6 +372,7 @@ static const char *const fault_names[F_NR] = {
 /* Channel classes of the threaded phase. */
 #define CL_FAULT	1	/* the inject thread arms faults here */
 #define CL_UNBIND	2	/* the unbind thread unbinds and binds this one */
+#define CL_CUSER	4	/* COPY_USER runs here (and no window contents are checked) */
 
 /* Counters of stats that the fuzzer can bound from below. */
 enum { ST_DMA_COPIES, ST_CPU_COPIES, ST_DMA_BYTES, ST_CPU_BYTES, ST_ERRORS, ST_TIMEOUTS, ST_NR };
@@ -718,8 +719,11 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 		siglongjmp(tls_jmp, sig);
 	}
 	n = snprintf(buf, sizeof(buf),
-		     "# FAIL seed=%llu: unexpected signal %d at address %p outside a checked access\n"
-		     "Bail out! crashed\n", U64(seed), sig, si ? si->si_addr : NULL);
+		     "# FAIL seed=%llu: unexpected signal %d (code %d) at address %p outside a "
+		     "checked access, %s#%d call=%llu in %s\nBail out! crashed\n", U64(seed), sig,
+		     si ? si->si_code : 0, si ? si->si_addr : NULL,
+		     tls_ctx ? tls_ctx->phase : "-", tls_ctx ? tls_ctx->tid : -1,
+		     U64(tls_ctx ? tls_ctx->calls : 0), tls_ctx && tls_ctx->cur ? tls_ctx->cur : "-");
 	if (write(1, buf, (size_t)n) < 0)
 		_exit(KSFT_FAIL);
 	_exit(KSFT_FAIL);
@@ -742,6 +746,16 @@ static int __attribute__((noinline)) guarded_copy(void *dst, const void *src, si
 	return 0;
 }
 
+/* A stack for the fault handler, so that even a stack overflow is reported. */
+static void alt_stack(void)
+{
+	stack_t ss = { .ss_size = 65536 };
+
+	ss.ss_sp = malloc(ss.ss_size);
+	if (ss.ss_sp)
+		sigaltstack(&ss, NULL);
+}
+
 static void on_async_signal(int sig)
 {
 	(void)sig;
@@ -754,7 +768,7 @@ static void install_handlers(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_fault;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, NULL);
 	sigaction(SIGSEGV, &sa, NULL);
@@ -1100,9 +1114,15 @@ static bool user_range_ok(struct ctx *c, uint64_t addr, uint64_t len, bool write
 /* ------------------------------------------------------------------------ */
 /* The shadow of the window.                                                 */
 
-/* The known parts of the window: [a[i], b[i]). Returns how many. */
-static int known_parts(struct ctx *c, uint64_t *a, uint64_t *b)
+/*
+ * The parts of ch's window whose contents this thread knows: [a[i], b[i]). Returns how many.
+ * A worker knows its own part of SRC and of DST; none of a channel where COPY_USER runs (the
+ * driver may move those bytes through SRC and DST).
+ */
+static int known_parts(struct ctx *c, int ch, uint64_t *a, uint64_t *b)
 {
+	if (c->threaded && (chans[ch].cls & CL_CUSER))
+		return 0;
 	if (!c->threaded) {
 		a[0] = 0;
 		b[0] = win;
@@ -1116,15 +1136,25 @@ static int known_parts(struct ctx *c, uint64_t *a, uint64_t *b)
 }
 
 /* Whether [off, off + n) lies in one known part. */
-static bool all_known(struct ctx *c, uint64_t off, uint64_t n)
+static bool all_known(struct ctx *c, int ch, uint64_t off, uint64_t n)
 {
 	uint64_t a[2], b[2];
-	int i, k = known_parts(c, a, b);
+	int i, k = known_parts(c, ch, a, b);
 
 	for (i = 0; i < k; i++)
 		if (off >= a[i] && off + n <= b[i] && off + n >= off)
 			return true;
 	return false;
+}
+
+/* Whether this thread may write [off, off + n) of a window: its own parts. */
+static bool own_range(struct ctx *c, uint64_t off, uint64_t n)
+{
+	uint64_t o = off >= bs ? off - bs : off;
+
+	if (!c->threaded)
+		return true;
+	return off < win && o >= c->own_lo && o + n <= c->own_hi && o + n >= o;
 }
 
 /* Compares data, which the window holds at [off, off + n), with the shadow where it is known. */
@@ -1133,7 +1163,7 @@ static bool shadow_check(struct ctx *c, int ch, uint64_t off, const uint8_t *dat
 {
 	const uint8_t *sh = c->v[ch].shadow;
 	uint64_t a[2], b[2], lo, hi, j;
-	int i, k = known_parts(c, a, b);
+	int i, k = known_parts(c, ch, a, b);
 
 	if (off >= win)
 		return true;
@@ -1164,7 +1194,7 @@ static void shadow_set(struct ctx *c, int ch, uint64_t off, const uint8_t *data,
 static void shadow_zero_known(struct ctx *c, int ch)
 {
 	uint64_t a[2], b[2];
-	int i, k = known_parts(c, a, b);
+	int i, k = known_parts(c, ch, a, b);
 
 	for (i = 0; i < k; i++)
 		memset(c->v[ch].shadow + a[i], 0, b[i] - a[i]);
@@ -1739,7 +1769,7 @@ static void copy_done(struct ctx *c, int ch, uint64_t src, uint64_t dst, uint64_
 	struct chan *h = &chans[ch];
 
 	if (o == O_OK) {
-		if (all_known(c, src, len))
+		if (all_known(c, ch, src, len))
 			memcpy(c->v[ch].shadow + bs + dst, c->v[ch].shadow + src, len);
 		else
 			resync(c, ch, bs + dst, len);
@@ -1896,7 +1926,7 @@ static void op_copy_user(struct ctx *c, int ch)
 	struct env e;
 	long r;
 
-	if (s < 0)
+	if (s < 0 || (c->threaded && !(chans[ch].cls & CL_CUSER)))
 		return;
 	memset(&q, 0, sizeof(q));
 	len = chance(&c->rng, 75) ? skewed_len(&c->rng, RW_DATA_LEN / 2)
@@ -1986,6 +2016,9 @@ static void op_copy_user(struct ctx *c, int ch)
 	     c->threaded ? "?" : fault_names[chans[ch].armed]);
 	if (!exists || o == O_ENODEV || o == O_ENOTTY || o == O_EINVAL || e.maybe)
 		return;
+	/* It may have run, and may have moved the bytes through SRC and DST. */
+	if (!ein && !efa && !either)
+		resync(c, ch, 0, win);
 	/* It may have run a DMA: the fault model and the counters follow the driver again. */
 	if (!c->threaded && eff == MODE_DMA && is_bound(ch)) {
 		int f = inject_state(c, atomic_load(&chans[ch].node));
@@ -2806,7 +2839,7 @@ static void op_touch(struct ctx *c, int ch)
 	src = below(&c->rng, c->buflen - 8192);
 	rd = m->prot & PROT_READ;
 	wr = (m->prot & PROT_WRITE) && (m->prot & PROT_READ);
-	do_write = wr && chance(&c->rng, 50) && (!c->threaded || all_known(c, m->off + o, n));
+	do_write = wr && chance(&c->rng, 50) && own_range(c, m->off + o, n);
 	if (!rd)
 		return;
 	e = env_begin(ch, m->epoch);
@@ -3245,11 +3278,13 @@ static void klog_drain(void)
 static void *klog_thread(void *arg)
 {
 	struct pollfd pfd = { .events = POLLIN };
-	sigset_t all;
+	sigset_t set;
 
 	(void)arg;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	pfd.fd = klog.fd;
 	while (!__atomic_load_n(&klog.stop, __ATOMIC_ACQUIRE)) {
 		poll(&pfd, 1, 100);
@@ -3537,6 +3572,7 @@ static int n_ctx;
 static pthread_t worker_t[MAX_WORKERS];
 static int nworkers;
 static _Atomic bool workers_done;
+static _Atomic int workers_running;
 static _Atomic bool wd_stop;
 
 static void block_async_signals(void)
@@ -3553,10 +3589,12 @@ static void *worker_main(void *arg)
 {
 	struct ctx *c = arg;
 
+	alt_stack();
 	tls_ctx = c;
 	ctx_load(c);
 	run_ops(c, 0);
 	ctx_release(c);
+	atomic_fetch_sub(&workers_running, 1);
 	return NULL;
 }
 
@@ -3581,6 +3619,7 @@ static void *inject_main(void *arg)
 	int list[MAX_CH], n = 0, i, ch;
 
 	block_async_signals();
+	alt_stack();
 	tls_ctx = c;
 	for (i = 0; i < nch; i++)
 		if (chans[i].cls == CL_FAULT)
@@ -3603,6 +3642,7 @@ static void *unbind_main(void *arg)
 	int list[MAX_CH], n = 0, i, ch;
 
 	block_async_signals();
+	alt_stack();
 	tls_ctx = c;
 	for (i = 0; i < nch; i++)
 		if (chans[i].cls & CL_UNBIND)
@@ -3692,10 +3732,13 @@ static bool run_threaded(uint64_t quota, int want_workers)
 	nf = nch >= 2 ? (nch - nq + 1) / 2 : 1;
 	for (i = 0; i < nch; i++)
 		chans[perm[i]].cls = i < nq ? 0 : i < nq + nf ? CL_FAULT : CL_UNBIND;
+	if (nq)
+		chans[perm[0]].cls = CL_CUSER;
 	for (i = 0; i < nch; i++)
 		say("threaded: %s (/dev/dmacopy%d) %s", chans[i].dev, atomic_load(&chans[i].node),
 		    chans[i].cls == CL_FAULT ? "gets faults injected" :
-		    chans[i].cls == CL_UNBIND ? "gets unbound and bound" : "is left alone");
+		    chans[i].cls == CL_UNBIND ? "gets unbound and bound" :
+		    chans[i].cls == CL_CUSER ? "gets COPY_USER (no data checks)" : "is left alone");
 
 	nworkers = want_workers;
 	slice = (bs / (uint64_t)(nworkers + 1)) & ~(PG - 1);
@@ -3718,6 +3761,7 @@ static bool run_threaded(uint64_t quota, int want_workers)
 	inj = light_ctx(100, "inject");
 	unb = light_ctx(101, "unbind");
 	atomic_store(&workers_done, false);
+	atomic_store(&workers_running, nworkers);
 	for (i = 0; i < nworkers; i++)
 		if (pthread_create(&worker_t[i], NULL, worker_main, all_ctx[n_ctx - 2 - nworkers + i]))
 			ksft_exit_fail_msg("pthread_create\n");
@@ -3725,12 +3769,15 @@ static bool run_threaded(uint64_t quota, int want_workers)
 	    pthread_create(&inj_t, NULL, inject_main, inj) ||
 	    pthread_create(&unb_t, NULL, unbind_main, unb))
 		ksft_exit_fail_msg("pthread_create\n");
-	for (i = 0; i < nworkers; i++)
-		pthread_join(worker_t[i], NULL);
+	/* Wait for the workers without joining them: the signal thread may still signal any. */
+	while (atomic_load(&workers_running))
+		sleep_us(10000);
 	atomic_store(&workers_done, true);
 	pthread_join(sig_t, NULL);
 	pthread_join(inj_t, NULL);
 	pthread_join(unb_t, NULL);
+	for (i = 0; i < nworkers; i++)
+		pthread_join(worker_t[i], NULL);
 	for (i = 0; i < nworkers; i++) {
 		struct ctx *c = all_ctx[n_ctx - 2 - nworkers + i];
 
@@ -4014,6 +4061,7 @@ int main(void)
 	if (geteuid())
 		ksft_exit_fail_msg("needs root: debugfs, sysfs bind/unbind, /dev/kmsg\n");
 	install_handlers();
+	alt_stack();
 	err = klog_start();
 	if (err)
 		ksft_exit_fail_msg("cannot read /dev/kmsg: %s\n", strerror(err));
