@@ -22,8 +22,10 @@
  * every access through a mapping and every copy's destination against it.
  *
  * Tests (KTAP):
- *   single     DMACOPY_FUZZ_CALLS * 3/5 calls from one thread, fully reproducible: the same
- *              seed gives the same calls with the same expected results.
+ *   single     DMACOPY_FUZZ_CALLS * 3/5 calls from one thread, with unbind/bind and inject
+ *              among them, fully reproducible: the same seed gives the same calls, numbered
+ *              alike, with the same expected results (its "digest" line is the same too).
+ *              Its "# single: <call>: <outcome> <count> ..." lines show what was exercised.
  *   threads    the rest from several worker threads on the same and on different channels,
  *              with a thread sending SIGALRM (SA_RESTART) and SIGUSR1 (no SA_RESTART) at random,
  *              a thread arming faults through debugfs inject on some channels, and a thread
@@ -31,10 +33,12 @@
  *              the seed; the interleaving does not.
  *   rebind     every channel that is unbound is bound again and has its node back.
  *   verify     on every channel a DMA copy and a CPU copy of a pattern are exact.
- *   log_flood  hundreds of user-caused failures (injected errors and timeouts, bad requests)
- *              in a few seconds log a bounded number of lines (the driver rate-limits).
+ *   log_flood  360 injected errors and timeouts and 2000 bad requests, in a few seconds, make
+ *              dmacopy log at most 50 + 30 lines per started 5 s (a rate limit, as printk's
+ *              default of 10 lines per 5 s and call site, stays far below).
  *   kernel_log no BUG/WARNING/Oops/KASAN/lockdep/sleeping-in-atomic/... line appeared while
- *              the fuzzer ran, and dmacopy logged a bounded number of lines overall.
+ *              the fuzzer ran (read from /dev/kmsg as it goes), no record was lost, and dmacopy
+ *              logged at most 200 + 4 per unbind round + 2 per second + the log_flood bound.
  * Counters: "# dmacopy-count: fuzz_calls=N", "injected_faults=N", "unbind_rounds=N".
  *
  * Reproducing a failure: run again with the seed the first line printed ("# seed: N"):
@@ -46,10 +50,11 @@
  *
  * Environment:
  *   DMACOPY_FUZZ_SEED     seed, decimal or 0x-hex (default: from the clock)
- *   DMACOPY_FUZZ_CALLS    calls in all (default and minimum for make test: 200000)
+ *   DMACOPY_FUZZ_CALLS    calls in all (default 200000, what make test runs; at least 1000)
  *   DMACOPY_FUZZ_TIME     wall-clock limit in seconds (default 540; running out is a failure)
  *   DMACOPY_FUZZ_THREADS  worker threads of the threaded phase (default 4)
  *   DMACOPY_FUZZ_TRACE    see above
+ *   DMACOPY_FUZZ_PROFILE  1: print where the single-threaded phase spent its time
  *
  * Rules taken from the spec that are less obvious:
  *   - After unbind, every call on a file that is still open fails with ENODEV, whatever its
@@ -566,6 +571,12 @@ static void print_failure_kinds(void)
 		say("failure kind x%u: %s", kinds[i].count, kinds[i].key);
 }
 
+/* Whether calls of this thread are printed (DMACOPY_FUZZ_TRACE). */
+static bool tracing(const struct ctx *c)
+{
+	return !c->threaded && c->calls >= g_trace_from;
+}
+
 /* Outcomes per call of the single-threaded phase, to show what the run exercised. */
 #define MAX_TALLY	48
 
@@ -614,7 +625,7 @@ bool chkf(struct ctx *c, unsigned int accept, long ret, int err, const char *op,
 	int o = outcome_of(ret, err);
 	bool internal = ret < 0 && err >= 512 && err <= 531;
 	bool ok = !internal && (accept & (1U << o));
-	bool trace = c && !c->threaded && c->calls >= g_trace_from;
+	bool trace = c && tracing(c);
 	va_list ap;
 
 	if (c && !c->threaded)
@@ -1824,6 +1835,10 @@ static void op_copy(struct ctx *c, int ch)
 
 	e = env_begin(ch, c->v[ch].fds[s].epoch);
 	count_call(c, "ioctl COPY");
+	if (tracing(c))
+		say("trace call=%llu: ioctl COPY starts {%s, src_off %#llx dst_off %#llx len %#llx "
+		    "mode %u timeout_ns %llu}", U64(c->calls), chans[ch].dev, U64(q.src_off),
+		    U64(q.dst_off), U64(q.len), q.mode, U64(q.timeout_ns));
 	t0 = now_ns();
 	r = ioctl(c->v[ch].fds[s].fd, DMACOPY_IOC_COPY, (void *)(uintptr_t)p.addr);
 	err = errno;
@@ -2002,6 +2017,10 @@ static void op_copy_user(struct ctx *c, int ch)
 
 	e = env_begin(ch, c->v[ch].fds[s].epoch);
 	count_call(c, "ioctl COPY_USER");
+	if (tracing(c))
+		say("trace call=%llu: ioctl COPY_USER starts {src %#llx dst %#llx len %#llx mode %u "
+		    "timeout_ns %llu}", U64(c->calls), U64(q.src), U64(q.dst), U64(q.len), q.mode,
+		    U64(q.timeout_ns));
 	t0 = now_ns();
 	r = ioctl(c->v[ch].fds[s].fd, FZ_IOC_COPY_USER, (void *)(uintptr_t)p.addr);
 	err = errno;
@@ -2201,6 +2220,9 @@ static void op_batch(struct ctx *c, int ch)
 	armed = c->threaded ? F_NONE : chans[ch].armed;
 	e = env_begin(ch, c->v[ch].fds[s].epoch);
 	count_call(c, "ioctl COPY_BATCH");
+	if (tracing(c))
+		say("trace call=%llu: ioctl COPY_BATCH starts {count %llu timeout_ns %llu}",
+		    U64(c->calls), U64(count), U64(b.timeout_ns));
 	t0 = now_ns();
 	r = ioctl(c->v[ch].fds[s].fd, FZ_IOC_COPY_BATCH, (void *)(uintptr_t)p.addr);
 	err = errno;
