@@ -1481,7 +1481,10 @@ static void op_ioctl_cmd(struct ctx *c, int ch)
 		return;
 	cmd = gen_cmd(c);
 	size = _IOC_SIZE(cmd) ? min64(_IOC_SIZE(cmd), 8192) : 72;
-	p = place(c, gen_pk(c), size, RW_ARG - 0x2000, c->wbuf + below(&c->rng, 4096));
+	/* Random bytes at the start (what a driver would look at first), the rest as it is. */
+	p = place(c, gen_pk(c), size, RW_ARG - 0x2000, NULL);
+	if (p.wr)
+		memcpy((void *)(uintptr_t)p.addr, c->wbuf + below(&c->rng, 4096), min64(p.wr, 256));
 	e = env_begin(ch, c->v[ch].fds[s].epoch);
 	count_call(c, "ioctl (unknown command)");
 	r = ioctl(c->v[ch].fds[s].fd, cmd, (void *)(uintptr_t)p.addr);
@@ -2982,9 +2985,9 @@ static int inject_write(struct ctx *c, int ch, struct rng *rng)
 		"timeouttimeouttimeouttimeouttimeouttimeouttimeouttimeouttimeouttimeouttimeout"
 		"timeouttimeouttimeout",
 	};
+	/* Timeouts and stalls cost a wait each: fewer of them. */
 	static const int words[] = {
-		F_TIMEOUT, F_ERROR, F_ERROR, F_SPURIOUS, F_OVERFLOW, F_OVERFLOW, F_STALL, F_STALL,
-		F_NONE,
+		F_TIMEOUT, F_ERROR, F_ERROR, F_SPURIOUS, F_OVERFLOW, F_OVERFLOW, F_STALL, F_NONE,
 	};
 	struct chan *h = &chans[ch];
 	char path[128], text[160];
@@ -3371,22 +3374,22 @@ static const struct {
 	unsigned int weight;
 	bool single_only;
 } ops[] = {
-	{ op_ioctl_cmd, 140, false },
-	{ op_info, 40, false },
-	{ op_copy, 220, false },
+	{ op_ioctl_cmd, 200, false },
+	{ op_info, 50, false },
+	{ op_copy, 170, false },
 	{ op_copy_user, 45, false },
 	{ op_batch, 45, false },
 	{ op_read, 110, false },
 	{ op_write, 110, false },
-	{ op_lseek, 60, false },
+	{ op_lseek, 80, false },
 	{ op_mmap, 45, false },
 	{ op_touch, 70, false },
 	{ op_munmap, 20, false },
 	{ op_mremap, 6, false },
 	{ op_open, 10, false },
 	{ op_close, 10, false },
-	{ op_inject, 25, true },
-	{ op_stats, 5, true },
+	{ op_inject, 18, true },
+	{ op_stats, 3, true },
 };
 
 static bool g_profile;
