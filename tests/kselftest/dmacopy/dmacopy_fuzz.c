@@ -1469,6 +1469,7 @@ static unsigned int gen_cmd(struct ctx *c)
 
 static void op_ioctl_cmd(struct ctx *c, int ch)
 {
+	uint8_t before[512];
 	int s = fd_any(c, ch);
 	unsigned int cmd;
 	struct ptr p;
@@ -1485,6 +1486,8 @@ static void op_ioctl_cmd(struct ctx *c, int ch)
 	p = place(c, gen_pk(c), size, RW_ARG - 0x2000, NULL);
 	if (p.wr)
 		memcpy((void *)(uintptr_t)p.addr, c->wbuf + below(&c->rng, 4096), min64(p.wr, 256));
+	if (p.wr)
+		memcpy(before, (void *)(uintptr_t)p.addr, min64(p.wr, sizeof(before)));
 	e = env_begin(ch, c->v[ch].fds[s].epoch);
 	count_call(c, "ioctl (unknown command)");
 	r = ioctl(c->v[ch].fds[s].fd, cmd, (void *)(uintptr_t)p.addr);
@@ -1493,6 +1496,11 @@ static void op_ioctl_cmd(struct ctx *c, int ch)
 	chkf(c, env_accept(&e, A(ENOTTY)), r, err, "ioctl (unknown command)",
 	     "{cmd %#x = dir %u type %#x nr %#x size %u, arg %s %#llx}", cmd, _IOC_DIR(cmd),
 	     _IOC_TYPE(cmd), _IOC_NR(cmd), _IOC_SIZE(cmd), pk_names[p.kind], U64(p.addr));
+	/* A command that does not exist does nothing: its argument stays as it was. */
+	if (p.wr && memcmp(before, (void *)(uintptr_t)p.addr, min64(p.wr, sizeof(before))))
+		fz_fail(c, "unknown command wrote to its argument",
+			"ioctl {cmd %#x = dir %u nr %#x size %u} -> %ld: the argument changed", cmd,
+			_IOC_DIR(cmd), _IOC_NR(cmd), _IOC_SIZE(cmd), r);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1934,7 +1942,7 @@ static void op_copy_user(struct ctx *c, int ch)
 		(1ULL << 20) + 1, 1ULL << 32,
 	};
 	int s = fd_any(c, ch), o, err, sk, dk;
-	bool exists = caps & CAP_COPY_USER, sgood, dgood, ein, efa, either;
+	bool exists = caps & CAP_COPY_USER, sgood, dgood, ein, efa, either, maybe_bad;
 	struct dmacopy_copy_user q;
 	struct dmacopy_copy in, out;
 	uint64_t len, t0, wall, thresh;
@@ -1994,8 +2002,8 @@ static void op_copy_user(struct ctx *c, int ch)
 		either = true;		/* overlap is moot when a range wraps: EINVAL or EFAULT */
 	else if (len && q.src < q.dst + len && q.dst < q.src + len)
 		ein = true;
-	if (align_ > 1 && eff == MODE_DMA && ((q.src | q.dst | len) % align_))
-		either = true;
+	/* A user address need not be aligned as the window offsets must: EINVAL or a copy. */
+	maybe_bad = align_ > 1 && eff == MODE_DMA && ((q.src | q.dst | len) % align_);
 	efa = !user_range_ok(c, q.src, len, false) || !user_range_ok(c, q.dst, len, true);
 	if (!ein && !efa && eff == MODE_DMA && fault_possible(c, ch))
 		q.timeout_ns = between(&c->rng, NSEC_PER_MSEC, 4 * NSEC_PER_MSEC);
@@ -2016,7 +2024,7 @@ static void op_copy_user(struct ctx *c, int ch)
 	else if (p.wr < sizeof(q))
 		base = A(EFAULT);
 	else
-		base = copy_accept(c, ch, eff, q.timeout_ns);
+		base = copy_accept(c, ch, eff, q.timeout_ns) | (maybe_bad ? A(EINVAL) : 0);
 
 	e = env_begin(ch, c->v[ch].fds[s].epoch);
 	count_call(c, "ioctl COPY_USER");
@@ -2038,9 +2046,8 @@ static void op_copy_user(struct ctx *c, int ch)
 	     c->threaded ? "?" : fault_names[chans[ch].armed]);
 	if (!exists || o == O_ENODEV || o == O_ENOTTY || o == O_EINVAL || e.maybe)
 		return;
-	/* It may have run, and may have moved the bytes through SRC and DST. */
-	if (!ein && !efa && !either)
-		resync(c, ch, 0, win);
+	/* It may have run, or begun to, and moved bytes through SRC and DST. */
+	resync(c, ch, 0, win);
 	/* It may have run a DMA: the fault model and the counters follow the driver again. */
 	if (!c->threaded && eff == MODE_DMA && is_bound(ch)) {
 		int f = inject_state(c, atomic_load(&chans[ch].node));
