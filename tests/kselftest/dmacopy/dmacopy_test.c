@@ -208,6 +208,22 @@ OFF(dmacopy_batch, reserved, 36);
 _Static_assert(DMACOPY_BATCH_MAX == SPEC_BATCH_MAX, "DMACOPY_BATCH_MAX");
 #endif
 
+/*
+ * DMACOPY_SCALE (percent, 10..100, default 100) scales the longest loops (signal storms, fault
+ * floods) for slow kernels, e.g. the debug kernel with KASAN; the floors keep every assertion
+ * meaningful.
+ */
+static unsigned int scaled(unsigned int n, unsigned int floor)
+{
+	const char *env = getenv("DMACOPY_SCALE");
+	unsigned long pct = env ? strtoul(env, NULL, 10) : 100;
+
+	if (pct < 10 || pct > 100)
+		pct = 100;
+	n = (unsigned int)(n * pct / 100);
+	return n < floor ? floor : n;
+}
+
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
@@ -1782,7 +1798,7 @@ TEST_F_TIMEOUT(dmacopy, all_channels_parallel, 180)
 /* ------------------------------------------------------------------------ */
 /* Signals.                                                                  */
 
-#define STORM_COPIES		3000
+#define STORM_COPIES		((int)scaled(3000, 300))
 /* ...or as many as fit in this time (a debug kernel is many times slower). */
 #define STORM_SECONDS		60
 #define STORM_PERIOD_NS		20000
@@ -2654,7 +2670,7 @@ static int log_allowance(uint64_t wall)
 	return 20 + 12 * (int)(wall / (5 * NSEC_PER_SEC));
 }
 
-#define LOG_FLOOD_COPIES	500
+#define LOG_FLOOD_COPIES	((int)scaled(500, 100))
 
 static void run_log_flood(struct __test_metadata *_metadata, FIXTURE_DATA(dmacopy) *self,
 			  const char *word)
