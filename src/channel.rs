@@ -389,8 +389,8 @@ impl Channel {
     ///
     /// On `EIO` and `ETIMEDOUT` the outcome is still filled in (`Err` carries it).
     pub(crate) fn copy(&self, req: &uapi::Copy) -> Result<Outcome, (Error, Option<Outcome>)> {
-        let mode = self.validate(req).map_err(|e| (e, None))?;
         self.check_alive().map_err(|e| (e, None))?;
+        let mode = self.validate(req).map_err(|e| (e, None))?;
         let turn = self.acquire_turn().map_err(|e| {
             self.stats.interrupted.add(1, Relaxed);
             (e, None)
