@@ -164,8 +164,12 @@ _Static_assert(sizeof(struct dmacopy_batch) == 40, "dmacopy_batch is 40 bytes");
 #define NSEC_PER_SEC	1000000000ULL
 #define NSEC_PER_MSEC	1000000ULL
 
-/* A copy's timeout below this may legitimately expire on a loaded emulator. */
-#define SHORT_TIMEOUT_NS	(200 * NSEC_PER_MSEC)
+/*
+ * A copy's timeout up to this may legitimately expire on a loaded emulator (a debug kernel on
+ * a busy host was seen to need more than 200 ms for a completion). From the module's default
+ * (1 s) on, a timeout means a lost completion and fails the run.
+ */
+#define SHORT_TIMEOUT_NS	(500 * NSEC_PER_MSEC)
 
 #define U64(x)		((unsigned long long)(x))
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
@@ -278,9 +282,9 @@ static uint64_t skewed_len(struct rng *r, uint64_t max)
 		v = between(r, 1, 64);
 	else if (k < 70)
 		v = between(r, 1, 4096);
-	else if (k < 93)
+	else if (k < 96)
 		v = between(r, 1, 65536);
-	else if (k < 97)
+	else if (k < 98)
 		v = between(r, 1, max);
 	else
 		v = max - below(r, 4);
@@ -1286,7 +1290,7 @@ static int fd_any(struct ctx *c, int ch)
 			}
 		}
 	}
-	if (!n || (n < NFDS && chance(&c->rng, 2))) {
+	if (!n || (n < NFDS && chance(&c->rng, 1))) {
 		static const int accs[] = {
 			O_RDWR, O_RDWR, O_RDWR, O_RDWR, O_RDWR, O_RDWR, O_RDONLY, O_WRONLY,
 		};
@@ -1587,7 +1591,7 @@ static uint64_t boundary(struct ctx *c)
 static uint64_t gen_timeout(struct ctx *c)
 {
 	const uint64_t v[] = {
-		0, 0, 0, 0, 0, 1, 999, NSEC_PER_MSEC, 7 * NSEC_PER_MSEC, SHORT_TIMEOUT_NS,
+		0, 0, 0, 0, 0, 1, 999, NSEC_PER_MSEC, 7 * NSEC_PER_MSEC, 200 * NSEC_PER_MSEC,
 		NSEC_PER_SEC, 10 * NSEC_PER_SEC, 1ULL << 62, 1ULL << 63, UINT64_MAX,
 		rnd(&c->rng),
 	};
@@ -1710,7 +1714,7 @@ static unsigned int copy_accept(struct ctx *c, int ch, uint32_t eff, uint64_t ti
 		} else if (chans[ch].cls & CL_FAULT) {
 			a |= A(EIO) | A(ETIMEDOUT);
 		}
-		if (timeout_ns && timeout_ns < SHORT_TIMEOUT_NS)
+		if (timeout_ns && timeout_ns <= SHORT_TIMEOUT_NS)
 			a |= A(ETIMEDOUT);
 	}
 	/* Waiting for the turn or the completion is interruptible. */
@@ -2303,17 +2307,17 @@ static uint64_t gen_rwlen(struct ctx *c)
 {
 	const uint64_t big[] = { bs - 1, bs, bs + 1, win - 1, win, win + 1 };
 	const uint64_t small[] = { 1, 2, 3, 4, 8, 16, 4095, 4096, 4097 };
-	uint64_t k = below(&c->rng, 40);
+	uint64_t k = below(&c->rng, 80);
 
-	if (k < 2)
+	if (k < 4)
 		return 0;
-	if (k < 22)
+	if (k < 48)
 		return between(&c->rng, 1, 4096);
-	if (k < 34)
+	if (k < 70)
 		return between(&c->rng, 1, 65536);
-	if (k < 35)
+	if (k < 71)
 		return between(&c->rng, 1, win + 4096);
-	if (k < 36)
+	if (k < 73)
 		return pick64(&c->rng, big, ARRAY_LEN(big));
 	return pick64(&c->rng, small, ARRAY_LEN(small));
 }
@@ -3073,7 +3077,7 @@ static int inject_write(struct ctx *c, int ch, struct rng *rng)
 
 static void op_inject(struct ctx *c, int ch)
 {
-	bool check = chance(&c->rng, 40);
+	bool check = chance(&c->rng, 15);
 	int f, node;
 
 	if (!is_bound(ch))
@@ -3295,7 +3299,8 @@ static void klog_drain(void)
 			*nl = 0;
 		pthread_mutex_lock(&klog.lock);
 		klog.lines++;
-		if (strstr(msg, "dmacopy"))
+		/* The driver's own lines: "dmacopy <device>: ..." (dev_*) or "dmacopy: ..." (pr_*). */
+		if (!strncmp(msg, "dmacopy", 7) && (msg[7] == ' ' || msg[7] == ':'))
 			klog.dmacopy++;
 		if (is_report(msg)) {
 			if (klog.reports < MAX_REPORTS)
@@ -3381,22 +3386,26 @@ static const struct {
 	unsigned int weight;
 	bool single_only;
 } ops[] = {
-	{ op_ioctl_cmd, 200, false },
-	{ op_info, 50, false },
-	{ op_copy, 170, false },
-	{ op_copy_user, 45, false },
-	{ op_batch, 45, false },
-	{ op_read, 110, false },
-	{ op_write, 110, false },
-	{ op_lseek, 80, false },
-	{ op_mmap, 45, false },
-	{ op_touch, 70, false },
-	{ op_munmap, 20, false },
-	{ op_mremap, 6, false },
-	{ op_open, 10, false },
-	{ op_close, 10, false },
-	{ op_inject, 18, true },
-	{ op_stats, 3, true },
+	/*
+	 * Cheap calls often, costly ones (a file opened, a mapping made, debugfs) less: on the
+	 * debug kernel opening a file or a mapping costs a hundred times an ioctl.
+	 */
+	{ op_ioctl_cmd, 760, false },
+	{ op_info, 100, false },
+	{ op_copy, 260, false },
+	{ op_copy_user, 60, false },
+	{ op_batch, 60, false },
+	{ op_read, 140, false },
+	{ op_write, 120, false },
+	{ op_lseek, 260, false },
+	{ op_mmap, 24, false },
+	{ op_touch, 40, false },
+	{ op_munmap, 12, false },
+	{ op_mremap, 4, false },
+	{ op_open, 4, false },
+	{ op_close, 4, false },
+	{ op_inject, 10, true },
+	{ op_stats, 1, true },
 };
 
 static bool g_profile;
@@ -3596,7 +3605,7 @@ static void ctx_free(struct ctx *c)
 /* The threaded phase.                                                       */
 
 #define MAX_WORKERS		16
-#define MAX_THREADED_UNBINDS	40
+#define MAX_THREADED_UNBINDS	12	/* a bind costs seconds on the debug kernel */
 #define STUCK_S			120
 
 static struct ctx *all_ctx[MAX_WORKERS + 4];
@@ -3681,7 +3690,7 @@ static void *unbind_main(void *arg)
 			list[n++] = i;
 	while (n && !atomic_load(&workers_done) && !atomic_load(&g_stop) &&
 	       c->calls < 2 * MAX_THREADED_UNBINDS) {
-		sleep_us(between(&c->rng, 5000, 40000));
+		sleep_us(between(&c->rng, 20000, 100000));
 		ch = list[below(&c->rng, (uint64_t)n)];
 		if (!do_unbind(c, ch))
 			continue;
@@ -3977,13 +3986,15 @@ static bool log_flood(struct ctx *c)
 		memset(&q, 0, sizeof(q));
 		q.len = 4096;
 		q.mode = MODE_DMA;
-		q.timeout_ns = NSEC_PER_MSEC;
+		/* An error needs the completion: the module's timeout; a timeout a short one. */
+		q.timeout_ns = f == F_ERROR ? 0 : NSEC_PER_MSEC;
 		count_call(c, "ioctl COPY");
 		r = ioctl(fd, DMACOPY_IOC_COPY, &q);
 		err = errno;
 		n++;
 		chkf(c, f == F_ERROR ? A(EIO) : A(ETIMEDOUT), r, err, "ioctl COPY",
-		     "{4096 bytes by DMA, timeout_ns 1 ms, %s armed}", fault_names[f]);
+		     "{4096 bytes by DMA, timeout_ns %llu, %s armed}", U64(q.timeout_ns),
+		     fault_names[f]);
 	}
 	for (i = 0; i < 1000; i++) {
 		memset(&q, 0, sizeof(q));
@@ -4133,7 +4144,7 @@ int main(void)
 	all_ctx[n_ctx++] = m;
 	tls_ctx = m;
 	ctx_load(m);
-	run_ops(m, single_quota / 8);
+	run_ops(m, single_quota / 6);
 	print_profile();
 	g_profile = false;
 	for (i = 0; i < nch; i++)
