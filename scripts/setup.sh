@@ -14,8 +14,9 @@ CACHE=${DMACOPY_CACHE:-$HOME/.cache/dmacopy}
 KVER_MAJOR=7.2
 BINDGEN_VERSION=0.72.1
 LLVM_VER=19
-PKGS=(clang-$LLVM_VER lld-$LLVM_VER llvm-$LLVM_VER libclang-$LLVM_VER-dev
-      flex bison bc make libelf-dev libssl-dev cpio xz-utils qemu-system-arm
+# gcc, g++ and clang also check that the uapi header compiles as C and C++ (tests/uapi).
+PKGS=("clang-$LLVM_VER" "lld-$LLVM_VER" "llvm-$LLVM_VER" "libclang-$LLVM_VER-dev"
+      flex bison bc make gcc g++ libelf-dev libssl-dev cpio xz-utils qemu-system-arm
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3)
 
 say() { printf '[setup] %s\n' "$*" >&2; }

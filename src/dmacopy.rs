@@ -239,17 +239,21 @@ impl platform::Driver for DmacopyDriver {
 
             // No allocation-failure splat: the failure is reported below, once.
             let gfp = GFP_KERNEL | kernel::alloc::flags::__GFP_NOWARN;
-            let buf = Coherent::<u8>::zeroed_slice(dev, 2 * buf_size, gfp).inspect_err(|_| {
+            let buf = Coherent::<u8>::zeroed_slice(dev, 2 * buf_size, gfp).map_err(|e| {
                 let mut reg = REGISTRY.lock();
                 if reg.loading {
-                    // One message for all channels, when the load ends.
+                    // One message for all channels when the load ends, not one per channel
+                    // from us and another from the driver core: decline the device quietly
+                    // (the driver core logs an error for any probe failure but these two).
                     reg.alloc_failures += 1;
+                    ENODEV
                 } else {
                     dev_err!(
                         dev,
                         "cannot allocate 2 x {} bytes of coherent memory (buf_size)\n",
                         buf_size
                     );
+                    e
                 }
             })?;
 

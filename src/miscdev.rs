@@ -235,10 +235,11 @@ impl MiscDevice for Channel {
     }
 
     fn ioctl(chan: ArcBorrow<'_, Channel>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        // Once the channel is unbound, every call fails with `ENODEV`, whatever it asks.
+        chan.check_alive()?;
         let ptr = UserPtr::from_addr(arg);
         match cmd {
             uapi::IOC_INFO => {
-                chan.check_alive()?;
                 UserSlice::new(ptr, size_of::<uapi::Info>())
                     .writer()
                     .write(&chan.info())?;
