@@ -25,7 +25,8 @@ use kernel::{
         self,
         IrqReturn, //
     },
-    new_condvar, new_mutex, new_spinlock,
+    new_condvar,
+    new_mutex, //
     prelude::*,
     processor::cpu_relax,
     sync::{
@@ -38,8 +39,7 @@ use kernel::{
         },
         Arc,
         CondVar,
-        Mutex,
-        SpinLock, //
+        Mutex, //
     },
     time::{
         msecs_to_jiffies,
@@ -260,8 +260,7 @@ pub(crate) struct Channel {
     /// Copies shorter than this in AUTO mode go to the CPU.
     pub(crate) auto_threshold: Atomic<u64>,
     /// Completion times of recent DMA copies, by length: how long the next one polls.
-    #[pin]
-    completions: SpinLock<Completions>,
+    completions: Completions,
     /// Bytes counted by the controller's `TOTAL_BYTE` since it was last cleared (turn holder
     /// only).
     counted: Atomic<u64>,
@@ -324,7 +323,7 @@ impl Channel {
         Ok(try_pin_init!(Self {
             cfg,
             auto_threshold: Atomic::new(auto_threshold),
-            completions <- new_spinlock!(Completions::new()),
+            completions: Completions::new(),
             counted: Atomic::new(0),
             shadow: zdma::Shadow::new(),
             regs,
@@ -497,12 +496,11 @@ impl Channel {
         self.status.store(0, Relaxed);
         self.done.reset();
         self.in_flight.store(true, Release);
-        let poll_ns = self.completions.lock().poll_ns(len as u64);
+        let poll_ns = self.completions.poll_ns(len as u64);
         let timeout_ns = match timeout_ns {
             0 => u64::from(self.cfg.timeout_ms).saturating_mul(1_000_000),
             t => t,
         };
-        let start = Instant::<Monotonic>::now();
         let start_ns = self.now_ns();
         let polled = {
             let Some(regs) = self.regs.try_access() else {
@@ -531,7 +529,7 @@ impl Channel {
                 zdma::unmask(&regs);
                 Poll::Wait
             } else {
-                self.poll(&regs, start, poll_ns, timeout_ns, fault)
+                self.poll(&regs, start_ns, poll_ns, timeout_ns, fault)
             }
         };
 
@@ -570,7 +568,7 @@ impl Channel {
                 }
                 self.stats.dma_copies.add(1, Relaxed);
                 self.stats.dma_bytes.add(len as u64, Relaxed);
-                self.completions.lock().record(len as u64, ns);
+                self.completions.record(len as u64, ns);
                 self.stats.record_time(ns);
                 Ok(out)
             }
@@ -582,7 +580,7 @@ impl Channel {
                 Err((
                     ETIMEDOUT,
                     Some(Outcome {
-                        elapsed_ns: elapsed_ns(start),
+                        elapsed_ns: self.since(start_ns),
                         mode_used: uapi::MODE_DMA,
                         hw_status: status,
                     }),
@@ -596,7 +594,7 @@ impl Channel {
         }
     }
 
-    /// Polls the controller for the completion of the copy started at `start`, for up to
+    /// Polls the controller for the completion of the copy started at `start_ns`, for up to
     /// `poll_ns` (at least one look). On completion, records it as the interrupt handler would.
     /// Otherwise, unless the copy's `timeout_ns` has passed already, unmasks the completion
     /// interrupt for the wait that follows.
@@ -606,13 +604,12 @@ impl Channel {
     fn poll(
         &self,
         regs: &Regs<'_>,
-        start: Instant<Monotonic>,
+        start_ns: i64,
         poll_ns: u64,
         timeout_ns: u64,
         fault: Fault,
     ) -> Poll {
-        let nanos = |ns: u64| Delta::from_nanos(i64::try_from(ns).unwrap_or(i64::MAX));
-        let (limit, timeout) = (nanos(poll_ns.min(timeout_ns)), nanos(timeout_ns));
+        let limit = poll_ns.min(timeout_ns);
         loop {
             let status = zdma::take_done(regs);
             if status != 0 {
@@ -625,12 +622,12 @@ impl Channel {
                 self.status.store(status, Release);
                 return Poll::Done;
             }
-            if start.elapsed() >= limit {
+            if self.since(start_ns) >= limit {
                 break;
             }
             cpu_relax();
         }
-        if start.elapsed() >= timeout {
+        if self.since(start_ns) >= timeout_ns {
             return Poll::TimedOut;
         }
         zdma::unmask(regs);
@@ -668,6 +665,11 @@ impl Channel {
     /// Nanoseconds since `epoch`.
     fn now_ns(&self) -> i64 {
         self.epoch.elapsed().as_nanos()
+    }
+
+    /// Nanoseconds from `start_ns` (a [`Channel::now_ns`] reading) to now, never negative.
+    fn since(&self, start_ns: i64) -> u64 {
+        u64::try_from(self.now_ns() - start_ns).unwrap_or(0)
     }
 
     /// The platform device of the channel.

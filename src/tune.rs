@@ -4,6 +4,11 @@
 //! their caller sees them, and how long a DMA copy polls for its completion before it sleeps
 //! until the interrupt, from the completion times of the channel's recent copies.
 
+use kernel::sync::atomic::{
+    Atomic,
+    Relaxed, //
+};
+
 /// Length classes: `ilog2(len)` for every length below 2^31 (`buf_size` is at most 512 MiB).
 const CLASSES: usize = 31;
 
@@ -23,26 +28,30 @@ fn class(len: u64) -> usize {
 /// Completion times of a channel's DMA copies, per length class (`2^k ..= 2^(k+1) - 1` bytes):
 /// a moving average in which a new copy weighs 1/8 and counts at most 4 times the average, so
 /// that one slow copy does not swing it.
+///
+/// Written only by the holder of the channel's turn, so plain loads and stores suffice.
 pub(crate) struct Completions {
-    ns: [u64; CLASSES],
+    ns: [Atomic<u64>; CLASSES],
 }
 
 impl Completions {
     pub(crate) const fn new() -> Self {
-        Self { ns: [0; CLASSES] }
+        Self {
+            ns: [const { Atomic::new(0) }; CLASSES],
+        }
     }
 
     /// Records a DMA copy of `len` bytes that the controller completed `ns` after its start.
-    pub(crate) fn record(&mut self, len: u64, ns: u64) {
-        let avg = &mut self.ns[class(len)];
-        *avg = if *avg == 0 {
-            ns.max(1)
+    pub(crate) fn record(&self, len: u64, ns: u64) {
+        let avg = &self.ns[class(len)];
+        let old = avg.load(Relaxed);
+        let new = if old == 0 {
+            ns
         } else {
-            let sample = ns.min(avg.saturating_mul(4));
-            // `avg` and `sample` are nanoseconds, far below 2^60: no overflow.
-            (*avg * 7 + sample) / 8
-        }
-        .max(1);
+            // Both are nanoseconds, far below 2^60: no overflow.
+            (old * 7 + ns.min(old.saturating_mul(4))) / 8
+        };
+        avg.store(new.max(1), Relaxed);
     }
 
     /// How long a DMA copy of `len` bytes polls for its completion before sleeping until the
@@ -50,7 +59,7 @@ impl Completions {
     /// `POLL_MIN_NS`), nothing beyond one look right after starting when it is long, and
     /// `POLL_UNKNOWN_NS` until it is known. Never more than [`POLL_MAX_NS`].
     pub(crate) fn poll_ns(&self, len: u64) -> u64 {
-        match self.ns[class(len)] {
+        match self.ns[class(len)].load(Relaxed) {
             0 => POLL_UNKNOWN_NS,
             ns if ns <= POLL_MAX_NS / 2 => (2 * ns).max(POLL_MIN_NS),
             _ => 0,
