@@ -43,7 +43,11 @@ DEFAULT_SIZES="64 256 1024 4096 16384 65536 262144 1048576 4194304"
 # dmatest's `timeout` parameter (3000 ms); the rest is margin.
 STOP_LIMIT_CS=1000
 
-say() { printf 'bench-guest: %s\n' "$*" >&2; }
+say() {
+	local up
+	read -r up _ </proc/uptime
+	printf 'bench-guest [%s]: %s\n' "$up" "$*" >&2
+}
 die() { printf 'bench-guest: error: %s\n' "$*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
@@ -126,9 +130,9 @@ release_upstream() {
 }
 trap 'release_upstream || true' EXIT
 
+upstream_loaded=1
 echo "$DEV" >"$PLAT/drivers/dmacopy/unbind"
 echo "$UPSTREAM_DRIVER" >"$PLAT/devices/$DEV/driver_override"
-upstream_loaded=1
 insmod /lib/modules/zynqmp_dma.ko
 insmod /lib/modules/dmatest.ko
 for c in /sys/class/dma/*; do

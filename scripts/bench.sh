@@ -78,12 +78,18 @@ date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 start=$(date +%s)
 guest_args="--secs $secs --repeats $repeats --warmup $warmup${sizes:+ --sizes $sizes}"
 say "one boot: dmacopy bench, then dmatest on zynqmp_dma ($guest_args; buf_size=$buf_size)"
-set +e
+: >"$out/console.log"
 "$top/scripts/qemu.sh" --add "$top/scripts/bench-guest.sh" --module-args "buf_size=$buf_size" \
 	--log "$out/console.log" --timeout "$limit" \
-	--exec "bench-guest.sh $guest_args" >"$out/guest.out"
-rc=$?
-set -e
+	--exec "bench-guest.sh $guest_args" >"$out/guest.out" &
+qemu_pid=$!
+# Progress while it runs: the guest's lines from the console, up to the results (tail ends
+# within a second of scripts/qemu.sh).
+tail -n +1 -F --pid=$qemu_pid "$out/console.log" 2>/dev/null | tr -d '\r' |
+	awk '/^DMACOPY-BENCH-OURS-JSON-BEGIN$/ { exit } on && NF { print "  " $0; fflush() }
+	     /^DMACOPY-BEGIN$/ { on = 1 }' || true
+rc=0
+wait $qemu_pid || rc=$?
 say "the boot took $(( $(date +%s) - start ))s"
 
 # extract NAME FILE: the lines between DMACOPY-BENCH-NAME-JSON-BEGIN and -END.
