@@ -2,6 +2,8 @@
 
 //! Command-line parsing: the commands, their options, and the number formats.
 
+use crate::bench::Row;
+use core::time::Duration;
 use dmacopy::Mode;
 
 /// A parsed command line.
@@ -15,6 +17,8 @@ pub enum Command {
     Copy(CopyOpts),
     /// `stats`.
     Stats(StatsOpts),
+    /// `bench`.
+    Bench(BenchOpts),
 }
 
 /// Options of `info`.
@@ -67,6 +71,83 @@ impl Default for CopyOpts {
             timeout_ms: 0,
             iterations: 1,
             seed: DEFAULT_SEED,
+            quiet: false,
+        }
+    }
+}
+
+/// Options of `bench`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BenchOpts {
+    /// `-d N`: the node of the single-node rows (default 0).
+    pub device: u32,
+    /// `--sizes`: bytes per copy, increasing, no duplicates.
+    pub sizes: Vec<u64>,
+    /// `--secs`: the least length of each timed loop.
+    pub secs: Duration,
+    /// `--repeats`: timed runs of each point.
+    pub repeats: u32,
+    /// `--cpus`: the CPUs to pin the caller to, increasing; `None`: every CPU this process
+    /// may run on.
+    pub cpus: Option<Vec<u32>>,
+    /// `--channels`: how many nodes copy at once in the `channels` rows, increasing.
+    pub channels: Vec<u32>,
+    /// `--rows`: what to measure, in [`Row::ALL`] order.
+    pub rows: Vec<Row>,
+    /// `--json`: the JSON document on standard output instead of the table.
+    pub json: bool,
+    /// `--out FILE`: the JSON document to this file (the table still goes to standard output).
+    pub out: Option<String>,
+    /// `-q`: no live progress line; a line per finished point instead.
+    pub quiet: bool,
+}
+
+/// `--sizes` when none is given.
+pub const DEFAULT_SIZES: [u64; 9] = [
+    64,
+    256,
+    1 << 10,
+    4 << 10,
+    16 << 10,
+    64 << 10,
+    256 << 10,
+    1 << 20,
+    4 << 20,
+];
+
+/// `--channels` when none is given.
+pub const DEFAULT_CHANNELS: [u32; 4] = [1, 2, 4, 8];
+
+/// `--secs` when none is given.
+pub const DEFAULT_SECS: Duration = Duration::from_secs(1);
+
+/// `--repeats` when none is given.
+pub const DEFAULT_REPEATS: u32 = 3;
+
+/// The longest `--secs`: an hour per timed loop is more than any measurement needs.
+pub const MAX_SECS: f64 = 3600.0;
+
+/// The most `--repeats`.
+pub const MAX_REPEATS: u32 = 1000;
+
+/// The most threads (and nodes) a `channels` row may use.
+pub const MAX_CHANNELS: u32 = 1024;
+
+/// The most entries in a list option.
+pub const MAX_LIST: usize = 256;
+
+impl Default for BenchOpts {
+    fn default() -> BenchOpts {
+        BenchOpts {
+            device: 0,
+            sizes: DEFAULT_SIZES.to_vec(),
+            secs: DEFAULT_SECS,
+            repeats: DEFAULT_REPEATS,
+            cpus: None,
+            channels: DEFAULT_CHANNELS.to_vec(),
+            rows: Row::ALL.to_vec(),
+            json: false,
+            out: None,
             quiet: false,
         }
     }
@@ -141,6 +222,111 @@ pub fn parse_size(s: &str) -> core::result::Result<u64, String> {
         .ok_or_else(|| format!("'{s}' is too large"))
 }
 
+/// The comma-separated items of `s`, each through `item`; an error names the item. Empty
+/// items (`1,,2`, a trailing comma) and lists longer than [`MAX_LIST`] are refused.
+fn parse_list<T>(
+    s: &str,
+    item: impl Fn(&str) -> core::result::Result<Vec<T>, String>,
+) -> core::result::Result<Vec<T>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',') {
+        if part.is_empty() {
+            return Err(format!("'{s}' has an empty item"));
+        }
+        out.extend(item(part)?);
+        if out.len() > MAX_LIST {
+            return Err(format!("'{s}' has more than {MAX_LIST} items"));
+        }
+    }
+    Ok(out)
+}
+
+/// Sorted, without duplicates.
+fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// A list of sizes, as [`parse_size`] reads them: `64,256,1K,4M`. Sorted, without
+/// duplicates; 0 is refused.
+pub fn parse_size_list(s: &str) -> core::result::Result<Vec<u64>, String> {
+    let sizes = parse_list(s, |item| match parse_size(item)? {
+        0 => Err("a size must be at least 1".to_owned()),
+        n => Ok(vec![n]),
+    })?;
+    Ok(sorted(sizes))
+}
+
+/// A list of CPUs, as `taskset -c` reads them: `0,1`, `0-3`, `0-3,6`. Sorted, without
+/// duplicates; every CPU below `limit`.
+pub fn parse_cpu_list(s: &str, limit: u32) -> core::result::Result<Vec<u32>, String> {
+    let cpu = |t: &str| {
+        parse_number(t).and_then(|n| {
+            u32::try_from(n)
+                .ok()
+                .filter(|&n| n < limit)
+                .ok_or_else(|| format!("CPU {t} is not below {limit}"))
+        })
+    };
+    let cpus = parse_list(s, |item| match item.split_once('-') {
+        Some((a, b)) => {
+            let (a, b) = (cpu(a)?, cpu(b)?);
+            if a > b {
+                return Err(format!("'{item}' is an empty range"));
+            }
+            if (b - a) as usize >= MAX_LIST {
+                return Err(format!("'{item}' has more than {MAX_LIST} CPUs"));
+            }
+            Ok((a..=b).collect())
+        }
+        None => Ok(vec![cpu(item)?]),
+    })?;
+    Ok(sorted(cpus))
+}
+
+/// A list of channel counts: `1,2,4,8`, each `1..=MAX_CHANNELS`. Sorted, without duplicates.
+pub fn parse_channel_list(s: &str) -> core::result::Result<Vec<u32>, String> {
+    let counts = parse_list(s, |item| {
+        parse_number(item).and_then(|n| {
+            u32::try_from(n)
+                .ok()
+                .filter(|n| (1..=MAX_CHANNELS).contains(n))
+                .map(|n| vec![n])
+                .ok_or_else(|| format!("channel count {item} is not 1 to {MAX_CHANNELS}"))
+        })
+    })?;
+    Ok(sorted(counts))
+}
+
+/// A list of rows by name: `dma,cpu,null`. In [`Row::ALL`] order, without duplicates.
+pub fn parse_row_list(s: &str) -> core::result::Result<Vec<Row>, String> {
+    let rows = parse_list(s, |item| item.parse::<Row>().map(|r| vec![r]))?;
+    Ok(sorted(rows))
+}
+
+/// Seconds: decimal, with an optional fraction (`1`, `0.5`, `.25`), above 0 and at most
+/// [`MAX_SECS`].
+pub fn parse_secs(s: &str) -> core::result::Result<Duration, String> {
+    let digits_ok = !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && s.chars().filter(|&c| c == '.').count() <= 1
+        && s.chars().any(|c| c.is_ascii_digit());
+    let secs: f64 = if digits_ok {
+        s.parse()
+            .map_err(|_| format!("'{s}' is not a number of seconds"))?
+    } else {
+        return Err(format!("'{s}' is not a number of seconds (e.g. 1, 0.5)"));
+    };
+    if !(secs > 0.0 && secs <= MAX_SECS) {
+        return Err(format!(
+            "'{s}' is not above 0 and at most {MAX_SECS} seconds"
+        ));
+    }
+    // The checks above keep this in range: no panic.
+    Ok(Duration::from_secs_f64(secs))
+}
+
 /// The command-line arguments after the program name, one at a time, with the values of
 /// options in either form, `--len 4K` or `--len=4K` (and `-d3` for short ones).
 struct Args<I: Iterator<Item = String>> {
@@ -199,6 +385,16 @@ impl<I: Iterator<Item = String>> Args<I> {
         parse_size(&v).map_err(|e| UsageError(format!("{}: {e}", opt.name)))
     }
 
+    /// The value of `opt` through `parse`, with the option's name in an error.
+    fn parsed<T>(
+        &mut self,
+        opt: &mut Opt,
+        parse: impl FnOnce(&str) -> core::result::Result<T, String>,
+    ) -> Result<T> {
+        let v = self.value(opt)?;
+        parse(&v).map_err(|e| UsageError(format!("{}: {e}", opt.name)))
+    }
+
     fn device(&mut self, opt: &mut Opt) -> Result<u32> {
         let v = self.value(opt)?;
         parse_number(&v)
@@ -242,6 +438,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command> {
         "info" => parse_info(&mut args),
         "copy" => parse_copy(&mut args),
         "stats" => parse_stats(&mut args),
+        "bench" => parse_bench(&mut args),
         other if other.starts_with('-') => usage(format!("expected a command before '{other}'")),
         other => usage(format!("unknown command '{other}'")),
     }
@@ -310,6 +507,51 @@ fn parse_copy(args: &mut Args<impl Iterator<Item = String>>) -> Result<Command> 
         return usage(format!("--timeout-ms {} is too large", o.timeout_ms));
     }
     Ok(Command::Copy(o))
+}
+
+fn parse_bench(args: &mut Args<impl Iterator<Item = String>>) -> Result<Command> {
+    let mut o = BenchOpts::default();
+    while let Some(mut opt) = args.next_opt()? {
+        match opt.name.as_str() {
+            _ if is_help(&opt) => return Ok(Command::Help),
+            "-d" | "--device" => o.device = args.device(&mut opt)?,
+            "--sizes" => o.sizes = args.parsed(&mut opt, parse_size_list)?,
+            "--secs" => o.secs = args.parsed(&mut opt, parse_secs)?,
+            "--repeats" => {
+                o.repeats = args.parsed(&mut opt, |v| {
+                    parse_number(v).and_then(|n| {
+                        u32::try_from(n)
+                            .ok()
+                            .filter(|n| (1..=MAX_REPEATS).contains(n))
+                            .ok_or_else(|| format!("'{v}' is not 1 to {MAX_REPEATS}"))
+                    })
+                })?;
+            }
+            "--cpus" => {
+                let limit = crate::bench::cpu::MAX_CPUS;
+                o.cpus = Some(args.parsed(&mut opt, |v| parse_cpu_list(v, limit))?);
+            }
+            "--channels" => o.channels = args.parsed(&mut opt, parse_channel_list)?,
+            "--rows" => o.rows = args.parsed(&mut opt, parse_row_list)?,
+            "--json" => {
+                flag(&opt)?;
+                o.json = true;
+            }
+            "-o" | "--out" => {
+                let v = args.value(&mut opt)?;
+                if v.is_empty() {
+                    return usage(format!("{}: the file name is empty", opt.name));
+                }
+                o.out = Some(v);
+            }
+            "-q" | "--quiet" => {
+                flag(&opt)?;
+                o.quiet = true;
+            }
+            _ => return unknown("bench", &opt),
+        }
+    }
+    Ok(Command::Bench(o))
 }
 
 #[cfg(test)]
@@ -422,6 +664,70 @@ mod tests {
     }
 
     #[test]
+    fn bench_options() {
+        assert_eq!(parse_str("bench"), Ok(Command::Bench(BenchOpts::default())));
+        assert_eq!(parse_str("bench --sizes 64 -h"), Ok(Command::Help));
+        let cmd = parse_str(
+            "bench -d 2 --sizes 4K,64,0x100,4k --secs 0.25 --repeats 5 --cpus 1,0 \
+             --channels 8,1 --rows null,DMA,dma --json --out /tmp/b.json -q",
+        );
+        assert_eq!(
+            cmd,
+            Ok(Command::Bench(BenchOpts {
+                device: 2,
+                sizes: vec![64, 256, 4096],
+                secs: Duration::from_millis(250),
+                repeats: 5,
+                cpus: Some(vec![0, 1]),
+                channels: vec![1, 8],
+                rows: vec![Row::Dma, Row::Null],
+                json: true,
+                out: Some("/tmp/b.json".to_owned()),
+                quiet: true,
+            }))
+        );
+        let Ok(Command::Bench(o)) = parse_str("bench --secs=2 --out=x") else {
+            panic!("not a bench command");
+        };
+        assert_eq!(
+            (o.secs, o.out.as_deref()),
+            (Duration::from_secs(2), Some("x"))
+        );
+        assert_eq!(DEFAULT_SIZES.len(), 9);
+        assert_eq!(DEFAULT_SIZES[8], 4 << 20);
+    }
+
+    #[test]
+    fn lists() {
+        assert_eq!(parse_size_list("1M,64,1K,64"), Ok(vec![64, 1024, 1 << 20]));
+        assert_eq!(parse_size_list("0x40"), Ok(vec![64]));
+        assert!(parse_size_list("").is_err());
+        let many = vec!["64"; MAX_LIST + 1].join(",");
+        assert!(parse_size_list(&many)
+            .unwrap_err()
+            .contains("more than 256 items"));
+        assert_eq!(parse_cpu_list("0,1", 1024), Ok(vec![0, 1]));
+        assert_eq!(parse_cpu_list("2-4,0,3", 1024), Ok(vec![0, 2, 3, 4]));
+        assert_eq!(parse_cpu_list("5-5", 1024), Ok(vec![5]));
+        assert!(parse_cpu_list("0-1023", 1024).is_err());
+        assert!(parse_cpu_list("8", 8).is_err());
+        assert!(parse_cpu_list("1-2-3", 1024).is_err());
+        assert!(parse_cpu_list("-1", 1024).is_err());
+        assert_eq!(parse_channel_list("4,2,2,1"), Ok(vec![1, 2, 4]));
+        assert_eq!(
+            parse_row_list("channels,memcpy,cpu"),
+            Ok(vec![Row::Cpu, Row::Memcpy, Row::Channels])
+        );
+        assert_eq!(parse_secs("1"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_secs(".5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_secs("2."), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_secs("3600"), Ok(Duration::from_secs(3600)));
+        assert!(parse_secs("0.0").is_err());
+        assert!(parse_secs("").is_err());
+        assert!(parse_secs("inf").is_err());
+    }
+
+    #[test]
     fn usage_errors() {
         for (line, needle) in [
             ("", "no command"),
@@ -441,6 +747,36 @@ mod tests {
             ("copy --iterations 1K", "--iterations: '1K' is not a number"),
             ("copy --timeout-ms 18446744073709551", "too large"),
             ("stats --json", "stats: unknown option '--json'"),
+            ("bench --sizes", "--sizes needs a value"),
+            (
+                "bench --sizes 64,,1K",
+                "--sizes: '64,,1K' has an empty item",
+            ),
+            ("bench --sizes 64,", "has an empty item"),
+            ("bench --sizes 0,64", "--sizes: a size must be at least 1"),
+            ("bench --sizes 1G", "--sizes: '1G' is not a size"),
+            ("bench --secs 0", "--secs: '0' is not above 0"),
+            ("bench --secs 3601", "at most 3600 seconds"),
+            ("bench --secs -1", "not a number of seconds"),
+            ("bench --secs 1e3", "not a number of seconds"),
+            ("bench --secs nan", "not a number of seconds"),
+            ("bench --secs 1.2.3", "not a number of seconds"),
+            ("bench --secs .", "not a number of seconds"),
+            ("bench --repeats 0", "--repeats: '0' is not 1 to 1000"),
+            ("bench --repeats 1001", "is not 1 to 1000"),
+            ("bench --cpus 3-1", "--cpus: '3-1' is an empty range"),
+            ("bench --cpus 0-", "--cpus: '' is not a number"),
+            ("bench --cpus 99999", "CPU 99999 is not below"),
+            (
+                "bench --channels 0",
+                "--channels: channel count 0 is not 1 to 1024",
+            ),
+            ("bench --channels 1,2048", "channel count 2048"),
+            ("bench --rows dma,dmatest", "--rows: unknown row 'dmatest'"),
+            ("bench --out", "--out needs a value"),
+            ("bench --out=", "--out: the file name is empty"),
+            ("bench -q=1", "-q takes no value"),
+            ("bench --mode dma", "bench: unknown option '--mode'"),
         ] {
             match parse_str(line) {
                 Err(UsageError(msg)) => assert!(msg.contains(needle), "{line}: {msg}"),

@@ -5,6 +5,7 @@
 //! Exit status: 0 on success, 1 on failure, 2 on a usage error.
 
 mod args;
+mod bench;
 mod copy;
 mod info;
 mod stats;
@@ -22,6 +23,8 @@ Usage:
   dmacopy copy [-d N] [--mode dma|cpu|auto] [--len BYTES] [--src-off BYTES]
                [--dst-off BYTES] [--timeout-ms MS] [--iterations N] [--seed N] [-q]
   dmacopy stats [-d N]
+  dmacopy bench [-d N] [--sizes LIST] [--secs S] [--repeats N] [--cpus LIST]
+                [--channels LIST] [--rows LIST] [--json] [--out FILE] [-q]
   dmacopy help
 
 Commands:
@@ -29,10 +32,13 @@ Commands:
   copy    fill SRC with a pseudo-random pattern and DST with a fixed one, copy,
           check DST, the rest of DST and SRC, and report the time and rate
   stats   the driver's counters from debugfs (root only)
+  bench   copies/s, MB/s and per-call latency (p50, p99) of each copy mode, from each CPU,
+          against memcpy and the null ioctl (INFO), and with several channels at once;
+          every size is checked in every mode first. A table, or JSON (dmacopy-bench/1)
 
 Options:
-  -d, --device N        /dev/dmacopyN only (copy: default 0; info, stats: every node)
-      --json            info: a JSON array instead of a table
+  -d, --device N        /dev/dmacopyN only (copy, bench: default 0; info, stats: every node)
+      --json            info: a JSON array instead of a table; bench: the JSON document
   -m, --mode MODE       dma (default), cpu, or auto (the driver picks by auto_threshold)
   -l, --len BYTES       bytes to copy (default 1M, or as much as fits the buffers)
       --src-off BYTES   offset into SRC (default 0)
@@ -40,14 +46,31 @@ Options:
       --timeout-ms MS   time limit of each copy (default 0: the module's timeout_ms)
   -n, --iterations N    copies to run (default 1); above 1, min/avg/max follow
       --seed N          seed of the SRC pattern (default 1)
-  -q, --quiet           copy: no line per copy, only the summary and errors
+  -q, --quiet           copy: no line per copy, only the summary and errors;
+                        bench: no live progress line, a line per finished run instead
   -h, --help            this help
 
-BYTES and N are decimal or 0x hex; BYTES may end in K (KiB) or M (MiB): 4096, 0x1000,
-64K, 1M. Times are measured in the kernel; 1 MB/s is 10^6 bytes per second.
+bench options (each point: a warm-up of 0.1 s or 100 calls, then a timed loop):
+      --sizes LIST      bytes per copy (default 64,256,1K,4K,16K,64K,256K,1M,4M); sizes the
+                        node cannot copy (above max_len, or not a multiple of align) are skipped
+      --secs S          least length of each timed loop, in seconds (default 1; e.g. 0.5)
+      --repeats N       timed runs of every point, interleaved (default 3)
+      --cpus LIST       CPUs to pin the caller to, e.g. 0,1 or 0-3 (default: every CPU the
+                        process may run on)
+      --channels LIST   nodes copying at once in the channels rows (default 1,2,4,8; counts
+                        above the number of nodes are skipped); thread i uses the i-th node
+                        and the i-th CPU of --cpus, round robin
+      --rows LIST       what to measure (default all): dma, cpu, auto (DMACOPY_IOC_COPY in
+                        that mode), memcpy (user space), null (DMACOPY_IOC_INFO), channels
+  -o, --out FILE        bench: write the JSON document to FILE (the table still goes to
+                        standard output)
 
-Exit status: 0 success; 1 failure (no device, ioctl error, wrong bytes after a copy);
-2 usage error (also when the sizes do not fit the device's buffers).
+BYTES and N are decimal or 0x hex; BYTES may end in K (KiB) or M (MiB): 4096, 0x1000,
+64K, 1M. LIST is comma-separated. copy reports times measured in the kernel; bench times
+each call as the caller sees it (CLOCK_MONOTONIC). 1 MB/s is 10^6 bytes per second.
+
+Exit status: 0 success; 1 failure (no device, ioctl error, wrong bytes after a copy; bench
+prints its table first); 2 usage error (also when the sizes do not fit the device's buffers).
 ";
 
 /// The message when no node exists.
@@ -144,6 +167,7 @@ fn run(args: Vec<String>) -> CliResult {
         Command::Info(o) => info::run(&o),
         Command::Copy(o) => copy::run(&o),
         Command::Stats(o) => stats::run(&o),
+        Command::Bench(o) => bench::run(&o),
     }
 }
 

@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `dmacopy bench`: copies/s, MB/s and per-call latency of the driver's copy paths, from each
+//! CPU, against user-space `memcpy` and the null ioctl, and with several channels at once.
+//!
+//! A correctness pass comes first (every size in every mode, checked byte for byte); then the
+//! timed runs, interleaved: every point once, then every point again, `repeats` times, so that
+//! a drift of the machine spreads over all points. Each run is a warm-up, then a timed loop of
+//! at least `secs` with every call timed by `CLOCK_MONOTONIC`; the report gives, per point, the
+//! median and the spread over the runs. The JSON document follows schema `dmacopy-bench/1`.
+
+pub mod cpu;
+mod maths;
+mod measure;
+mod progress;
+mod report;
+mod verify;
+
+use crate::args::BenchOpts;
+use crate::{emit, open_node, select_nodes, CliError, CliResult};
+use core::fmt;
+use core::str::FromStr;
+use dmacopy::pattern::Pattern;
+use dmacopy::{errno_desc, CopyRequest, Device, Info, Mode};
+use maths::{Samples, SAMPLE_CAP};
+use progress::Progress;
+use report::{DeviceInfo, Point, Report, Settings, System, Verify};
+use serde::{Deserialize, Serialize};
+use std::io::IsTerminal;
+
+/// What a point measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Row {
+    /// `DMACOPY_IOC_COPY` in DMA mode, on one node.
+    Dma,
+    /// `DMACOPY_IOC_COPY` in CPU mode.
+    Cpu,
+    /// `DMACOPY_IOC_COPY` in AUTO mode.
+    Auto,
+    /// A user-space copy between two heap buffers.
+    Memcpy,
+    /// `DMACOPY_IOC_INFO`: the fixed cost of a call.
+    Null,
+    /// DMA copies on several nodes at once, a thread per node.
+    Channels,
+}
+
+impl Row {
+    /// Every row, in the order of the report.
+    pub const ALL: [Row; 6] = [
+        Row::Dma,
+        Row::Cpu,
+        Row::Auto,
+        Row::Memcpy,
+        Row::Null,
+        Row::Channels,
+    ];
+
+    /// The name on the command line and in the report.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Row::Dma => "dma",
+            Row::Cpu => "cpu",
+            Row::Auto => "auto",
+            Row::Memcpy => "memcpy",
+            Row::Null => "null",
+            Row::Channels => "channels",
+        }
+    }
+
+    /// The copy mode of a `dma`, `cpu` or `auto` row.
+    pub const fn mode(self) -> Option<Mode> {
+        match self {
+            Row::Dma => Some(Mode::Dma),
+            Row::Cpu => Some(Mode::Cpu),
+            Row::Auto => Some(Mode::Auto),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Row {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+impl FromStr for Row {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Row, String> {
+        Row::ALL
+            .into_iter()
+            .find(|r| r.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!("unknown row '{s}' (expected dma, cpu, auto, memcpy, null or channels)")
+            })
+    }
+}
+
+/// What will run: the options, fitted to the device and the machine.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// Sizes that run.
+    pub sizes: Vec<u64>,
+    /// Sizes asked for that the node cannot copy.
+    pub skipped_sizes: Vec<u64>,
+    /// Channel counts that run (only if the `channels` row does).
+    pub channels: Vec<u32>,
+    /// Channel counts above the number of nodes.
+    pub skipped_channels: Vec<u32>,
+    /// The points, in report order.
+    pub points: Vec<Point>,
+}
+
+/// Fits the options to a node with `info`, `nodes` nodes in all, and `cpus` to run on.
+pub fn plan(o: &BenchOpts, info: &Info, nodes: usize, cpus: &[u32]) -> Plan {
+    let align = u64::from(info.align.max(1));
+    let (sizes, skipped_sizes): (Vec<u64>, Vec<u64>) = o
+        .sizes
+        .iter()
+        .partition(|&&s| s <= info.max_len && s % align == 0);
+    let (channels, skipped_channels): (Vec<u32>, Vec<u32>) = if o.rows.contains(&Row::Channels) {
+        o.channels
+            .iter()
+            .partition(|&&n| usize::try_from(n).is_ok_and(|n| n <= nodes))
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let mut points = Vec::new();
+    for &row in &o.rows {
+        match row {
+            Row::Dma | Row::Cpu | Row::Auto | Row::Memcpy => {
+                for &c in cpus {
+                    points.extend(sizes.iter().map(|&s| Point::new(row, Some(c), 1, s)));
+                }
+            }
+            Row::Null => points.extend(cpus.iter().map(|&c| Point::new(row, Some(c), 1, 0))),
+            Row::Channels => {
+                for &n in &channels {
+                    points.extend(sizes.iter().map(|&s| Point::new(row, None, n, s)));
+                }
+            }
+        }
+    }
+    Plan {
+        sizes,
+        skipped_sizes,
+        channels,
+        skipped_channels,
+        points,
+    }
+}
+
+/// The copies of the correctness pass: for each mode among the rows (DMA for `channels` too)
+/// and each size, one at offset 0 and one at nonzero aligned offsets. `(row, request)`.
+pub fn verify_requests(rows: &[Row], sizes: &[u64], info: &Info) -> Vec<(Row, CopyRequest)> {
+    let mut modes: Vec<Row> = rows
+        .iter()
+        .copied()
+        .filter(|r| r.mode().is_some())
+        .collect();
+    if rows.contains(&Row::Channels) && !modes.contains(&Row::Dma) {
+        modes.insert(0, Row::Dma);
+    }
+    let (src_off, dst_off) = verify::offsets(info.align);
+    let mut out = Vec::new();
+    for row in modes {
+        let mode = row.mode().unwrap_or(Mode::Dma);
+        for &size in sizes {
+            out.push((
+                row,
+                CopyRequest {
+                    len: size,
+                    mode,
+                    ..CopyRequest::default()
+                },
+            ));
+            if let Some(len) = verify::fitted_len(size, src_off, dst_off, info.buf_size, info.align)
+            {
+                out.push((
+                    row,
+                    CopyRequest {
+                        src_off,
+                        dst_off,
+                        len,
+                        mode,
+                        timeout_ns: 0,
+                    },
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Runs the correctness pass on `dev` (the requests) and on the other nodes the `channels`
+/// rows use (one DMA copy of the largest size each).
+fn verify_pass(
+    dev: &Device,
+    info: &Info,
+    rows: &[Row],
+    sizes: &[u64],
+    channel_nodes: &[u32],
+    progress: &mut Progress,
+) -> CliResult<Vec<Verify>> {
+    let buf_size = usize::try_from(info.buf_size)
+        .map_err(|_| CliError::Failed(format!("buf_size {} is too large", info.buf_size)))?;
+    // Two seeds, used in turn, so that a copy that does nothing cannot pass on what the one
+    // before left.
+    let patterns = [Pattern::new(buf_size, 1), Pattern::new(buf_size, 2)];
+    let path = dev.path().display().to_string();
+    let mut out = Vec::new();
+    let mut record = |row, req: &CopyRequest, node: &str, r: Result<(), String>| {
+        if let Err(e) = &r {
+            progress.note(&format!(
+                "dmacopy: verify: {node}: {row} copy of {} bytes (src_off {}, dst_off {}): {e}",
+                req.len, req.src_off, req.dst_off
+            ));
+        }
+        out.push(Verify {
+            row,
+            size: req.len,
+            src_off: req.src_off,
+            dst_off: req.dst_off,
+            node: node.to_owned(),
+            ok: r.is_ok(),
+            detail: r.err().unwrap_or_default(),
+        });
+    };
+    for (i, (row, req)) in verify_requests(rows, sizes, info).iter().enumerate() {
+        let r = verify::check(dev, info, &patterns[i % 2], req);
+        record(*row, req, &path, r);
+    }
+    if let Some(&largest) = sizes.last() {
+        let req = CopyRequest::new(largest);
+        for &node in channel_nodes {
+            let p = Device::node_path(node).display().to_string();
+            if p == path {
+                continue;
+            }
+            let r = Device::open(&p)
+                .map_err(|e| format!("cannot open: {}", errno_desc(&e)))
+                .and_then(|d| {
+                    let i = d.info().map_err(|e| format!("INFO: {}", errno_desc(&e)))?;
+                    if i.buf_size != info.buf_size {
+                        return Err(format!(
+                            "buf_size {} differs from {path}'s {}",
+                            i.buf_size, info.buf_size
+                        ));
+                    }
+                    verify::check(&d, &i, &patterns[0], &req)
+                });
+            record(Row::Channels, &req, &p, r);
+        }
+    }
+    Ok(out)
+}
+
+/// What the device says, for the report.
+fn device_info(path: &str, before: &Info, after: &Info) -> DeviceInfo {
+    DeviceInfo {
+        path: path.to_owned(),
+        controller: before.controller_str().to_owned(),
+        buf_size: before.buf_size,
+        max_len: before.max_len,
+        align: before.align,
+        auto_threshold_before: before.auto_threshold,
+        auto_threshold_after: after.auto_threshold,
+        reg_base: before.reg_base,
+        irq: before.irq,
+    }
+}
+
+/// A list for a message: `64, 1K, 4M`.
+fn size_list(sizes: &[u64]) -> String {
+    sizes
+        .iter()
+        .map(|&s| report::size(s))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The lines above the table.
+fn header(r: &Report) -> String {
+    let d = &r.device;
+    let s = &r.settings;
+    let failed = r.verify.iter().filter(|v| !v.ok).count();
+    let verify = if failed == 0 {
+        format!("{} copies checked, all correct", r.verify.len())
+    } else {
+        format!("{failed} of {} copies WRONG (see above)", r.verify.len())
+    };
+    format!(
+        "dmacopy bench: {} ({}, buf_size {}, align {}), auto_threshold {} before, {} after\n\
+         {}, {} CPUs; runs of {} s after a warm-up, {} per point: median (min-max) over them\n\
+         verify: {verify}\n\n",
+        d.path,
+        d.controller,
+        d.buf_size,
+        d.align,
+        d.auto_threshold_before,
+        d.auto_threshold_after,
+        r.system.uname,
+        r.system.cpus,
+        s.secs,
+        s.repeats,
+    )
+}
+
+/// Runs `dmacopy bench`.
+pub fn run(o: &BenchOpts) -> CliResult {
+    let nodes = select_nodes(None)?;
+    select_nodes(Some(o.device))?;
+    let dev = open_node(o.device)?;
+    let path = dev.path().display().to_string();
+    let ioc_info = |dev: &Device| {
+        dev.info()
+            .map_err(|e| CliError::Failed(format!("{path}: DMACOPY_IOC_INFO: {}", errno_desc(&e))))
+    };
+    let before = ioc_info(&dev)?;
+
+    let allowed = cpu::allowed()
+        .map_err(|e| CliError::Failed(format!("sched_getaffinity: {}", errno_desc(&e))))?;
+    let cpus = match &o.cpus {
+        None => allowed.clone(),
+        Some(cpus) => {
+            if let Some(c) = cpus.iter().find(|c| !allowed.contains(c)) {
+                let list: Vec<String> = allowed.iter().map(u32::to_string).collect();
+                return Err(CliError::Usage(format!(
+                    "--cpus: CPU {c} is not one this process may run on ({})",
+                    list.join(",")
+                )));
+            }
+            cpus.clone()
+        }
+    };
+
+    let plan = plan(o, &before, nodes.len(), &cpus);
+    let mut progress = Progress::new(
+        plan.points.len() * o.repeats as usize,
+        !o.quiet && std::io::stderr().is_terminal(),
+    );
+    if !plan.skipped_sizes.is_empty() {
+        progress.note(&format!(
+            "dmacopy: skipping sizes {}: {path} copies at most {} bytes, in multiples of {}",
+            size_list(&plan.skipped_sizes),
+            before.max_len,
+            before.align.max(1)
+        ));
+    }
+    if !plan.skipped_channels.is_empty() {
+        let list: Vec<String> = plan.skipped_channels.iter().map(u32::to_string).collect();
+        progress.note(&format!(
+            "dmacopy: skipping {} channels: there are {} nodes",
+            list.join(", "),
+            nodes.len()
+        ));
+    }
+    if plan.points.is_empty() {
+        return Err(CliError::Failed("nothing to measure".to_owned()));
+    }
+    let secs = o.secs.as_secs_f64();
+    let runs = plan.points.len() * o.repeats as usize;
+    // CAST: an estimate for display.
+    let estimate = runs as f64 * (secs + measure::WARMUP.as_secs_f64());
+    progress.note(&format!(
+        "dmacopy bench: {} points x {} repeats of {secs} s: about {:.0} s",
+        plan.points.len(),
+        o.repeats,
+        estimate.ceil()
+    ));
+
+    let max_channels = plan.channels.last().copied().unwrap_or(0) as usize;
+    let channel_nodes = &nodes[..max_channels.min(nodes.len())];
+    let verified = verify_pass(
+        &dev,
+        &before,
+        &o.rows,
+        &plan.sizes,
+        channel_nodes,
+        &mut progress,
+    )?;
+
+    let mut points = plan.points.clone();
+    let mut samples = Samples::new(SAMPLE_CAP);
+    for rep in 1..=o.repeats {
+        for p in &mut points {
+            if p.error.is_some() {
+                progress.skip();
+                continue;
+            }
+            let label = p.label();
+            progress.start(&label, rep, o.repeats);
+            let r = if p.row == Row::Channels {
+                measure::channels(p, &nodes, &cpus, o.secs)
+            } else {
+                measure::single(p, &dev, o.secs, &mut samples)
+            };
+            match r {
+                Ok(run) => {
+                    progress.finish(&label, rep, o.repeats, Ok(&run));
+                    p.runs.push(run);
+                }
+                Err(e) => {
+                    progress.finish(&label, rep, o.repeats, Err(&e));
+                    p.error = Some(format!("rep {rep}: {e}"));
+                }
+            }
+        }
+    }
+    progress.clear();
+    drop(samples);
+    // Back to the CPUs the process started with; nothing depends on it.
+    let _ = cpu::pin_to(&allowed);
+    let after = ioc_info(&dev)?;
+    for p in &mut points {
+        p.summarize();
+    }
+
+    let report = Report {
+        schema: report::SCHEMA.to_owned(),
+        system: System {
+            uname: cpu::uname().unwrap_or_else(|e| format!("unknown ({})", errno_desc(&e))),
+            cpus: cpu::online(),
+        },
+        device: device_info(&path, &before, &after),
+        settings: Settings {
+            secs,
+            warmup_secs: measure::WARMUP.as_secs_f64(),
+            repeats: o.repeats,
+            sizes: plan.sizes.clone(),
+            cpus: cpus.clone(),
+            channels: plan.channels.clone(),
+            skipped_sizes: plan.skipped_sizes.clone(),
+            skipped_channels: plan.skipped_channels.clone(),
+            rows: o.rows.clone(),
+        },
+        verify: verified,
+        points,
+    };
+    let json = serde_json::to_string_pretty(&report)
+        .map_err(|e| CliError::Failed(format!("cannot format the JSON: {e}")))?
+        + "\n";
+    if let Some(out) = &o.out {
+        std::fs::write(out, &json)
+            .map_err(|e| CliError::Failed(format!("cannot write {out}: {}", errno_desc(&e))))?;
+    }
+    if o.json && o.out.is_none() {
+        emit(&json)?;
+    } else {
+        emit(&(header(&report) + &report::table(&report.points)))?;
+    }
+
+    let wrong = report.verify.iter().filter(|v| !v.ok).count();
+    let failed = report.points.iter().filter(|p| p.error.is_some()).count();
+    if wrong + failed > 0 {
+        eprintln!(
+            "dmacopy: bench: {wrong} wrong copies in the correctness pass, {failed} points failed"
+        );
+        return Err(CliError::Reported);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(max_len: u64, align: u32) -> Info {
+        Info {
+            buf_size: max_len,
+            max_len,
+            align,
+            ..Info::default()
+        }
+    }
+
+    #[test]
+    fn rows() {
+        for r in Row::ALL {
+            assert_eq!(r.name().parse::<Row>(), Ok(r));
+            assert_eq!(
+                serde_json::to_string(&r).unwrap(),
+                format!("\"{}\"", r.name())
+            );
+        }
+        assert_eq!("NULL".parse::<Row>(), Ok(Row::Null));
+        assert!("dmatest"
+            .parse::<Row>()
+            .unwrap_err()
+            .contains("unknown row 'dmatest'"));
+        assert_eq!(Row::Auto.mode(), Some(Mode::Auto));
+        assert_eq!(Row::Channels.mode(), None);
+    }
+
+    #[test]
+    fn default_plan() {
+        let o = BenchOpts::default();
+        let p = plan(&o, &info(1 << 20, 1), 8, &[0, 1]);
+        assert_eq!(p.skipped_sizes, vec![4 << 20]);
+        assert_eq!(p.sizes.len(), 8);
+        assert_eq!(p.channels, vec![1, 2, 4, 8]);
+        assert!(p.skipped_channels.is_empty());
+        // dma, cpu, auto, memcpy: 2 CPUs x 8 sizes; null: 2; channels: 4 x 8.
+        assert_eq!(p.points.len(), 4 * 16 + 2 + 32);
+        assert_eq!(p.points[0], Point::new(Row::Dma, Some(0), 1, 64));
+        assert_eq!(p.points[8], Point::new(Row::Dma, Some(1), 1, 64));
+        assert_eq!(p.points[64], Point::new(Row::Null, Some(0), 1, 0));
+        assert_eq!(p.points[66], Point::new(Row::Channels, None, 1, 64));
+        assert_eq!(
+            p.points.last(),
+            Some(&Point::new(Row::Channels, None, 8, 1 << 20))
+        );
+    }
+
+    #[test]
+    fn fitted_plan() {
+        let o = BenchOpts {
+            sizes: vec![2, 64, 100, 4096, 8192],
+            channels: vec![1, 2, 4],
+            rows: vec![Row::Dma, Row::Channels],
+            ..BenchOpts::default()
+        };
+        let p = plan(&o, &info(4096, 4), 2, &[1]);
+        assert_eq!(p.sizes, vec![64, 100, 4096]);
+        assert_eq!(p.skipped_sizes, vec![2, 8192]);
+        assert_eq!(p.channels, vec![1, 2]);
+        assert_eq!(p.skipped_channels, vec![4]);
+        assert_eq!(p.points.len(), 3 + 2 * 3);
+        // No channels row: no channel counts, none skipped.
+        let o = BenchOpts {
+            rows: vec![Row::Null],
+            ..o
+        };
+        let p = plan(&o, &info(4096, 4), 2, &[0, 1]);
+        assert!(p.channels.is_empty() && p.skipped_channels.is_empty());
+        assert_eq!(p.points.len(), 2);
+    }
+
+    #[test]
+    fn verify_plan() {
+        let i = info(4096, 1);
+        let reqs = verify_requests(&[Row::Cpu, Row::Auto], &[64, 4096], &i);
+        let short: Vec<(Row, u64, u64, u64, Mode)> = reqs
+            .iter()
+            .map(|(r, q)| (*r, q.src_off, q.dst_off, q.len, q.mode))
+            .collect();
+        assert_eq!(
+            short,
+            vec![
+                (Row::Cpu, 0, 0, 64, Mode::Cpu),
+                (Row::Cpu, 24, 40, 64, Mode::Cpu),
+                (Row::Cpu, 0, 0, 4096, Mode::Cpu),
+                (Row::Cpu, 24, 40, 4056, Mode::Cpu),
+                (Row::Auto, 0, 0, 64, Mode::Auto),
+                (Row::Auto, 24, 40, 64, Mode::Auto),
+                (Row::Auto, 0, 0, 4096, Mode::Auto),
+                (Row::Auto, 24, 40, 4056, Mode::Auto),
+            ]
+        );
+        // The channels rows copy by DMA: DMA is checked for them.
+        let reqs = verify_requests(&[Row::Channels], &[64], &i);
+        assert_eq!(reqs.len(), 2);
+        assert!(reqs
+            .iter()
+            .all(|(r, q)| *r == Row::Dma && q.mode == Mode::Dma));
+        assert!(verify_requests(&[Row::Memcpy, Row::Null], &[64], &i).is_empty());
+    }
+}

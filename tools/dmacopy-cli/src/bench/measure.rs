@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The timed loops: one point on the calling thread, pinned to its CPU, or a `channels` point
+//! with one thread per node, released together.
+
+use super::cpu;
+use super::maths::{p50_p99, Samples, SAMPLE_CAP};
+use super::report::{Point, Run};
+use super::Row;
+use core::hint::black_box;
+use core::time::Duration;
+use dmacopy::{errno_desc, CopyRequest, Device, Mode};
+use std::sync::{Condvar, Mutex, PoisonError};
+use std::thread;
+use std::time::Instant;
+
+/// The longest warm-up before a timed loop.
+pub const WARMUP: Duration = Duration::from_millis(100);
+
+/// The most calls in a warm-up.
+pub const WARMUP_CALLS: u64 = 100;
+
+/// How a call was done, as the driver reported it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Used {
+    /// `mode_used` DMA.
+    Dma,
+    /// `mode_used` CPU.
+    Cpu,
+    /// Not a copy through the driver (`memcpy`, `null`).
+    Other,
+}
+
+/// One call of a point: a copy, a memcpy or an INFO.
+type CallResult = Result<Used, String>;
+
+/// A copy through `DMACOPY_IOC_COPY`.
+fn copy(dev: &Device, req: &CopyRequest) -> CallResult {
+    match dev.copy(req) {
+        Ok(res) if res.mode_used == Mode::Cpu => Ok(Used::Cpu),
+        Ok(_) => Ok(Used::Dma),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// What a timed loop did.
+#[derive(Clone, Copy, Debug)]
+struct Loop {
+    copies: u64,
+    start: Instant,
+    end: Instant,
+    dma: u64,
+    cpu: u64,
+}
+
+/// Calls `op` for [`WARMUP`] or [`WARMUP_CALLS`] calls, whichever comes first; returns the
+/// rate it ran at, in calls per second.
+fn warm_up(op: &mut impl FnMut() -> CallResult) -> Result<f64, String> {
+    let start = Instant::now();
+    let mut calls = 0;
+    loop {
+        op().map_err(|e| format!("warm-up call {}: {e}", calls + 1))?;
+        calls += 1;
+        let t = start.elapsed();
+        if calls >= WARMUP_CALLS || t >= WARMUP {
+            // CAST: a small count; a rate.
+            return Ok(calls as f64 / t.as_secs_f64().max(1e-9));
+        }
+    }
+}
+
+/// Room for the samples of a loop of `secs` at `rate` calls per second, with a margin.
+fn expected_calls(rate: f64, secs: Duration) -> u64 {
+    // CAST: saturating float-to-int conversion, as intended.
+    (rate * secs.as_secs_f64() * 1.25) as u64 + 1024
+}
+
+/// Calls `op` until `secs` have passed since the start (checked after every call), timing
+/// each call into `samples`.
+fn timed(
+    op: &mut impl FnMut() -> CallResult,
+    secs: Duration,
+    samples: &mut Samples,
+) -> Result<Loop, String> {
+    let start = Instant::now();
+    let mut l = Loop {
+        copies: 0,
+        start,
+        end: start,
+        dma: 0,
+        cpu: 0,
+    };
+    loop {
+        let t0 = Instant::now();
+        let used = op().map_err(|e| format!("call {} of the timed loop: {e}", l.copies + 1))?;
+        let t1 = Instant::now();
+        // CAST: saturating; a call longer than 584 years is not a concern.
+        samples.push(t1.duration_since(t0).as_nanos() as u64);
+        l.copies += 1;
+        match used {
+            Used::Dma => l.dma += 1,
+            Used::Cpu => l.cpu += 1,
+            Used::Other => {}
+        }
+        if t1.duration_since(start) >= secs {
+            l.end = t1;
+            return Ok(l);
+        }
+    }
+}
+
+/// The run of a loop of `size`-byte calls, from its samples.
+fn run_of(l: &Loop, size: u64, sets: &[&Samples]) -> Result<Run, String> {
+    let (p50, p99) = p50_p99(sets).ok_or("no call completed")?;
+    let secs = l.end.duration_since(l.start).as_secs_f64();
+    let mut run = Run::new(l.copies, secs, size, u64::from(p50), u64::from(p99));
+    run.dma = l.dma;
+    run.cpu = l.cpu;
+    Ok(run)
+}
+
+/// Warm-up, then the timed loop, of `op` on the calling thread.
+fn measure(
+    mut op: impl FnMut() -> CallResult,
+    size: u64,
+    secs: Duration,
+    samples: &mut Samples,
+) -> Result<Run, String> {
+    let rate = warm_up(&mut op)?;
+    samples.reset(expected_calls(rate, secs));
+    let l = timed(&mut op, secs, samples)?;
+    run_of(&l, size, &[samples])
+}
+
+/// One run of a single-thread point (`dma`, `cpu`, `auto`, `memcpy`, `null`) on `dev`, with
+/// the calling thread pinned to the point's CPU.
+pub fn single(
+    point: &Point,
+    dev: &Device,
+    secs: Duration,
+    samples: &mut Samples,
+) -> Result<Run, String> {
+    if let Some(c) = point.cpu {
+        cpu::pin(c).map_err(|e| format!("cannot pin to CPU {c}: {}", errno_desc(&e)))?;
+    }
+    let size = point.size;
+    let mode = match point.row {
+        Row::Dma => Mode::Dma,
+        Row::Cpu => Mode::Cpu,
+        Row::Auto => Mode::Auto,
+        Row::Memcpy => {
+            let len = usize::try_from(size).map_err(|_| format!("size {size} is too large"))?;
+            let src = vec![0x5a_u8; len];
+            let mut dst = vec![0_u8; len];
+            let op = || {
+                dst.copy_from_slice(black_box(&src));
+                black_box(&mut dst);
+                Ok(Used::Other)
+            };
+            return measure(op, size, secs, samples);
+        }
+        Row::Null => {
+            let op = || match black_box(dev.info()) {
+                Ok(_) => Ok(Used::Other),
+                Err(e) => Err(format!("DMACOPY_IOC_INFO failed: {}", errno_desc(&e))),
+            };
+            return measure(op, 0, secs, samples);
+        }
+        Row::Channels => return Err("a channels point is not a single-thread one".to_owned()),
+    };
+    let req = CopyRequest {
+        len: size,
+        mode,
+        ..CopyRequest::default()
+    };
+    measure(|| copy(dev, &req), size, secs, samples)
+}
+
+/// Where the threads of a `channels` point meet before their timed loops.
+struct Gate {
+    state: Mutex<GateState>,
+    cv: Condvar,
+}
+
+struct GateState {
+    /// Threads that finished their warm-up (or failed it).
+    ready: usize,
+    /// `Some(true)`: go; `Some(false)`: give up (a thread could not be started).
+    open: Option<bool>,
+}
+
+impl Gate {
+    fn new() -> Gate {
+        Gate {
+            state: Mutex::new(GateState {
+                ready: 0,
+                open: None,
+            }),
+            cv: Condvar::new(),
+        }
+    }
+
+    /// A thread: says it is ready, then waits for the gate to open. Whether to go on.
+    fn arrive(&self) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        s.ready += 1;
+        self.cv.notify_all();
+        // TIMEOUT: none needed: the spawning thread opens the gate once every thread it
+        // started has arrived, and each arrives after a warm-up bounded by WARMUP plus one
+        // call (itself bounded by the driver's timeout).
+        loop {
+            if let Some(go) = s.open {
+                return go;
+            }
+            s = self.cv.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// The spawning thread: waits until `threads` have arrived (if `go`), then opens.
+    fn open(&self, threads: usize, go: bool) {
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        while go && s.ready < threads {
+            s = self.cv.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+        s.open = Some(go);
+        self.cv.notify_all();
+    }
+}
+
+/// One thread of a `channels` point: opens `node`, pins itself to `cpu`, warms up, meets the
+/// others at `gate`, and copies for `secs`.
+fn channel_thread(
+    node: u32,
+    cpu_id: u32,
+    size: u64,
+    secs: Duration,
+    cap: usize,
+    gate: &Gate,
+) -> Result<(Loop, Samples), String> {
+    let path = Device::node_path(node);
+    let req = CopyRequest::new(size);
+    let prepared = Device::open(&path)
+        .map_err(|e| format!("cannot open {}: {}", path.display(), errno_desc(&e)))
+        .and_then(|dev| {
+            cpu::pin(cpu_id)
+                .map_err(|e| format!("cannot pin to CPU {cpu_id}: {}", errno_desc(&e)))?;
+            let rate = warm_up(&mut || copy(&dev, &req))?;
+            Ok((dev, rate))
+        });
+    let go = gate.arrive();
+    let (dev, rate) = prepared.map_err(|e| format!("{}: {e}", path.display()))?;
+    if !go {
+        return Err("not started".to_owned());
+    }
+    let mut samples = Samples::new(cap);
+    samples.reset(expected_calls(rate, secs));
+    let l = timed(&mut || copy(&dev, &req), secs, &mut samples)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((l, samples))
+}
+
+/// One run of a `channels` point: thread i copies on `nodes[i]`, pinned to
+/// `cpus[i % cpus.len()]`; all start together. copies/s is the total over the wall time from
+/// the first thread's start to the last one's end.
+pub fn channels(point: &Point, nodes: &[u32], cpus: &[u32], secs: Duration) -> Result<Run, String> {
+    let n = usize::try_from(point.channels).unwrap_or(usize::MAX);
+    if n == 0 || n > nodes.len() || cpus.is_empty() {
+        return Err(format!(
+            "{} channels: not enough nodes or CPUs",
+            point.channels
+        ));
+    }
+    let cap = (SAMPLE_CAP / n).max(1024);
+    let gate = Gate::new();
+    let results: Vec<Result<(Loop, Samples), String>> = thread::scope(|s| {
+        let mut handles = Vec::with_capacity(n);
+        let mut spawn_error = None;
+        for (i, &node) in nodes.iter().take(n).enumerate() {
+            let c = cpus[i % cpus.len()];
+            let gate = &gate;
+            let spawned = thread::Builder::new()
+                .name(format!("dmacopy{node}"))
+                .spawn_scoped(s, move || {
+                    channel_thread(node, c, point.size, secs, cap, gate)
+                });
+            match spawned {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    spawn_error = Some(format!("cannot start a thread: {e}"));
+                    break;
+                }
+            }
+        }
+        gate.open(handles.len(), spawn_error.is_none());
+        let mut results: Vec<_> = handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a thread panicked".to_owned()))
+            })
+            .collect();
+        if let Some(e) = spawn_error {
+            results.insert(0, Err(e));
+        }
+        results
+    });
+    let mut loops = Vec::with_capacity(n);
+    let mut sets = Vec::with_capacity(n);
+    for r in results {
+        let (l, s) = r?;
+        loops.push(l);
+        sets.push(s);
+    }
+    let (Some(start), Some(end)) = (
+        loops.iter().map(|l| l.start).min(),
+        loops.iter().map(|l| l.end).max(),
+    ) else {
+        return Err("no thread ran".to_owned());
+    };
+    let total = Loop {
+        copies: loops.iter().map(|l| l.copies).sum(),
+        start,
+        end,
+        dma: loops.iter().map(|l| l.dma).sum(),
+        cpu: loops.iter().map(|l| l.cpu).sum(),
+    };
+    let refs: Vec<&Samples> = sets.iter().collect();
+    run_of(&total, point.size, &refs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loops_on_a_fake_call() {
+        let mut calls = 0u64;
+        let mut op = || {
+            calls += 1;
+            Ok(if calls % 4 == 0 { Used::Cpu } else { Used::Dma })
+        };
+        let rate = warm_up(&mut op).unwrap();
+        assert!(rate > 0.0);
+        let mut samples = Samples::new(SAMPLE_CAP);
+        let secs = Duration::from_millis(20);
+        let l = timed(&mut op, secs, &mut samples).unwrap();
+        assert!(l.end.duration_since(l.start) >= secs);
+        assert_eq!(l.copies, samples.seen());
+        assert_eq!(l.dma + l.cpu, l.copies);
+        assert!(l.cpu > 0 && l.dma > 3 * l.cpu - 3);
+        let run = run_of(&l, 64, &[&samples]).unwrap();
+        assert_eq!(run.copies, l.copies);
+        assert!(run.secs >= 0.02);
+        assert!((run.mb_per_s - run.copies_per_s * 64.0 / 1e6).abs() < 1e-6);
+        assert!(run.p50_ns <= run.p99_ns);
+    }
+
+    #[test]
+    fn errors_end_the_loop() {
+        let mut n = 0;
+        let mut op = || {
+            n += 1;
+            if n == 150 {
+                Err("copy failed: EIO (Input/output error)".to_owned())
+            } else {
+                Ok(Used::Other)
+            }
+        };
+        warm_up(&mut op).unwrap();
+        let mut samples = Samples::new(16);
+        let e = timed(&mut op, Duration::from_secs(5), &mut samples).unwrap_err();
+        assert!(
+            e.starts_with("call 50 of the timed loop: copy failed: EIO"),
+            "{e}"
+        );
+        let mut failing = || Err::<Used, _>("boom".to_owned());
+        assert_eq!(warm_up(&mut failing).unwrap_err(), "warm-up call 1: boom");
+    }
+
+    #[test]
+    fn memcpy_and_null_points() {
+        let dev = Device::open("/dev/null").unwrap();
+        let mut samples = Samples::new(SAMPLE_CAP);
+        let secs = Duration::from_millis(10);
+        let p = Point::new(Row::Memcpy, None, 1, 4096);
+        let run = single(&p, &dev, secs, &mut samples).unwrap();
+        assert!(run.copies > 0 && run.dma == 0 && run.cpu == 0);
+        // /dev/null has no INFO: the error names the errno.
+        let p = Point::new(Row::Null, None, 1, 0);
+        let e = single(&p, &dev, secs, &mut samples).unwrap_err();
+        assert!(e.contains("DMACOPY_IOC_INFO failed: ENOTTY"), "{e}");
+        let p = Point::new(Row::Dma, None, 1, 64);
+        let e = single(&p, &dev, secs, &mut samples).unwrap_err();
+        assert!(e.contains("ENOTTY"), "{e}");
+    }
+
+    #[test]
+    fn gate_releases_all_or_none() {
+        let gate = Gate::new();
+        let go = thread::scope(|s| {
+            let hs: Vec<_> = (0..3).map(|_| s.spawn(|| gate.arrive())).collect();
+            gate.open(3, true);
+            hs.into_iter()
+                .map(|h| h.join().unwrap())
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(go, vec![true; 3]);
+        let gate = Gate::new();
+        let go = thread::scope(|s| {
+            let h = s.spawn(|| gate.arrive());
+            gate.open(5, false);
+            h.join().unwrap()
+        });
+        assert!(!go);
+    }
+
+    #[test]
+    fn channels_without_nodes() {
+        let p = Point::new(Row::Channels, None, 2, 64);
+        assert!(channels(&p, &[0], &[0], Duration::from_millis(1)).is_err());
+        // Nodes that do not exist: every thread reports, none hangs.
+        let e = channels(&p, &[900_001, 900_002], &[0], Duration::from_millis(1)).unwrap_err();
+        assert!(
+            e.contains("/dev/dmacopy900001") && e.contains("ENOENT"),
+            "{e}"
+        );
+    }
+}
