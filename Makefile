@@ -39,12 +39,14 @@ DEBUG_APPEND ?=
 MODULE_DEBUG_DIR := $(BUILD)/module-debug
 
 # make bench: dmacopy's buf_size (the largest size measured must fit), seconds per timed run
-# and runs per point (ours and dmatest's), bytes per copy (empty: 64 B to 4 MiB), and the
-# wall-clock limit of the boot, in seconds.
+# and runs per point (ours and dmatest's), bytes per copy (empty: 64 B to 4 MiB), the CPUs to
+# pin dmatest's thread to in turn, a row per CPU (all, none: not pinned, or a list: 0,1), and
+# the wall-clock limit of the boot, in seconds.
 BENCH_BUF_SIZE ?= 4194304
 BENCH_SECS ?= 1
 BENCH_REPEATS ?= 3
 BENCH_SIZES ?=
+BENCH_DMATEST_CPUS ?= all
 BENCH_TIMEOUT ?= 1800
 
 KSELFTEST_CMD := cd /kselftest && DMACOPY_MODULE=/lib/modules/dmacopy.ko ./run_kselftest.sh -c dmacopy
@@ -160,7 +162,8 @@ test: modules modules-debug tools kselftest
 bench: modules tools
 	@KDIR=$(KDIR) CLI=$(CLI) BUILD=$(BUILD) scripts/bench.sh --out $(BUILD)/bench \
 		--buf-size $(BENCH_BUF_SIZE) --secs $(BENCH_SECS) --repeats $(BENCH_REPEATS) \
-		$(if $(BENCH_SIZES),--sizes $(BENCH_SIZES)) --timeout $(BENCH_TIMEOUT)
+		$(if $(BENCH_SIZES),--sizes $(BENCH_SIZES)) \
+		--dmatest-cpus $(BENCH_DMATEST_CPUS) --timeout $(BENCH_TIMEOUT)
 
 shell: modules tools kselftest
 	@KDIR=$(KDIR) CLI=$(CLI) KSELFTEST=$(BUILD)/kselftest scripts/qemu.sh --interactive

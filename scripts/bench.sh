@@ -7,7 +7,7 @@
 # targets on the terminal, bench.json, bench.md and bench.png in the output directory.
 #
 #   scripts/bench.sh [--out DIR] [--buf-size BYTES] [--secs S] [--repeats N] [--warmup S]
-#                    [--sizes LIST] [--timeout SECS]
+#                    [--sizes LIST] [--dmatest-cpus all|none|LIST] [--timeout SECS]
 #
 # --out DIR         where the results go (default build/bench)
 # --buf-size BYTES  dmacopy's buf_size module parameter (default 4194304: the largest size fits)
@@ -15,6 +15,8 @@
 # --repeats N       runs of each point (default 3)
 # --warmup S        dmatest's warm-up run before each timed run (default 0.1)
 # --sizes LIST      bytes per copy, comma-separated (default 64 B to 4 MiB, as `dmacopy bench`)
+# --dmatest-cpus C  the CPUs dmatest's thread is pinned to in turn, a row per CPU: all (the
+#                   default), none (not pinned), or a list (0,1)
 # --timeout SECS    wall-clock limit of the boot (default 1800)
 #
 # Also in DIR: console.log (the guest's console), guest.out (its output), ours.json and
@@ -33,6 +35,7 @@ secs=1
 repeats=3
 warmup=0.1
 sizes=""
+dmatest_cpus=all
 limit=1800
 
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
@@ -47,8 +50,9 @@ while [ $# -gt 0 ]; do
 	--repeats) repeats=$2; shift ;;
 	--warmup) warmup=$2; shift ;;
 	--sizes) sizes=$2; shift ;;
+	--dmatest-cpus) dmatest_cpus=$2; shift ;;
 	--timeout) limit=$2; shift ;;
-	-h|--help) sed -n '4,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '4,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) usage "unknown argument '$1'" ;;
 	esac
 	shift
@@ -69,6 +73,9 @@ if [ -n "$sizes" ]; then
 fi
 
 mkdir -p "$BUILD" "$out"
+[[ $dmatest_cpus =~ ^(all|none|[0-9]+(,[0-9]+)*)$ ]] ||
+	usage "--dmatest-cpus wants all, none, or CPU numbers separated by commas (0,1), not '$dmatest_cpus'"
+
 # The report's maths first: a mistake there would waste the whole run.
 "$top/scripts/bench-report.py" --self-test >"$BUILD/bench-self-test.log" 2>&1 ||
 	{ cat "$BUILD/bench-self-test.log" >&2; die "scripts/bench-report.py --self-test failed"; }
@@ -77,6 +84,7 @@ rm -f "$out"/{ours.json,dmatest.json,guest.out,bench.json,bench.md,bench.png}
 date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 start=$(date +%s)
 guest_args="--secs $secs --repeats $repeats --warmup $warmup${sizes:+ --sizes $sizes}"
+guest_args+=" --dmatest-cpus $dmatest_cpus"
 say "one boot: dmacopy bench, then dmatest on zynqmp_dma ($guest_args; buf_size=$buf_size)"
 : >"$out/console.log"
 "$top/scripts/qemu.sh" --add "$top/scripts/bench-guest.sh" --module-args "buf_size=$buf_size" \
