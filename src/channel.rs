@@ -25,9 +25,9 @@ use kernel::{
         self,
         IrqReturn, //
     },
-    new_condvar,
-    new_mutex, //
+    new_condvar, new_mutex, new_spinlock,
     prelude::*,
+    processor::cpu_relax,
     sync::{
         atomic::{
             Acquire,
@@ -38,7 +38,8 @@ use kernel::{
         },
         Arc,
         CondVar,
-        Mutex, //
+        Mutex,
+        SpinLock, //
     },
     time::{
         msecs_to_jiffies,
@@ -52,6 +53,10 @@ use crate::{
     done::{
         Done,
         WaitResult, //
+    },
+    tune::{
+        self,
+        Completions, //
     },
     uapi,
     window::{
@@ -82,17 +87,21 @@ pub(crate) enum Fault {
     /// The controller stops without completing, as on a dead bus: only the timeout (or a
     /// signal, or unbind) and a real stop and reset of the channel bring it back.
     Stall = 5,
+    /// The copy is still running when the driver stops polling for it: it completes by its
+    /// interrupt, as a long copy does.
+    Slow = 6,
 }
 
 impl Fault {
     /// The words `inject` reads and writes.
-    pub(crate) const NAMES: [(&'static str, Fault); 6] = [
+    pub(crate) const NAMES: [(&'static str, Fault); 7] = [
         ("none", Fault::None),
         ("timeout", Fault::Timeout),
         ("error", Fault::Error),
         ("spurious", Fault::Spurious),
         ("overflow", Fault::Overflow),
         ("stall", Fault::Stall),
+        ("slow", Fault::Slow),
     ];
 
     fn from_raw(v: u32) -> Self {
@@ -102,6 +111,7 @@ impl Fault {
             3 => Fault::Spurious,
             4 => Fault::Overflow,
             5 => Fault::Stall,
+            6 => Fault::Slow,
             _ => Fault::None,
         }
     }
@@ -113,7 +123,7 @@ impl Fault {
             Fault::Timeout => None,
             Fault::Error => Some(status | INJECTED_ERROR),
             Fault::Overflow => Some(status | INJECTED_OVERFLOW),
-            Fault::None | Fault::Spurious | Fault::Stall => Some(status),
+            Fault::None | Fault::Spurious | Fault::Stall | Fault::Slow => Some(status),
         }
     }
 
@@ -214,6 +224,16 @@ impl Stats {
     }
 }
 
+/// How the poll after starting a DMA copy ended.
+enum Poll {
+    /// The copy completed; its status is recorded.
+    Done,
+    /// The copy's own timeout passed while polling.
+    TimedOut,
+    /// Not complete yet: the completion interrupt is unmasked; wait for it.
+    Wait,
+}
+
 /// The turn queue: who may use the channel.
 struct Queue {
     /// A copier holds the turn.
@@ -239,10 +259,17 @@ pub(crate) struct Channel {
     pub(crate) cfg: Config,
     /// Copies shorter than this in AUTO mode go to the CPU.
     pub(crate) auto_threshold: Atomic<u64>,
+    /// Completion times of recent DMA copies, by length: how long the next one polls.
+    #[pin]
+    completions: SpinLock<Completions>,
+    /// Bytes counted by the controller's `TOTAL_BYTE` since it was last cleared (turn holder
+    /// only).
+    counted: Atomic<u64>,
+    /// The descriptor registers as last written (turn holder only).
+    shadow: zdma::Shadow,
     /// The channel's registers; revoked when the device is unbound.
     regs: Devres<Regs<'static>>,
-    /// SRC (first `buf_size` bytes) and DST (the next `buf_size` bytes), one coherent allocation
-    /// so that one mapping can cover the whole window; revoked when the device is unbound.
+    /// SRC and DST; revoked when the device is unbound.
     #[pin]
     window: Window,
     #[pin]
@@ -297,6 +324,9 @@ impl Channel {
         Ok(try_pin_init!(Self {
             cfg,
             auto_threshold: Atomic::new(auto_threshold),
+            completions <- new_spinlock!(Completions::new()),
+            counted: Atomic::new(0),
+            shadow: zdma::Shadow::new(),
             regs,
             window <- window,
             queue <- new_mutex!(Queue {
@@ -421,17 +451,17 @@ impl Channel {
     }
 
     fn cpu_copy(&self, buf: &WindowGuard<'_>, src: usize, dst: usize, len: usize) -> Outcome {
-        let base = buf.as_mut_ptr().cast::<u8>();
+        let (from, to) = (
+            buf.src().as_ptr().cast::<u8>(),
+            buf.dst().as_mut_ptr().cast::<u8>(),
+        );
         let start = Instant::<Monotonic>::now();
         // SAFETY: `src + len <= buf_size` and `dst + len <= buf_size` (checked by `validate`), so
-        // both ranges lie in the allocation of `2 * buf_size` bytes, the first in SRC and the
-        // second in DST: they never overlap; `buf` keeps the allocation alive. We hold the turn,
-        // so no DMA writes the buffers. User
-        // space may write through a mapping at the same time, as it may with any memcpy the
-        // kernel does from shared memory; bytes carry no invariant.
-        unsafe {
-            core::ptr::copy_nonoverlapping(base.add(src), base.add(self.cfg.buf_size + dst), len)
-        };
+        // the ranges lie in SRC and in DST, two separate allocations of `buf_size` bytes that
+        // `buf` keeps alive. We hold the turn, so no DMA writes the buffers. User space may write
+        // through a mapping at the same time, as it may with any memcpy the kernel does from
+        // shared memory; bytes carry no invariant.
+        unsafe { core::ptr::copy_nonoverlapping(from.add(src), to.add(dst), len) };
         let ns = elapsed_ns(start);
         self.stats.cpu_copies.add(1, Relaxed);
         self.stats.cpu_bytes.add(len as u64, Relaxed);
@@ -456,11 +486,10 @@ impl Channel {
             self.raise_spurious_irq();
         }
         let jiffies = timeout_jiffies(timeout_ns, self.cfg.timeout_ms);
-        let handle = buf.dma_handle();
         // CAST: offsets are below `buf_size`, a `usize`, and bus addresses are 64 bits wide.
         let (src_bus, dst_bus) = (
-            handle + src as u64,
-            handle + (self.cfg.buf_size + dst) as u64,
+            buf.src().dma_handle() + src as u64,
+            buf.dst().dma_handle() + dst as u64,
         );
 
         // Arm the completion before starting: the copy may finish inside the register write.
@@ -468,20 +497,51 @@ impl Channel {
         self.status.store(0, Relaxed);
         self.done.reset();
         self.in_flight.store(true, Release);
+        let poll_ns = self.completions.lock().poll_ns(len as u64);
+        let timeout_ns = match timeout_ns {
+            0 => u64::from(self.cfg.timeout_ms).saturating_mul(1_000_000),
+            t => t,
+        };
         let start = Instant::<Monotonic>::now();
         let start_ns = self.now_ns();
-        {
+        let polled = {
             let Some(regs) = self.regs.try_access() else {
                 self.in_flight.store(false, Relaxed);
                 return Err((ENODEV, None));
             };
             // CAST: `len <= buf_size <= MAX_BUF_SIZE`, which fits the 30-bit size field.
-            zdma::start(&regs, src_bus, dst_bus, len as u32, fault == Fault::Stall);
-        }
+            let len = len as u32;
+            // The controller's 32-bit byte counter raises BYTE_CNT_OVRFL when it wraps: clear
+            // it before it would.
+            let counted = self.counted.load(Relaxed) + u64::from(len);
+            let clear = counted > u64::from(u32::MAX);
+            self.counted
+                .store(if clear { u64::from(len) } else { counted }, Relaxed);
+            zdma::start(
+                &regs,
+                &self.shadow,
+                src_bus,
+                dst_bus,
+                len,
+                clear,
+                fault == Fault::Stall,
+            );
+            if fault == Fault::Slow {
+                // As if the copy outlasted the poll: it ends by its interrupt.
+                zdma::unmask(&regs);
+                Poll::Wait
+            } else {
+                self.poll(&regs, start, poll_ns, timeout_ns, fault)
+            }
+        };
 
-        let waited = match self.done.wait(jiffies) {
-            WaitResult::TimedOut if self.completed_late(fault) => WaitResult::Done,
-            waited => waited,
+        let waited = match polled {
+            Poll::Done => WaitResult::Done,
+            Poll::TimedOut => WaitResult::TimedOut,
+            Poll::Wait => match self.done.wait(jiffies) {
+                WaitResult::TimedOut if self.completed_late(fault) => WaitResult::Done,
+                waited => waited,
+            },
         };
         if self.gone.load(Acquire) {
             self.stop_and_reset();
@@ -510,6 +570,7 @@ impl Channel {
                 }
                 self.stats.dma_copies.add(1, Relaxed);
                 self.stats.dma_bytes.add(len as u64, Relaxed);
+                self.completions.lock().record(len as u64, ns);
                 self.stats.record_time(ns);
                 Ok(out)
             }
@@ -533,6 +594,47 @@ impl Channel {
                 Err((ERESTARTSYS, None))
             }
         }
+    }
+
+    /// Polls the controller for the completion of the copy started at `start`, for up to
+    /// `poll_ns` (at least one look). On completion, records it as the interrupt handler would.
+    /// Otherwise, unless the copy's `timeout_ns` has passed already, unmasks the completion
+    /// interrupt for the wait that follows.
+    ///
+    /// The poll does not sleep (it runs with the registers in hand) and is bounded by
+    /// [`POLL_MAX_NS`](crate::tune::POLL_MAX_NS); a signal that arrives meanwhile ends the wait that follows at once.
+    fn poll(
+        &self,
+        regs: &Regs<'_>,
+        start: Instant<Monotonic>,
+        poll_ns: u64,
+        timeout_ns: u64,
+        fault: Fault,
+    ) -> Poll {
+        let nanos = |ns: u64| Delta::from_nanos(i64::try_from(ns).unwrap_or(i64::MAX));
+        let (limit, timeout) = (nanos(poll_ns.min(timeout_ns)), nanos(timeout_ns));
+        loop {
+            let status = zdma::take_done(regs);
+            if status != 0 {
+                self.in_flight.store(false, Relaxed);
+                // `inject timeout`: the completion is ignored, and the wait times out.
+                let Some(status) = fault.apply(status) else {
+                    break;
+                };
+                self.done_ns.store(self.now_ns(), Relaxed);
+                self.status.store(status, Release);
+                return Poll::Done;
+            }
+            if start.elapsed() >= limit {
+                break;
+            }
+            cpu_relax();
+        }
+        if start.elapsed() >= timeout {
+            return Poll::TimedOut;
+        }
+        zdma::unmask(regs);
+        Poll::Wait
     }
 
     /// After a timeout: whether the copy completed after all, its interrupt late (a loaded
@@ -588,6 +690,9 @@ impl Channel {
         self.sync_irq();
         self.in_flight.store(false, Relaxed);
         self.fault.store(Fault::None as u32, Relaxed);
+        // `init` cleared the byte counter, and the registers are to be written afresh.
+        self.counted.store(0, Relaxed);
+        self.shadow.forget();
         status
     }
 
@@ -645,45 +750,54 @@ impl Channel {
     }
 
     /// Measures where DMA starts to beat the CPU on this channel and makes that the AUTO
-    /// threshold: the smallest power-of-two length, from 64 bytes up to `buf_size`, whose best DMA
-    /// time over a few copies is no longer than the best CPU time. If DMA never wins, AUTO always
-    /// uses the CPU. The measurement copies the (zeroed) SRC onto the (zeroed) DST and is not
-    /// counted in the statistics.
+    /// threshold (see [`tune::threshold`]). At each power-of-two length from 64 bytes up to
+    /// `buf_size`, DMA and CPU copies alternate, so that anything else the machine does weighs
+    /// on both alike, and each mode's median time counts. A copy is timed as its caller sees it,
+    /// from the request to the result, including the wait for the completion. The copies take
+    /// the (zeroed) SRC onto the (zeroed) DST and are not counted in the statistics.
     pub(crate) fn calibrate(&self) -> Result<u64> {
-        const ROUNDS: usize = 5;
-        let best = |mode: u32, len: usize| -> Result<u64> {
-            let req = uapi::Copy {
-                len: len as u64,
-                mode,
-                ..Default::default()
-            };
-            let mut best = u64::MAX;
-            for _ in 0..ROUNDS {
-                let out = self.copy(&req).map_err(|(e, _)| e)?;
-                best = best.min(out.elapsed_ns);
-            }
-            Ok(best)
-        };
+        const ROUNDS: usize = 9;
+        const MAX_SAMPLES: usize = 30;
+        let mut samples = KVec::<tune::Sample>::new();
         let mut len = 64;
-        let mut threshold = self.cfg.buf_size as u64 + 1;
-        let mut times = (0, 0);
-        while len <= self.cfg.buf_size {
-            let (dma, cpu) = (best(uapi::MODE_DMA, len)?, best(uapi::MODE_CPU, len)?);
-            times = (dma, cpu);
-            if dma <= cpu {
-                threshold = len as u64;
-                break;
+        while len <= self.cfg.buf_size && samples.len() < MAX_SAMPLES {
+            let mut times = [[0u64; ROUNDS]; 2];
+            for round in 0..ROUNDS {
+                for (mode, t) in [uapi::MODE_DMA, uapi::MODE_CPU].into_iter().zip(&mut times) {
+                    let req = uapi::Copy {
+                        len: len as u64,
+                        mode,
+                        ..Default::default()
+                    };
+                    let start = Instant::<Monotonic>::now();
+                    self.copy(&req).map_err(|(e, _)| e)?;
+                    t[round] = elapsed_ns(start);
+                }
             }
+            let [dma_ns, cpu_ns] = times.map(|mut t| {
+                t.sort_unstable();
+                t[ROUNDS / 2]
+            });
+            samples.push(
+                tune::Sample {
+                    len: len as u64,
+                    dma_ns,
+                    cpu_ns,
+                },
+                GFP_KERNEL,
+            )?;
             len *= 2;
         }
         self.stats.reset();
+        let threshold = tune::threshold(&samples, self.cfg.buf_size as u64 + 1);
         self.auto_threshold.store(threshold, Relaxed);
+        let at = samples.iter().find(|s| s.len >= threshold);
         dev_info!(
             self.device(),
             "auto_threshold {} bytes (at that length: DMA {} ns, CPU {} ns)\n",
             threshold,
-            times.0,
-            times.1
+            at.map_or(0, |s| s.dma_ns),
+            at.map_or(0, |s| s.cpu_ns)
         );
         Ok(threshold)
     }

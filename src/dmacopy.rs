@@ -47,6 +47,7 @@ mod done;
 mod mapping;
 mod miscdev;
 mod regs;
+mod tune;
 mod uapi;
 mod window;
 mod zdma;
@@ -56,6 +57,7 @@ use channel::{
     Config,
     Fault, //
 };
+use window::Buffer;
 
 /// Channels one module instance can drive.
 const MAX_CHANNELS: usize = 32;
@@ -239,23 +241,26 @@ impl platform::Driver for DmacopyDriver {
 
             // No allocation-failure splat: the failure is reported below, once.
             let gfp = GFP_KERNEL | kernel::alloc::flags::__GFP_NOWARN;
-            let buf = Coherent::<u8>::zeroed_slice(dev, 2 * buf_size, gfp).map_err(|e| {
-                let mut reg = REGISTRY.lock();
-                if reg.loading {
-                    // One message for all channels when the load ends, not one per channel
-                    // from us and another from the driver core: decline the device quietly
-                    // (the driver core logs an error for any probe failure but these two).
-                    reg.alloc_failures += 1;
-                    ENODEV
-                } else {
-                    dev_err!(
-                        dev,
-                        "cannot allocate 2 x {} bytes of coherent memory (buf_size)\n",
-                        buf_size
-                    );
-                    e
-                }
-            })?;
+            let alloc = || Coherent::<u8>::zeroed_slice(dev, buf_size, gfp);
+            let buf = alloc()
+                .and_then(|src| Buffer::new(src, alloc()?))
+                .map_err(|e| {
+                    let mut reg = REGISTRY.lock();
+                    if reg.loading {
+                        // One message for all channels when the load ends, not one per channel
+                        // from us and another from the driver core: decline the device quietly
+                        // (the driver core logs an error for any probe failure but these two).
+                        reg.alloc_failures += 1;
+                        ENODEV
+                    } else {
+                        dev_err!(
+                            dev,
+                            "cannot allocate 2 x {} bytes of coherent memory (buf_size)\n",
+                            buf_size
+                        );
+                        e
+                    }
+                })?;
 
             let (slot, root) = Slot::take().inspect_err(|_| {
                 dev_err!(dev, "more than {} channels\n", MAX_CHANNELS);

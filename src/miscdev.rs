@@ -49,7 +49,8 @@ use kernel::{
 
 use crate::{
     channel::Channel,
-    uapi, //
+    uapi,
+    window::Buffer, //
 };
 
 /// The file operations of every `/dev/dmacopyN`: those `MiscDevice` builds for [`Channel`],
@@ -147,6 +148,31 @@ fn window_range(chan: &Channel, pos: i64, want: usize) -> Result<Option<(usize, 
     Ok(Some((pos, want.min(size - pos))))
 }
 
+/// Copies the window range `[pos, pos + n)` piece by piece (SRC and DST are separate
+/// allocations) with `copy(pointer, length) -> bytes copied`, stopping at a short piece; returns
+/// the bytes copied.
+fn copy_pieces(
+    buf: &Buffer,
+    pos: usize,
+    n: usize,
+    mut copy: impl FnMut(*mut u8, usize) -> usize,
+) -> usize {
+    let mut done = 0;
+    while done < n {
+        let (ptr, avail) = buf.piece(pos + done);
+        let len = avail.min(n - done);
+        if len == 0 {
+            break;
+        }
+        let copied = copy(ptr, len);
+        done += copied;
+        if copied < len {
+            break;
+        }
+    }
+    done
+}
+
 #[vtable]
 impl MiscDevice for Channel {
     type Ptr = Arc<Channel>;
@@ -171,12 +197,12 @@ impl MiscDevice for Channel {
         if n == 0 {
             return Ok(0);
         }
-        // SAFETY: `pos + n <= 2 * buf_size`, the size of `buf`, which `buf` keeps allocated.
-        // Coherent memory may change under the copy (a DMA or a user mapping), which only
-        // affects the bytes read.
-        let done = unsafe {
-            bindings::_copy_to_iter(buf.as_ptr().cast::<u8>().add(pos).cast(), n, iov.as_raw())
-        };
+        let done = copy_pieces(&buf, pos, n, |ptr, len| {
+            // SAFETY: `piece` gave `ptr` with at least `len` bytes of one half after it, which
+            // `buf` keeps allocated. Coherent memory may change under the copy (a DMA or a user
+            // mapping), which only affects the bytes read.
+            unsafe { bindings::_copy_to_iter(ptr.cast_const().cast(), len, iov.as_raw()) }
+        });
         if done == 0 {
             return Err(EFAULT);
         }
@@ -195,16 +221,12 @@ impl MiscDevice for Channel {
         if n == 0 {
             return Ok(0);
         }
-        // SAFETY: `pos + n <= 2 * buf_size`, the size of `buf`, which `buf` keeps allocated; the
-        // bytes carry no invariant, so racing with a DMA or a user mapping only affects their
-        // values.
-        let done = unsafe {
-            bindings::_copy_from_iter(
-                buf.as_mut_ptr().cast::<u8>().add(pos).cast(),
-                n,
-                iov.as_raw(),
-            )
-        };
+        let done = copy_pieces(&buf, pos, n, |ptr, len| {
+            // SAFETY: `piece` gave `ptr` with at least `len` bytes of one half after it, which
+            // `buf` keeps allocated; the bytes carry no invariant, so racing with a DMA or a user
+            // mapping only affects their values.
+            unsafe { bindings::_copy_from_iter(ptr.cast(), len, iov.as_raw()) }
+        });
         if done == 0 {
             return Err(EFAULT);
         }

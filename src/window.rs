@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The buffer window of a channel: SRC and DST in one coherent allocation, the users that may
-//! sleep while they touch it, and its revocation when the device is unbound.
+//! The buffer window of a channel: SRC and DST, the users that may sleep while they touch them,
+//! and their revocation when the device is unbound.
 //!
 //! The kernel's `Revocable` guards its data with RCU, so its users must not sleep; but a
 //! `read`, a `write`, a CPU copy, a page fault and a DMA copy all may. [`Window`] is the same
@@ -40,8 +40,55 @@ use crate::mapping::{
     Mapping, //
 };
 
-/// SRC (the first `buf_size` bytes) and DST (the next `buf_size` bytes).
-pub(crate) type Buffer = Coherent<[u8]>;
+/// SRC (window offsets `[0, buf_size)`) and DST (`[buf_size, 2 * buf_size)`): two coherent
+/// allocations rather than one, so that each stays within the page allocator's largest block
+/// (4 MiB with 4 KiB pages) on a system without CMA. A mapping of the window is put together
+/// page by page ([`Window::fault`]), so the two need not be adjacent.
+pub(crate) struct Buffer {
+    src: Coherent<[u8]>,
+    dst: Coherent<[u8]>,
+}
+
+impl Buffer {
+    /// Both halves must have the same length.
+    pub(crate) fn new(src: Coherent<[u8]>, dst: Coherent<[u8]>) -> Result<Self> {
+        if src.len() != dst.len() {
+            return Err(EINVAL);
+        }
+        Ok(Self { src, dst })
+    }
+
+    /// Bytes in the window: `2 * buf_size`.
+    pub(crate) fn len(&self) -> usize {
+        2 * self.src.len()
+    }
+
+    /// SRC.
+    pub(crate) fn src(&self) -> &Coherent<[u8]> {
+        &self.src
+    }
+
+    /// DST.
+    pub(crate) fn dst(&self) -> &Coherent<[u8]> {
+        &self.dst
+    }
+
+    /// The kernel address of window offset `pos` and the bytes from there to the end of its half
+    /// (0 at or past the end of the window). A range of the window that crosses from SRC into
+    /// DST is two pieces.
+    pub(crate) fn piece(&self, pos: usize) -> (*mut u8, usize) {
+        let half = self.src.len();
+        let (buf, off) = if pos < half {
+            (&self.src, pos)
+        } else {
+            (&self.dst, pos - half)
+        };
+        if off >= half {
+            return (core::ptr::null_mut(), 0);
+        }
+        (buf.as_mut_ptr().cast::<u8>().wrapping_add(off), half - off)
+    }
+}
 
 struct State {
     /// The buffer; `None` once revoked.
@@ -147,12 +194,9 @@ impl Window {
             return FaultResult::SIGBUS;
         };
         // The guard keeps the buffer allocated until the page is in the page table; `revoke`
-        // zaps it afterwards.
-        self.mapping.insert(
-            vma,
-            address,
-            guard.as_ptr().cast::<u8>().wrapping_add(offset),
-        )
+        // zaps it afterwards. Both halves are whole pages, so a page lies in one of them.
+        self.mapping
+            .insert(vma, address, guard.piece(offset).0.cast_const())
     }
 
     /// Revokes the window: no new user gets in, `kick` is called until the current users have

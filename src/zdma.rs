@@ -12,6 +12,10 @@ use kernel::{
         Io, //
     },
     prelude::*,
+    sync::atomic::{
+        Atomic,
+        Relaxed, //
+    },
     time::Delta, //
 };
 
@@ -25,6 +29,41 @@ pub(crate) const CONTROLLER: &[u8] = b"zynqmp-zdma";
 
 /// Interrupts unmasked for a transfer: completion, every error and the overflow notices.
 const INT_XFER: u32 = INT_DONE | INT_ERR | INT_OVRFL;
+
+/// What the driver last wrote to the eight descriptor registers, so that a copy writes only the
+/// words that change (on QEMU every register access leaves the emulated CPU; on hardware it is
+/// a bus round trip). Simple mode copies the registers into the channel when it starts and never
+/// writes them back (UG1087; QEMU's model does the same), so they keep what was written.
+///
+/// Used only by the holder of the channel's turn; [`Shadow::forget`] after [`init`] or [`stop`].
+pub(crate) struct Shadow {
+    words: [Atomic<u32>; 8],
+    valid: Atomic<bool>,
+}
+
+impl Shadow {
+    /// Nothing known: the next copy writes every word.
+    pub(crate) const fn new() -> Self {
+        Self {
+            words: [const { Atomic::new(0) }; 8],
+            valid: Atomic::new(false),
+        }
+    }
+
+    /// The registers may have changed (the channel was reset): write every word next time.
+    pub(crate) fn forget(&self) {
+        self.valid.store(false, Relaxed);
+    }
+
+    /// Whether word `i` must be written to hold `value`; records it as written.
+    fn update(&self, i: usize, value: u32) -> bool {
+        let stale = !self.valid.load(Relaxed) || self.words[i].load(Relaxed) != value;
+        if stale {
+            self.words[i].store(value, Relaxed);
+        }
+        stale
+    }
+}
 
 /// Puts the channel in a known idle state: every interrupt masked and cleared, out of the
 /// paused state, the byte and accounting counters cleared, simple mode with the reset defaults.
@@ -49,13 +88,24 @@ pub(crate) fn init(regs: &Regs<'_>) {
     );
 }
 
-/// Programs a copy of `len` bytes from bus address `src` to `dst` and starts it. With `stall`,
-/// the source descriptor carries the HALT command: the channel pauses instead of completing,
-/// and no completion interrupt comes (fault injection).
+/// Programs a copy of `len` bytes from bus address `src` to `dst` and starts it, its interrupts
+/// masked: [`take_done`] polls for the completion, [`unmask`] lets it interrupt. With
+/// `clear_total`, the byte counter `TOTAL_BYTE` starts again from 0 (it raises BYTE_CNT_OVRFL
+/// when it wraps at 4 GiB). With `stall`, the source descriptor carries the HALT command: the
+/// channel pauses instead of completing, and no completion comes (fault injection).
 ///
-/// The caller has armed its completion first: on QEMU the copy, and its interrupt, happen inside
-/// the write that enables the channel.
-pub(crate) fn start(regs: &Regs<'_>, src: DmaAddress, dst: DmaAddress, len: u32, stall: bool) {
+/// The interrupt status is clear: [`init`] clears it, and so do [`take_done`] and
+/// [`take_irq_status`] at every completion. The caller has armed its completion first: on QEMU
+/// the copy happens inside the write that enables the channel.
+pub(crate) fn start(
+    regs: &Regs<'_>,
+    shadow: &Shadow,
+    src: DmaAddress,
+    dst: DmaAddress,
+    len: u32,
+    clear_total: bool,
+    stall: bool,
+) {
     // CAST: the descriptor words take the low 32 bits and the high bits of the address
     // separately; the DMA mask keeps addresses within the 49 bits the registers hold.
     let (src_lo, src_hi) = (src as u32, (src >> 32) as u32);
@@ -68,31 +118,66 @@ pub(crate) fn start(regs: &Regs<'_>, src: DmaAddress, dst: DmaAddress, len: u32,
         ZDMA_CH_SRC_DSCR_WORD3::zeroed().with_const_cmd::<{ ZDMA_CH_SRC_DSCR_WORD3::CMD_NEXT }>()
     };
 
-    regs.write_reg(ZDMA_CH_ISR::from_raw(INT_ALL));
-    // The 32-bit byte counter wraps every 4 GiB and raises BYTE_CNT_OVRFL: start each copy
-    // from 0 (write 1s to clear).
-    regs.write_reg(ZDMA_CH_TOTAL_BYTE::from_raw(u32::MAX));
-    regs.write_reg(ZDMA_CH_SRC_DSCR_WORD0::from_raw(src_lo));
-    regs.write_reg(ZDMA_CH_SRC_DSCR_WORD1::from_raw(src_hi));
-    regs.write_reg(ZDMA_CH_SRC_DSCR_WORD2::from_raw(len));
-    regs.write_reg(word3);
-    regs.write_reg(ZDMA_CH_DST_DSCR_WORD0::from_raw(dst_lo));
-    regs.write_reg(ZDMA_CH_DST_DSCR_WORD1::from_raw(dst_hi));
-    regs.write_reg(ZDMA_CH_DST_DSCR_WORD2::from_raw(len));
-    regs.write_reg(ZDMA_CH_DST_DSCR_WORD3::zeroed());
-    regs.write_reg(ZDMA_CH_IEN::from_raw(INT_XFER));
+    if clear_total {
+        // Write 1s to clear.
+        regs.write_reg(ZDMA_CH_TOTAL_BYTE::from_raw(u32::MAX));
+    }
+    let word3 = word3.into_raw();
+    if shadow.update(0, src_lo) {
+        regs.write_reg(ZDMA_CH_SRC_DSCR_WORD0::from_raw(src_lo));
+    }
+    if shadow.update(1, src_hi) {
+        regs.write_reg(ZDMA_CH_SRC_DSCR_WORD1::from_raw(src_hi));
+    }
+    if shadow.update(2, len) {
+        regs.write_reg(ZDMA_CH_SRC_DSCR_WORD2::from_raw(len));
+    }
+    if shadow.update(3, word3) {
+        regs.write_reg(ZDMA_CH_SRC_DSCR_WORD3::from_raw(word3));
+    }
+    if shadow.update(4, dst_lo) {
+        regs.write_reg(ZDMA_CH_DST_DSCR_WORD0::from_raw(dst_lo));
+    }
+    if shadow.update(5, dst_hi) {
+        regs.write_reg(ZDMA_CH_DST_DSCR_WORD1::from_raw(dst_hi));
+    }
+    if shadow.update(6, len) {
+        regs.write_reg(ZDMA_CH_DST_DSCR_WORD2::from_raw(len));
+    }
+    if shadow.update(7, 0) {
+        regs.write_reg(ZDMA_CH_DST_DSCR_WORD3::zeroed());
+    }
+    shadow.valid.store(true, Relaxed);
     regs.write_reg(ZDMA_CH_CTRL2::zeroed().with_en(true));
 }
 
-/// Reads the interrupts that are both pending and unmasked, and clears them.
+/// Returns the raw interrupt status if the transfer has ended (done or failed), and clears it;
+/// 0 while it runs. For polling with the interrupts masked.
+pub(crate) fn take_done(regs: &Regs<'_>) -> u32 {
+    let isr = regs.read(ZDMA_CH_ISR).into_raw() & INT_ALL;
+    if isr & (INT_DONE | INT_ERR) == 0 {
+        return 0;
+    }
+    regs.write_reg(ZDMA_CH_ISR::from_raw(isr));
+    isr
+}
+
+/// Unmasks the interrupts of a transfer: its completion, errors and overflow notices. One that
+/// is pending already is raised at once.
+pub(crate) fn unmask(regs: &Regs<'_>) {
+    regs.write_reg(ZDMA_CH_IEN::from_raw(INT_XFER));
+}
+
+/// Reads the interrupts that are both pending and unmasked; if there are any, clears every
+/// pending one and returns the unmasked ones.
 ///
 /// Returns 0 when the interrupt was not raised by this channel.
 pub(crate) fn take_irq_status(regs: &Regs<'_>) -> u32 {
-    let isr = regs.read(ZDMA_CH_ISR).into_raw();
+    let isr = regs.read(ZDMA_CH_ISR).into_raw() & INT_ALL;
     let imr = regs.read(ZDMA_CH_IMR).into_raw();
-    let status = isr & !imr & INT_ALL;
+    let status = isr & !imr;
     if status != 0 {
-        regs.write_reg(ZDMA_CH_ISR::from_raw(status));
+        regs.write_reg(ZDMA_CH_ISR::from_raw(isr));
     }
     status
 }

@@ -372,10 +372,10 @@ static void accept_str(char *buf, size_t len, unsigned int accept)
 /* ------------------------------------------------------------------------ */
 /* Global state.                                                             */
 
-enum fault { F_NONE, F_TIMEOUT, F_ERROR, F_SPURIOUS, F_OVERFLOW, F_STALL, F_NR };
+enum fault { F_NONE, F_TIMEOUT, F_ERROR, F_SPURIOUS, F_OVERFLOW, F_STALL, F_SLOW, F_NR };
 
 static const char *const fault_names[F_NR] = {
-	"none", "timeout", "error", "spurious", "overflow", "stall",
+	"none", "timeout", "error", "spurious", "overflow", "stall", "slow",
 };
 
 /* Channel classes of the threaded phase. */
@@ -2998,7 +2998,7 @@ static int inject_write(struct ctx *c, int ch, struct rng *rng)
 	};
 	/* Timeouts and stalls cost a wait each: fewer of them. */
 	static const int words[] = {
-		F_TIMEOUT, F_ERROR, F_ERROR, F_SPURIOUS, F_OVERFLOW, F_OVERFLOW, F_STALL, F_NONE,
+		F_TIMEOUT, F_ERROR, F_ERROR, F_SPURIOUS, F_OVERFLOW, F_OVERFLOW, F_STALL, F_NONE, F_SLOW,
 	};
 	struct chan *h = &chans[ch];
 	char path[128], text[160];
