@@ -290,7 +290,7 @@ fn header(r: &Report) -> String {
     let verify = if failed == 0 {
         format!("{} copies checked, all correct", r.verify.len())
     } else {
-        format!("{failed} of {} copies WRONG (see above)", r.verify.len())
+        format!("{failed} of {} copies FAILED (see above)", r.verify.len())
     };
     format!(
         "dmacopy bench: {} ({}, buf_size {}, align {}), auto_threshold {} before, {} after\n\
@@ -366,7 +366,7 @@ pub fn run(o: &BenchOpts) -> CliResult {
     // CAST: an estimate for display.
     let estimate = runs as f64 * (secs + measure::WARMUP.as_secs_f64());
     progress.note(&format!(
-        "dmacopy bench: {} points x {} repeats of {secs} s: about {:.0} s",
+        "dmacopy bench: {} points, {} runs of {secs} s each: about {:.0} s",
         plan.points.len(),
         o.repeats,
         estimate.ceil()
@@ -443,21 +443,24 @@ pub fn run(o: &BenchOpts) -> CliResult {
     let json = serde_json::to_string_pretty(&report)
         .map_err(|e| CliError::Failed(format!("cannot format the JSON: {e}")))?
         + "\n";
-    if let Some(out) = &o.out {
-        std::fs::write(out, &json)
-            .map_err(|e| CliError::Failed(format!("cannot write {out}: {}", errno_desc(&e))))?;
-    }
+    // The table (or the JSON) first: a file that cannot be written loses no measurement.
     if o.json && o.out.is_none() {
         emit(&json)?;
     } else {
         emit(&(header(&report) + &report::table(&report.points)))?;
+    }
+    if let Some(out) = &o.out {
+        std::fs::write(out, &json)
+            .map_err(|e| CliError::Failed(format!("cannot write {out}: {}", errno_desc(&e))))?;
     }
 
     let wrong = report.verify.iter().filter(|v| !v.ok).count();
     let failed = report.points.iter().filter(|p| p.error.is_some()).count();
     if wrong + failed > 0 {
         eprintln!(
-            "dmacopy: bench: {wrong} wrong copies in the correctness pass, {failed} points failed"
+            "dmacopy: bench: {wrong} of {} checked copies failed, {failed} of {} points failed",
+            report.verify.len(),
+            report.points.len()
         );
         return Err(CliError::Reported);
     }
