@@ -492,7 +492,7 @@ def plot(d, path, title):
     colors = {"dma": "tab:blue", "cpu": "tab:orange", "auto": "tab:green", "memcpy": "tab:purple",
               "dmatest-irq": "black", "dmatest-polled": "tab:gray", "null": "tab:red"}
     styles = {None: "-", 0: "-", 1: "--"}
-    fig, axes = plt.subplots(1, 3, figsize=(19, 6.5))
+    fig, axes = plt.subplots(1, 3, figsize=(19, 7.5))
     series = {}
     for p in d.points:
         if p["row"] in ("null", "channels"):
@@ -535,17 +535,29 @@ def plot(d, path, title):
         ax.set_xlabel("bytes per copy")
         ax.set_ylabel(ylabel)
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
+    axes[2].legend(fontsize=8)
+    # One legend for the rate and latency panels, under them (cpu1: dashed).
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=8, fontsize=8, frameon=False)
     axes[0].set_title("rate")
     axes[1].set_title("latency")
     axes[2].set_title("channels copying at once (DMA)")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
 # --- Main ------------------------------------------------------------------------------------
+
+def footnote(d):
+    return "dmatest: mean latency (1 / its rate); it reports no percentiles. x dmatest irq, " \
+        "x dmatest polled: the row's median over that mode's median" + (
+            " (from its better CPU)" if d.dm_cpus != [None] else "") + \
+        "; x best: over the better of the two." + (
+        " dmatest cpuN: its thread pinned to CPU N." if d.dm_cpus != [None] else
+        " [cpu N]: the CPUs its thread (not pinned) was seen on, sampled every 0.2 s.")
+
 
 def describe(d, doc):
     h = doc["host"]
@@ -601,13 +613,11 @@ def report(ours, dm, out_dir, date, qemu, console=None):
         json.dump(doc, f, indent=1)
     head = describe(d, doc)
     out = head + [""] + null_lines(d) + [""] + text_table(d) + ["",
-        "* dmatest: mean latency (1 / its rate); it reports no percentiles. [cpu N]: the CPUs its "
-        "thread was seen on (sampled every 0.2 s; not pinned).", "",
+        "* " + footnote(d), "",
         "targets (issue 7, ratios of medians within this run):"] + target_lines(ts)
     md = ["## Benchmark (`make bench`)", ""] + [f"- {x}" for x in head] + [""] + \
         [f"- {x}" for x in null_lines(d)] + ["", "![make bench: rate and latency against size](bench.png)", ""] + \
-        md_table(d) + ["", "\\* dmatest: mean latency (1 / its rate); it reports no percentiles. [cpu N]: the CPUs "
-                       "its thread was seen on (sampled every 0.2 s; not pinned).", "",
+        md_table(d) + ["", "\\* " + footnote(d), "",
                        "### Targets (issue 7)", "", "```"] + target_lines(ts) + ["```", ""]
     with open(os.path.join(out_dir, "bench.md"), "w") as f:
         f.write("\n".join(md))
