@@ -478,8 +478,14 @@ def host_info(qemu, uname):
                             check=False).stdout.splitlines()[0].strip()
     except (OSError, IndexError, subprocess.SubprocessError):
         qv = "unknown"
+    try:
+        with open("/proc/loadavg") as f:
+            load = " ".join(f.read().split()[:3])
+    except OSError:
+        load = "unknown"
+    # The load over the last 15 minutes, i.e. during the run: TCG's figures move with it.
     return {"cpu": cpu, "cores": n or os.cpu_count(), "qemu": qv, "machine": "xlnx-versal-virt",
-            "kernel": uname, "host_kernel": platform.release()}
+            "kernel": uname, "host_kernel": platform.release(), "loadavg_at_end": load}
 
 
 # --- Plot ------------------------------------------------------------------------------------
@@ -567,7 +573,8 @@ def describe(d, doc):
     return [
         f"date: {doc['date']}",
         f"machine: QEMU xlnx-versal-virt (TCG, {d.ours.get('system', {}).get('cpus', '?')} guest CPUs),"
-        f" {h['qemu']}; host {h['cpu']}, {h['cores']} cores; guest {h['kernel']}",
+        f" {h['qemu']}; host {h['cpu']}, {h['cores']} cores, load average (1, 5, 15 min) at the end"
+        f" {h.get('loadavg_at_end', '?')}; guest {h['kernel']}",
         f"dmacopy: buf_size {fmt_size(dev.get('buf_size', 0))}, auto_threshold "
         f"{dev.get('auto_threshold_before', '?')} -> {dev.get('auto_threshold_after', '?')} bytes; "
         f"{st.get('secs', '?')} s per point after {st.get('warmup_secs', '?')} s warm-up, "
