@@ -8,6 +8,9 @@
 #   make test         host tests, then the kselftest on the emulated board, on the normal
 #                     kernel and on the debug kernel (KASAN, lockdep, kmemleak, ...)
 #   make shell        an interactive shell on the emulated board, module loaded
+#   make bench        one boot: our copy paths against the kernel's dmatest on the upstream
+#                     driver; table and targets on the terminal, JSON, Markdown and a plot
+#                     in build/bench/ (BENCH_SECS=0.2 BENCH_REPEATS=1 for a quick try)
 #   make prepare      set the machine up and build both cached kernels
 #   make clean        remove build products (the kernel cache stays)
 #   make modules_install   install dmacopy.ko into the kernel tree's module directory
@@ -35,6 +38,17 @@ DEBUG_APPEND ?=
 # copy of the sources.
 MODULE_DEBUG_DIR := $(BUILD)/module-debug
 
+# make bench: dmacopy's buf_size (the largest size measured must fit), seconds per timed run
+# and runs per point (ours and dmatest's), bytes per copy (empty: 64 B to 4 MiB), the CPUs to
+# pin dmatest's thread to in turn, a row per CPU (all, none: not pinned, or a list: 0,1), and
+# the wall-clock limit of the boot, in seconds.
+BENCH_BUF_SIZE ?= 4194304
+BENCH_SECS ?= 1
+BENCH_REPEATS ?= 3
+BENCH_SIZES ?=
+BENCH_DMATEST_CPUS ?= all
+BENCH_TIMEOUT ?= 1800
+
 KSELFTEST_CMD := cd /kselftest && DMACOPY_MODULE=/lib/modules/dmacopy.ko ./run_kselftest.sh -c dmacopy
 # The debug kernel runs every test too, with the longest workloads scaled down (it is 5 to 10
 # times slower): 40000 fuzz calls instead of 200000, 10 unbind rounds instead of 50, a 10 s
@@ -47,12 +61,12 @@ KSELFTEST_CMD_DEBUG := cd /kselftest && DMACOPY_MODULE=/lib/modules/dmacopy.ko \
 	$(DEBUG_SCALE_ENV) ./run_kselftest.sh -o 1200 -c dmacopy
 
 .PHONY: all modules modules-debug run test shell clean modules_install tools kselftest \
-	host-test prepare prepare-normal prepare-debug setup
+	host-test prepare prepare-normal prepare-debug setup bench
 
 ifeq ($(origin KDIR),undefined)
 
 # No kernel tree given: set the machine up (idempotent) and use the cached emulator kernels.
-all modules run shell modules_install tools kselftest: prepare-normal
+all modules run shell modules_install tools kselftest bench: prepare-normal
 	@$(MAKE) --no-print-directory KDIR="$$(cat $(BUILD)/kdir)" $@
 
 test modules-debug: prepare
@@ -144,6 +158,12 @@ test: modules modules-debug tools kselftest
 		--programs $(BUILD)/kselftest/kselftest-list.txt \
 		--kernel normal $(BUILD)/ktap.log $$(cat $(BUILD)/guest.rc) $(BUILD)/test.log \
 		--kernel debug $(BUILD)/ktap-debug.log $$(cat $(BUILD)/guest-debug.rc) $(BUILD)/test-debug.log
+
+bench: modules tools
+	@KDIR=$(KDIR) CLI=$(CLI) BUILD=$(BUILD) scripts/bench.sh --out $(BUILD)/bench \
+		--buf-size $(BENCH_BUF_SIZE) --secs $(BENCH_SECS) --repeats $(BENCH_REPEATS) \
+		$(if $(BENCH_SIZES),--sizes $(BENCH_SIZES)) \
+		--dmatest-cpus $(BENCH_DMATEST_CPUS) --timeout $(BENCH_TIMEOUT)
 
 shell: modules tools kselftest
 	@KDIR=$(KDIR) CLI=$(CLI) KSELFTEST=$(BUILD)/kselftest scripts/qemu.sh --interactive

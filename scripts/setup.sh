@@ -15,9 +15,10 @@ KVER_MAJOR=7.2
 BINDGEN_VERSION=0.72.1
 LLVM_VER=19
 # gcc, g++ and clang also check that the uapi header compiles as C and C++ (tests/uapi).
+# python3-matplotlib draws `make bench`'s plot (scripts/bench-report.py).
 PKGS=("clang-$LLVM_VER" "lld-$LLVM_VER" "llvm-$LLVM_VER" "libclang-$LLVM_VER-dev"
       flex bison bc make gcc g++ libelf-dev libssl-dev cpio xz-utils qemu-system-arm
-      gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3)
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3 python3-matplotlib)
 
 say() { printf '[setup] %s\n' "$*" >&2; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }

@@ -1,0 +1,875 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""The report of `make bench`: merges what the guest measured into one JSON document, prints
+the table and the targets of issue 7, and writes the same table in Markdown and a plot.
+
+    bench-report.py --ours OURS.json --dmatest DMATEST.json --out-dir DIR
+                    [--date ISO-8601] [--qemu QEMU] [--console LOG]
+    bench-report.py --self-test
+
+OURS.json is `dmacopy bench --json`'s document (schema dmacopy-bench/1); DMATEST.json is
+scripts/bench-guest.sh's record of the kernel's dmatest on the upstream zynqmp_dma (schema
+dmacopy-dmatest/1). Writes DIR/bench.json (ours, plus the rows dmatest-irq and
+dmatest-polled, "date", "host", "targets"), DIR/bench.md and DIR/bench.png.
+
+Exit status: 0 when the data is complete, whether or not the targets are met (a benchmark
+reports; it is not a test); 1 when the run is not usable (a verification failed, a point is
+missing, a document is malformed): then only bench.json is written, with its "problems".
+
+The interpreter is Debian's /usr/bin/python3 on purpose: the plot needs its
+python3-matplotlib (scripts/setup.sh installs it), which another python3 first in PATH
+(pyenv, a virtualenv) would not see.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+
+# Rows of `dmacopy bench`, in the table's order; dmatest's come last.
+ROW_ORDER = ["dma", "cpu", "auto", "memcpy", "null", "channels", "dmatest-irq", "dmatest-polled"]
+DMATEST_ROWS = {"irq": "dmatest-irq", "polled": "dmatest-polled"}
+# Issue 7, point 2.
+T1_SMALL_MAX = 64 << 10        # up to here (inclusive) DMA must be 1.5x dmatest's best...
+T1_SMALL_NEED = 1.5
+T1_LARGE_NEED = 1.2            # ...and 1.2x above
+T2_SIZE, T2_NEED = 64, 0.15    # DMA at 64 B against the null ioctl
+T3_NEED = 0.95                 # AUTO within 5% of the better of DMA and CPU
+T4_SIZE, T4_NEED = 64 << 10, 1.7   # 2 channels against 1
+
+
+class Problem(Exception):
+    """The data cannot make a report."""
+
+
+# --- Statistics -------------------------------------------------------------------------
+
+def median(xs):
+    """The median; of an even count, the mean of the middle two (as `dmacopy bench`)."""
+    s = sorted(xs)
+    if not s:
+        raise Problem("median of nothing")
+    n = len(s)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+def spread(xs):
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return None
+    return {"median": median(xs), "min": min(xs), "max": max(xs)}
+
+
+def ratio(a, b):
+    """a / b, or None when either is missing or b is 0."""
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+# --- dmatest ------------------------------------------------------------------------------
+
+def parse_summary(line):
+    """dmatest's summary line (drivers/dma/dmatest.c, dmatest_func):
+    'dmatest: dma0chan0-copy0: summary 2000 tests, 0 failures 6694.80 iops 26779 KB/s (0)'.
+    iops = tests / run time (the thread's loop, measured in microseconds); KB/s is KiB/s
+    (bytes >> 10 per second), truncated to a whole number."""
+    words = line.replace(",", " ").split()
+    try:
+        i = words.index("summary")
+        tests, failures = int(words[i + 1]), int(words[i + 3])
+        iops, kib = float(words[i + 5]), int(words[i + 7])
+        ret = int(words[i + 9].strip("()"))
+    except (ValueError, IndexError) as e:
+        raise Problem(f"cannot read dmatest's summary line {line!r}") from e
+    if words[i + 2] != "tests" or words[i + 4] != "failures" or words[i + 6] != "iops" \
+            or words[i + 8] != "KB/s":
+        raise Problem(f"cannot read dmatest's summary line {line!r}")
+    return {"tests": tests, "failures": failures, "iops": iops, "kib_per_s": kib, "ret": ret}
+
+
+def dmatest_points(dm):
+    """Points of the rows dmatest-irq and dmatest-polled from the guest's record of runs: one
+    per (mode, size), or per (mode, size, CPU) when the thread was pinned ("pinned": N)."""
+    by_key = {}
+    for r in dm.get("runs", []):
+        if r["mode"] not in DMATEST_ROWS:
+            raise Problem(f"dmatest run of unknown mode {r['mode']!r}")
+        parsed = parse_summary(r["summary"])
+        for k in ("tests", "failures", "iops", "kib_per_s", "ret"):
+            if parsed[k] != r[k]:
+                raise Problem(f"dmatest run {r}: {k} disagrees with its summary line")
+        # The one failure allowed: in interrupt mode, the copy in flight that stopping the
+        # run cut short (scripts/bench-guest.sh), flagged by the guest as "cut".
+        cut = int(r.get("cut", 0))
+        if cut not in (0, 1) or (cut and r["mode"] != "irq") or r["failures"] != cut:
+            raise Problem(f"dmatest run with failures: {r['summary']}")
+        if r["ret"] or r["tests"] <= cut or r["iops"] <= 0:
+            raise Problem(f"dmatest run without a completed copy: {r['summary']}")
+        size, iops = int(r["size"]), float(r["iops"])
+        secs = r["tests"] / iops            # dmatest's own run time (its loop, in µs)
+        copies = r["tests"] - cut
+        rate = copies / secs
+        run = {
+            "copies": copies,
+            "secs": secs,
+            "copies_per_s": rate,
+            # 10^6 bytes/s, as our rows: every copy moves exactly `size` bytes (norandom=1).
+            "mb_per_s": rate * size / 1e6,
+            "p50_ns": None,
+            "p99_ns": None,
+            "mean_ns": 1e9 / rate,
+            "tests": r["tests"], "cut": cut, "iops": iops, "kib_per_s": r["kib_per_s"],
+            "pinned": r.get("pinned"),
+            "cpus_seen": r.get("cpus_seen", []),
+            "repeat": r.get("repeat"),
+        }
+        by_key.setdefault((r["mode"], size, r.get("pinned")), []).append(run)
+    points = []
+    for (mode, size, cpu), runs in sorted(by_key.items(),
+                                          key=lambda kv: (kv[0][1], kv[0][0], kv[0][2] or -1)):
+        runs.sort(key=lambda r: (r["repeat"] is None, r["repeat"]))
+        points.append({
+            "row": DMATEST_ROWS[mode], "cpu": cpu, "channels": 1, "size": size, "runs": runs,
+            "copies_per_s": spread([r["copies_per_s"] for r in runs]),
+            "mb_per_s": spread([r["mb_per_s"] for r in runs]),
+            "p50_ns": None, "p99_ns": None,
+            "mean_ns": spread([r["mean_ns"] for r in runs]),
+        })
+    return points
+
+
+# --- The merged document --------------------------------------------------------------------
+
+def key(p):
+    return (p["row"], p.get("cpu"), p.get("channels", 1), p["size"])
+
+
+class Data:
+    """Both documents, indexed."""
+
+    def __init__(self, ours, dm):
+        if ours.get("schema") != "dmacopy-bench/1":
+            raise Problem(f"OURS is not a dmacopy-bench/1 document (schema {ours.get('schema')!r})")
+        if dm.get("schema") != "dmacopy-dmatest/1":
+            raise Problem(f"DMATEST is not a dmacopy-dmatest/1 document (schema {dm.get('schema')!r})")
+        self.ours, self.dm = ours, dm
+        self.points = list(ours.get("points", [])) + dmatest_points(dm)
+        self.idx = {}
+        for p in self.points:
+            if key(p) in self.idx:
+                raise Problem(f"two points for {key(p)}")
+            self.idx[key(p)] = p
+        st = ours.get("settings", {})
+        self.ours_sizes = [int(s) for s in st.get("sizes", [])]
+        self.ours_skipped = [int(s) for s in st.get("skipped_sizes", [])]
+        self.dm_sizes = [int(s) for s in dm.get("settings", {}).get("sizes", [])]
+        self.sizes = sorted(set(self.ours_sizes) | set(self.ours_skipped) | set(self.dm_sizes))
+        self.cpus = [int(c) for c in st.get("cpus", [])] or sorted(
+            {p["cpu"] for p in ours.get("points", []) if p.get("cpu") is not None})
+        self.channels = [int(c) for c in st.get("channels", [])]
+        self.dm_skipped = {(s["mode"], int(s["size"])): s["reason"] for s in dm.get("skipped", [])}
+        # dmatest's rows: cpu None (its thread not pinned), or one per CPU it was pinned to.
+        self.dm_cpus = [int(c) for c in dm.get("settings", {}).get("cpus", [])] or [None]
+
+    def median(self, row, cpu, size, channels=1, what="copies_per_s"):
+        p = self.idx.get((row, cpu, channels, size))
+        if p is None or p.get(what) is None:
+            return None
+        return p[what]["median"]
+
+    def dmatest(self, row, size):
+        """dmatest's median in that row at size: the best over the CPUs its thread was pinned
+        to, if it was; None when not measured."""
+        m = [v for v in (self.median(row, c, size) for c in self.dm_cpus) if v is not None]
+        return max(m) if m else None
+
+    def best(self, size):
+        """dmatest's best at size: the better of its two modes' medians (and of the CPUs its
+        thread was pinned to), or None."""
+        m = [v for v in (self.dmatest(r, size) for r in DMATEST_ROWS.values()) if v is not None]
+        return max(m) if m else None
+
+    def null_rate(self, cpu):
+        """The null ioctl's rate from cpu, or from its only CPU when it ran on one."""
+        v = self.median("null", cpu, 0)
+        if v is None:
+            nulls = [p for p in self.points if p["row"] == "null"]
+            if len(nulls) == 1:
+                v = nulls[0]["copies_per_s"]["median"]
+        return v
+
+    def why_missing(self, row, size):
+        if size in self.ours_skipped and not row.startswith("dmatest"):
+            return "size skipped by dmacopy bench (larger than buf_size)"
+        for mode, r in DMATEST_ROWS.items():
+            if r == row and (mode, size) in self.dm_skipped:
+                return "dmatest: " + self.dm_skipped[(mode, size)]
+        return "not measured"
+
+    def problems(self):
+        """Why the run is not usable, as sentences; empty when it is."""
+        out = []
+        for v in self.ours.get("verify", []):
+            if not v.get("ok"):
+                out.append(f"verification failed: {v.get('row')} at {v.get('size')} B: {v.get('detail')}")
+        if not self.ours.get("verify"):
+            out.append("dmacopy bench reported no verification pass")
+        if not self.ours_sizes:
+            out.append("dmacopy bench measured no size")
+        for p in self.points:
+            if p.get("error"):
+                out.append(f"{label(p)} at {fmt_size(p['size'])}: {p['error']}")
+                continue
+            for r in p.get("runs", []):
+                if not r.get("copies") or r.get("copies_per_s") in (None, 0):
+                    out.append(f"{label(p)} at {fmt_size(p['size'])}: a run without copies")
+                    break
+        expect = []
+        for s in self.ours_sizes:
+            for row in ("dma", "cpu", "auto"):
+                expect += [(row, c, 1, s) for c in self.cpus]
+            expect += [("channels", None, n, s) for n in self.channels]
+        for s in self.dm_sizes:
+            for mode, row in DMATEST_ROWS.items():
+                if (mode, s) not in self.dm_skipped:
+                    expect += [(row, c, 1, s) for c in self.dm_cpus]
+        for k in expect:
+            if k not in self.idx:
+                out.append(f"missing: {k[0]}{'' if k[1] is None else f' cpu{k[1]}'}"
+                           f"{f' x{k[2]}' if k[0] == 'channels' else ''} at {fmt_size(k[3])}")
+        if not any(p["row"] == "null" for p in self.points):
+            out.append("missing: the null ioctl row")
+        for f in self.dm.get("failed", []):
+            out.append(f"dmatest at {f.get('size')} B ({f.get('mode')}): {f.get('reason')}")
+        return out
+
+
+# --- Targets ---------------------------------------------------------------------------------
+
+def check(label_, r, need, missing=None):
+    return {"what": label_, "ratio": r, "need": need,
+            "met": None if r is None else r >= need - 1e-9, "missing": missing if r is None else None}
+
+
+def verdict(checks):
+    if any(c["met"] is False for c in checks):
+        return "not met"
+    if not checks or any(c["met"] is None for c in checks):
+        return "incomplete"
+    return "met"
+
+
+def targets(d):
+    """The four targets of issue 7, point 2, each with one check per (size, CPU)."""
+    out = []
+    # 1. DMA against dmatest's best.
+    cs = []
+    for s in d.ours_sizes:
+        need = T1_SMALL_NEED if s <= T1_SMALL_MAX else T1_LARGE_NEED
+        best = d.best(s)
+        for c in d.cpus:
+            r = ratio(d.median("dma", c, s), best)
+            cs.append(check(f"{fmt_size(s)} cpu{c}", r, need,
+                            d.why_missing("dmatest-irq", s) if best is None else d.why_missing("dma", s)))
+    out.append({"id": 1, "name": "DMA copies/s >= 1.5x dmatest's best up to 64 KiB, >= 1.2x above, "
+                "from every CPU", "checks": cs})
+    # 2. DMA at 64 B against the null ioctl.
+    cs = []
+    for c in d.cpus:
+        r = ratio(d.median("dma", c, T2_SIZE), d.null_rate(c))
+        cs.append(check(f"cpu{c}", r, T2_NEED, "no DMA point at 64 B or no null ioctl row"))
+    out.append({"id": 2, "name": "DMA at 64 B >= 0.15x the null ioctl's rate, from every CPU",
+                "checks": cs})
+    # 3. AUTO against the better of DMA and CPU.
+    cs = []
+    for s in d.ours_sizes:
+        for c in d.cpus:
+            a, m = d.median("auto", c, s), [d.median("dma", c, s), d.median("cpu", c, s)]
+            better = None if None in m else max(m)
+            cs.append(check(f"{fmt_size(s)} cpu{c}", ratio(a, better), T3_NEED, d.why_missing("auto", s)))
+    out.append({"id": 3, "name": "AUTO within 5% of the better of DMA and CPU (>= 0.95x), at every "
+                "size, from every CPU", "checks": cs})
+    # 4. Two channels against one.
+    r = ratio(d.median("channels", None, T4_SIZE, 2), d.median("channels", None, T4_SIZE, 1))
+    out.append({"id": 4, "name": "2 channels from 2 threads >= 1.7x the copies/s of 1, at 64 KiB",
+                "checks": [check("64 KiB", r, T4_NEED, d.why_missing("channels", T4_SIZE))]})
+    for t in out:
+        t["verdict"] = verdict(t["checks"])
+    return out
+
+
+# --- Formatting ------------------------------------------------------------------------------
+
+def fmt_size(n):
+    n = int(n)
+    for unit, shift in (("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift} {unit}"
+    return f"{n} B"
+
+
+def fmt_num(x):
+    """3 significant digits with k/M: 97.5k, 1.23M, 850, 7.92."""
+    if x is None:
+        return "-"
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{x / div:.3g}{suffix}"
+    return f"{x:.3g}"
+
+
+def fmt_ns(x):
+    if x is None:
+        return "-"
+    if x >= 1e6:
+        return f"{x / 1e6:.3g} ms"
+    if x >= 1e3:
+        return f"{x / 1e3:.3g} µs"
+    return f"{x:.0f} ns"
+
+
+def fmt_ratio(r):
+    if r is None:
+        return "-"
+    return f"{r:.0f}x" if r >= 100 else f"{r:.1f}x" if r >= 10 else f"{r:.2f}x"
+
+
+def label(p):
+    row, cpu = p["row"], p.get("cpu")
+    if row == "channels":
+        return f"channels {p.get('channels', 1)}"
+    if row.startswith("dmatest-"):
+        return "dmatest " + row[len("dmatest-"):] + ("" if cpu is None else f" cpu{cpu}")
+    return row if cpu is None else f"{row} cpu{cpu}"
+
+
+def cpus_seen(p):
+    """' [cpu 0,1]': the CPUs dmatest's unpinned thread was seen on, over the point's runs."""
+    if p.get("cpu") is not None:
+        return ""
+    cpus = sorted({c for r in p.get("runs", []) for c in (r.get("cpus_seen") or [])})
+    return f" [cpu {','.join(str(c) for c in cpus)}]" if cpus else ""
+
+
+def sort_key(p):
+    row = p["row"]
+    return (ROW_ORDER.index(row) if row in ROW_ORDER else len(ROW_ORDER), row,
+            -1 if p.get("cpu") is None else p["cpu"], p.get("channels", 1))
+
+
+def table_rows(d):
+    """[(size, label, cells...)] for every point with a size, per size in table order."""
+    rows = []
+    for s in d.sizes:
+        best = d.best(s)
+        irq, pol = d.dmatest("dmatest-irq", s), d.dmatest("dmatest-polled", s)
+        pts = sorted((p for p in d.points if p["size"] == s), key=sort_key)
+        for p in pts:
+            cps = p["copies_per_s"]
+            lat = p.get("p50_ns")
+            star = ""
+            if lat is None and p.get("mean_ns") is not None:
+                lat, star = p["mean_ns"], "*"
+            rows.append([
+                fmt_size(s), label(p) + cpus_seen(p),
+                f"{fmt_num(cps['median'])} [{fmt_num(cps['min'])}-{fmt_num(cps['max'])}]",
+                fmt_num(p["mb_per_s"]["median"]) if p.get("mb_per_s") else "-",
+                (fmt_ns(lat["median"]) + star) if lat else "-",
+                fmt_ns(p["p99_ns"]["median"]) if p.get("p99_ns") else "-",
+                fmt_ratio(ratio(cps["median"], irq)), fmt_ratio(ratio(cps["median"], pol)),
+                fmt_ratio(ratio(cps["median"], best)),
+            ])
+        for mode, row in DMATEST_ROWS.items():
+            if (mode, s) in d.dm_skipped:
+                rows.append([fmt_size(s), label({"row": row}), "skipped: " + d.dm_skipped[(mode, s)]]
+                            + [""] * 6)
+        if s in d.ours_skipped:
+            rows.append([fmt_size(s), "dma, cpu, auto, ...", "skipped: larger than buf_size"] + [""] * 6)
+    return rows
+
+
+HEADER = ["size", "row", "copies/s median [min-max]", "MB/s", "p50", "p99",
+          "x dmatest irq", "x dmatest polled", "x best"]
+
+
+def null_lines(d):
+    out = []
+    for p in sorted((p for p in d.points if p["row"] == "null"), key=sort_key):
+        c = p["copies_per_s"]
+        where = "" if p.get("cpu") is None else f", cpu{p['cpu']}"
+        p50 = fmt_ns(p["p50_ns"]["median"]) if p.get("p50_ns") else "-"
+        out.append(f"null ioctl (INFO){where}: {fmt_num(c['median'])}/s "
+                   f"[{fmt_num(c['min'])}-{fmt_num(c['max'])}], p50 {p50}")
+    return out
+
+
+def text_table(d):
+    rows = table_rows(d)
+    widths = [max(len(HEADER[i]), *(len(r[i]) for r in rows)) if rows else len(HEADER[i])
+              for i in range(len(HEADER))]
+    lines = []
+
+    def line(cells):
+        return "  ".join(c.ljust(w) if i < 3 else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    lines.append(line(HEADER))
+    prev = None
+    for r in rows:
+        if prev is not None and r[0] != prev:
+            lines.append("")
+        cells = list(r)
+        if r[0] == prev:
+            cells[0] = ""
+        if cells[2].startswith("skipped"):
+            lines.append(line(cells[:2] + [""] * 7).rstrip() + "  " + cells[2])
+        else:
+            lines.append(line(cells))
+        prev = r[0]
+    return lines
+
+
+def md_table(d):
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * 7) + "|"]
+    prev = None
+    for r in table_rows(d):
+        cells = list(r)
+        if r[0] == prev:
+            cells[0] = ""
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        prev = r[0]
+    return lines
+
+
+def target_lines(ts):
+    out = []
+    for t in ts:
+        out.append(f"{t['id']}. {t['name']}: {t['verdict'].upper()}")
+        for c in t["checks"]:
+            if c["ratio"] is None:
+                out.append(f"     {c['what']:<14} n/a ({c['missing']})")
+            else:
+                out.append(f"     {c['what']:<14} {c['ratio']:7.3f}x  need {c['need']:.2f}x  "
+                           f"{'met' if c['met'] else 'not met'}")
+    return out
+
+
+# --- Host ------------------------------------------------------------------------------------
+
+def host_info(qemu, uname):
+    cpu, n = "unknown", 0
+    try:
+        with open("/proc/cpuinfo") as f:
+            for ln in f:
+                k, _, v = ln.partition(":")
+                if k.strip() == "model name" and cpu == "unknown":
+                    cpu = v.strip()
+                if k.strip() == "processor":
+                    n += 1
+    except OSError:
+        pass
+    try:
+        qv = subprocess.run([qemu, "--version"], capture_output=True, text=True, timeout=30,
+                            check=False).stdout.splitlines()[0].strip()
+    except (OSError, IndexError, subprocess.SubprocessError):
+        qv = "unknown"
+    try:
+        with open("/proc/loadavg") as f:
+            load = " ".join(f.read().split()[:3])
+    except OSError:
+        load = "unknown"
+    # The load over the last 15 minutes, i.e. during the run: TCG's figures move with it.
+    return {"cpu": cpu, "cores": n or os.cpu_count(), "qemu": qv, "machine": "xlnx-versal-virt",
+            "kernel": uname, "host_kernel": platform.release(), "loadavg_at_end": load}
+
+
+# --- Plot ------------------------------------------------------------------------------------
+
+def plot(d, path, title):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colors = {"dma": "tab:blue", "cpu": "tab:orange", "auto": "tab:green", "memcpy": "tab:purple",
+              "dmatest-irq": "black", "dmatest-polled": "tab:gray", "null": "tab:red"}
+    styles = {None: "-", 0: "-", 1: "--"}
+    fig, axes = plt.subplots(1, 3, figsize=(19, 7.5))
+    series = {}
+    for p in d.points:
+        if p["row"] in ("null", "channels"):
+            continue
+        series.setdefault((p["row"], p.get("cpu")), []).append(p)
+
+    def draw(ax, pts, what, fallback=None, **kw):
+        pts = sorted(pts, key=lambda p: p["size"])
+        xs, ys, lo, hi = [], [], [], []
+        for p in pts:
+            v = p.get(what) or (p.get(fallback) if fallback else None)
+            if not v:
+                continue
+            xs.append(p["size"])
+            ys.append(v["median"])
+            lo.append(v["median"] - v["min"])
+            hi.append(v["max"] - v["median"])
+        if xs:
+            ax.errorbar(xs, ys, yerr=[lo, hi], capsize=2, marker="o", markersize=3, **kw)
+
+    for (row, cpu), pts in sorted(series.items(), key=lambda kv: sort_key(kv[1][0])):
+        name = label(pts[0])
+        kw = {"color": colors.get(row), "linestyle": styles.get(cpu, ":"), "label": name}
+        draw(axes[0], pts, "copies_per_s", **kw)
+        draw(axes[1], pts, "p50_ns", "mean_ns", **kw)
+    for p in sorted((p for p in d.points if p["row"] == "null"), key=sort_key):
+        axes[0].axhline(p["copies_per_s"]["median"], color=colors["null"],
+                        linestyle=styles.get(p.get("cpu"), ":"), linewidth=1, label=label(p) + " (INFO)")
+    for n in sorted({p.get("channels", 1) for p in d.points if p["row"] == "channels"}):
+        draw(axes[2], [p for p in d.points if p["row"] == "channels" and p.get("channels") == n],
+             "copies_per_s", label=f"{n} channel{'s' if n > 1 else ''} at once")
+    labels = [("copies/s", "copies/s (median, bars: min-max)"),
+              ("latency", "per-copy latency, ns (p50; dmatest: mean)"),
+              ("aggregate", "aggregate copies/s, all threads (median, bars: min-max)")]
+    for ax, (name, ylabel) in zip(axes, labels):
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xticks(d.sizes)
+        ax.set_xticklabels([fmt_size(s).replace(" ", "") for s in d.sizes], rotation=45)
+        ax.set_xlabel("bytes per copy")
+        ax.set_ylabel(ylabel)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[2].legend(fontsize=8)
+    # One legend for the rate and latency panels, under them (cpu1: dashed).
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=8, fontsize=8, frameon=False)
+    axes[0].set_title("rate")
+    axes[1].set_title("latency")
+    axes[2].set_title("channels copying at once (DMA)")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# --- Main ------------------------------------------------------------------------------------
+
+def footnote(d):
+    return "dmatest: mean latency (1 / its rate); it reports no percentiles. x dmatest irq, " \
+        "x dmatest polled: the row's median over that mode's median" + (
+            " (from its better CPU)" if d.dm_cpus != [None] else "") + \
+        "; x best: over the better of the two." + (
+        " dmatest cpuN: its thread pinned to CPU N." if d.dm_cpus != [None] else
+        " [cpu N]: the CPUs its thread (not pinned) was seen on, sampled every 0.2 s.")
+
+
+def describe(d, doc):
+    h = doc["host"]
+    st = d.ours.get("settings", {})
+    dst = d.dm.get("settings", {})
+    dev = d.ours.get("device", {})
+    return [
+        f"date: {doc['date']}",
+        f"machine: QEMU xlnx-versal-virt (TCG, {d.ours.get('system', {}).get('cpus', '?')} guest CPUs),"
+        f" {h['qemu']}; host {h['cpu']}, {h['cores']} cores, load average (1, 5, 15 min) at the end"
+        f" {h.get('loadavg_at_end', '?')}; guest {h['kernel']}",
+        f"dmacopy: buf_size {fmt_size(dev.get('buf_size', 0))}, auto_threshold "
+        f"{dev.get('auto_threshold_before', '?')} -> {dev.get('auto_threshold_after', '?')} bytes; "
+        f"{st.get('secs', '?')} s per point after {st.get('warmup_secs', '?')} s warm-up, "
+        f"{st.get('repeats', '?')} run(s) per point: median [min-max]",
+        f"dmatest: upstream zynqmp_dma on {d.dm.get('device')} ({d.dm.get('channel')}), norandom=1 "
+        f"noverify=1, {dst.get('secs', '?')} s per run after {dst.get('warmup_secs', '?')} s warm-up, "
+        f"{dst.get('repeats', '?')} run(s) per point, " + (
+            f"its thread pinned to CPU {', '.join(str(c) for c in d.dm_cpus)} in turn"
+            if d.dm_cpus != [None] else "its thread not pinned") + "; in interrupt mode the copy "
+        "in flight when a run is stopped is cut short and not counted",
+        "Under QEMU the copy itself costs no modelled time: these figures are the fixed costs of "
+        "each path (system call, register writes, interrupt delivery, wake-up), not a real "
+        "board's bandwidth.",
+    ]
+
+
+def report(ours, dm, out_dir, date, qemu, console=None):
+    """Writes the outputs; returns (exit status, printed lines)."""
+    os.makedirs(out_dir, exist_ok=True)
+    d = Data(ours, dm)
+    uname = ours.get("system", {}).get("uname") or dm.get("uname", "unknown")
+    doc = dict(ours)
+    doc["date"] = date
+    doc["host"] = host_info(qemu, uname)
+    doc["points"] = sorted(d.points, key=lambda p: (p["size"], sort_key(p)))
+    doc["dmatest"] = {k: dm.get(k) for k in ("device", "driver", "channel", "thread", "settings",
+                                              "interrupts", "skipped", "failed")}
+    problems = d.problems()
+    doc["problems"] = problems
+    for f in ("bench.md", "bench.png"):
+        if os.path.exists(os.path.join(out_dir, f)):
+            os.remove(os.path.join(out_dir, f))
+    if problems:
+        with open(os.path.join(out_dir, "bench.json"), "w") as f:
+            json.dump(doc, f, indent=1)
+        lines = ["the benchmark run is not usable:"] + [f"  {p}" for p in problems]
+        if console:
+            lines.append(f"(guest console: {console})")
+        return 1, lines
+    ts = targets(d)
+    doc["targets"] = ts
+    with open(os.path.join(out_dir, "bench.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+    head = describe(d, doc)
+    out = head + [""] + null_lines(d) + [""] + text_table(d) + ["",
+        "* " + footnote(d), "",
+        "targets (issue 7, ratios of medians within this run):"] + target_lines(ts)
+    md = ["## Benchmark (`make bench`)", ""] + [f"- {x}" for x in head] + [""] + \
+        [f"- {x}" for x in null_lines(d)] + ["", "![make bench: rate and latency against size](bench.png)", ""] + \
+        md_table(d) + ["", "\\* " + footnote(d), "",
+                       "### Targets (issue 7)", "", "```"] + target_lines(ts) + ["```", ""]
+    with open(os.path.join(out_dir, "bench.md"), "w") as f:
+        f.write("\n".join(md))
+    plot(d, os.path.join(out_dir, "bench.png"),
+         f"dmacopy on QEMU xlnx-versal-virt, {date}; host {doc['host']['cpu']} x{doc['host']['cores']}"
+         f" (the emulated copy costs no modelled time)")
+    out += ["", f"written: {os.path.join(out_dir, 'bench.json')}, bench.md, bench.png"]
+    return 0, out
+
+
+# --- Self-test -------------------------------------------------------------------------------
+
+def fixture():
+    """A small, complete pair of documents with chosen numbers: 2 CPUs, 3 sizes, 2 channel
+    counts, 2 repeats (so that medians are means of two)."""
+    sizes = [64, 65536, 262144]
+
+    def pt(row, cpu, size, rates, channels=1, p50=1000, p99=2000):
+        runs = [{"copies": int(r), "secs": 1.0, "copies_per_s": r, "mb_per_s": r * size / 1e6,
+                 "p50_ns": p50, "p99_ns": p99, "dma": int(r), "cpu": 0} for r in rates]
+        return {"row": row, "cpu": cpu, "channels": channels, "size": size, "runs": runs,
+                "copies_per_s": spread(rates), "mb_per_s": spread([r * size / 1e6 for r in rates]),
+                "p50_ns": spread([p50] * len(rates)), "p99_ns": spread([p99] * len(rates))}
+    points = [pt("null", c, 0, [500e3, 600e3]) for c in (0, 1)]
+    # dmatest best: 64 B -> 10k (irq 10k, polled 8k); 64 KiB -> 2k; 256 KiB -> 1k.
+    dma = {(0, 64): [15e3, 15e3],      # 1.5x exactly: met; 15k/550k = 0.027 < 0.15: not met
+           (1, 64): [14e3, 15.9e3],    # median 14.95k: 1.495x: not met
+           (0, 65536): [3e3, 3e3], (1, 65536): [2.9e3, 3.1e3],   # 1.5x: met
+           (0, 262144): [1.2e3, 1.2e3], (1, 262144): [1.1e3, 1.3e3]}   # 1.2x: met
+    cpu = {(c, s): [v * 2 for v in r] for (c, s), r in dma.items()}
+    auto = {(c, s): [v * 2 * 0.95 for v in r] for (c, s), r in dma.items()}   # 0.95x: met
+    auto[(1, 65536)] = [5.6e3, 5.8e3]      # 5.7k / 6k = 0.95: met; below by rounding: see test
+    for c in (0, 1):
+        for s in sizes:
+            points += [pt("dma", c, s, dma[(c, s)]), pt("cpu", c, s, cpu[(c, s)]),
+                       pt("auto", c, s, auto[(c, s)]), pt("memcpy", c, s, [1e6, 1.1e6])]
+    for s in sizes:
+        points += [pt("channels", None, s, [1000.0, 1000.0], 1),
+                   pt("channels", None, s, [1700.0, 1700.0] if s == 65536 else [1500.0, 1500.0], 2)]
+    ours = {"schema": "dmacopy-bench/1", "system": {"uname": "Linux 7.2.13 aarch64", "cpus": 2},
+            "device": {"path": "/dev/dmacopy0", "controller": "zynqmp-zdma", "buf_size": 262144,
+                       "max_len": 262144, "align": 1, "auto_threshold_before": 65536,
+                       "auto_threshold_after": 65536, "reg_base": 4289200128, "irq": 12},
+            "settings": {"secs": 1.0, "warmup_secs": 0.1, "repeats": 2, "sizes": sizes,
+                         "cpus": [0, 1], "channels": [1, 2], "skipped_sizes": [4194304]},
+            "verify": [{"row": "dma", "size": s, "ok": True, "detail": ""} for s in sizes],
+            "points": points}
+    runs = []
+    dm_rates = {("irq", 64): [10e3, 10e3], ("polled", 64): [7e3, 9e3],
+                ("irq", 65536): [2e3, 1e3, 3e3], ("polled", 65536): [1e3, 1e3],
+                ("irq", 262144): [1e3, 1e3], ("polled", 262144): [500.0, 500.0],
+                ("irq", 4194304): [50.0, 60.0]}
+    for (mode, size), rates in dm_rates.items():
+        for i, r in enumerate(rates):
+            # 1 s runs; above 64 B, interrupt mode has the copy cut short by the stop.
+            cut = 1 if mode == "irq" and size > 64 else 0
+            tests = int(r) + cut
+            line = (f"dmatest: dma0chan0-copy0: summary {tests} tests, {cut} failures "
+                    f"{tests:.2f} iops {tests * size // 1024} KB/s (0)")
+            runs.append({"mode": mode, "size": size, "repeat": i, "pinned": None, "tests": tests,
+                         "failures": cut, "cut": cut, "iops": float(tests),
+                         "kib_per_s": tests * size // 1024, "ret": 0, "cpus_seen": [i % 2],
+                         "summary": line})
+    dm = {"schema": "dmacopy-dmatest/1", "device": "ffaf0000.dma", "channel": "dma0chan0",
+          "settings": {"secs": 1, "warmup_secs": 0.1, "repeats": 2, "sizes": sizes + [4194304]},
+          "runs": runs,
+          "skipped": [{"mode": "polled", "size": 4194304, "reason": "every copy failed: x"}],
+          "failed": []}
+    return ours, dm
+
+
+def self_test():
+    n, bad = 0, 0
+
+    def ok(cond, name):
+        nonlocal n, bad
+        n += 1
+        print(f"{'ok' if cond else 'not ok'} {n} - {name}")
+        bad += 0 if cond else 1
+
+    def close(a, b):
+        return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9)
+
+    ok(median([3, 1, 2]) == 2, "median of an odd count is the middle value")
+    ok(median([4, 1, 3, 2]) == 2.5, "median of an even count is the mean of the middle two")
+    ok(spread([2, 9, 4]) == {"median": 4, "min": 2, "max": 9}, "spread: median, min, max")
+    s = parse_summary("[   12.5] dmatest: dma0chan0-copy0: summary 25806 tests, 0 failures "
+                      "20996.97 iops 83987 KB/s (0)")
+    ok(s == {"tests": 25806, "failures": 0, "iops": 20996.97, "kib_per_s": 83987, "ret": 0},
+       "dmatest's summary line is read")
+    s = parse_summary("dmatest: dma0chan0-copy0: summary 0 tests, 0 failures 0.00 iops 0 KB/s (-12)")
+    ok(s["ret"] == -12 and s["tests"] == 0, "a summary with an error code is read")
+    try:
+        parse_summary("dmatest: dma0chan0-copy0: summary garbage")
+        ok(False, "a malformed summary line is refused")
+    except Problem:
+        ok(True, "a malformed summary line is refused")
+
+    ours, dm = fixture()
+    d = Data(ours, dm)
+    ok(d.problems() == [], "the complete fixture has no problem")
+    ok(close(d.median("dmatest-irq", None, 65536), 2e3), "dmatest row median over 3 runs")
+    ok(close(d.median("dmatest-polled", None, 64), 8e3), "dmatest row median of 2 runs is their mean")
+    ok(close(d.best(64), 10e3) and close(d.best(65536), 2e3), "dmatest best is the better mode's median")
+    p = d.idx[("dmatest-irq", None, 1, 262144)]
+    ok(close(p["mb_per_s"]["median"], 1e3 * 262144 / 1e6), "dmatest MB/s is 10^6 bytes/s from its rate")
+    ok(close(p["mean_ns"]["median"], 1e6), "dmatest mean latency is 1e9 / rate")
+    ok(close(d.best(4194304), 55.0), "dmatest best with one mode skipped is the other's median")
+
+    ts = {t["id"]: t for t in targets(d)}
+    c1 = {c["what"]: c for c in ts[1]["checks"]}
+    ok(c1["64 B cpu0"]["met"] is True and close(c1["64 B cpu0"]["ratio"], 1.5),
+       "target 1: exactly 1.5x at 64 B is met")
+    ok(c1["64 B cpu1"]["met"] is False and close(c1["64 B cpu1"]["ratio"], 1.495),
+       "target 1: 1.495x at 64 B is not met")
+    ok(c1["64 KiB cpu0"]["need"] == 1.5 and c1["256 KiB cpu0"]["need"] == 1.2,
+       "target 1: 1.5x up to 64 KiB, 1.2x above")
+    ok(c1["256 KiB cpu1"]["met"] is True, "target 1: 1.2x above 64 KiB is met")
+    ok(ts[1]["verdict"] == "not met", "target 1: one miss makes it not met")
+    c2 = {c["what"]: c for c in ts[2]["checks"]}
+    ok(close(c2["cpu0"]["ratio"], 15e3 / 550e3) and c2["cpu0"]["met"] is False,
+       "target 2: DMA 64 B over the same CPU's null ioctl rate")
+    c3 = {c["what"]: c for c in ts[3]["checks"]}
+    ok(close(c3["64 B cpu0"]["ratio"], 0.95) and c3["64 B cpu0"]["met"] is True,
+       "target 3: AUTO at 0.95x the better mode is met")
+    ok(close(c3["64 KiB cpu1"]["ratio"], 5.7e3 / 6e3), "target 3: ratio against the better of DMA and CPU")
+    ok(ts[3]["verdict"] == "met", "target 3: met everywhere")
+    ok(close(ts[4]["checks"][0]["ratio"], 1.7) and ts[4]["verdict"] == "met",
+       "target 4: 2 channels at exactly 1.7x is met")
+
+    ours2, dm2 = fixture()
+    ours2["points"] = [p for p in ours2["points"] if key(p) != ("auto", 1, 1, 65536)]
+    d2 = Data(ours2, dm2)
+    ok(any("auto cpu1 at 64 KiB" in x for x in d2.problems()), "a missing point is a problem")
+    t3 = [t for t in targets(d2) if t["id"] == 3][0]
+    ok(t3["verdict"] == "incomplete", "a target with a missing point is incomplete, not met")
+    ours3, dm3 = fixture()
+    ours3["verify"][1]["ok"] = False
+    ok(any("verification failed" in x for x in Data(ours3, dm3).problems()),
+       "a failed verification is a problem")
+    ours4, dm4 = fixture()
+    dm4["runs"] = [r for r in dm4["runs"] if not (r["mode"] == "irq" and r["size"] == 64)]
+    ok(any("dmatest-irq at 64 B" in x for x in Data(ours4, dm4).problems()),
+       "a dmatest point neither measured nor skipped is a problem")
+    p = d.idx[("dmatest-irq", None, 1, 65536)]
+    ok(p["runs"][0]["copies"] == 2000 and p["runs"][0]["tests"] == 2001
+       and close(p["runs"][0]["copies_per_s"], 2000.0),
+       "dmatest: the copy cut short by the stop is not counted")
+    ours6, dm6 = fixture()
+    dm6["runs"][0]["cut"] = 0
+    dm6["runs"][2]["cut"] = 0
+    try:
+        Data(ours6, dm6)
+        ok(True, "a run without failures needs no cut")
+    except Problem:
+        ok(False, "a run without failures needs no cut")
+    bad_cut = [r for r in dm6["runs"] if r["cut"]][0]
+    bad_cut["cut"] = 0
+    try:
+        Data(ours6, dm6)
+        ok(False, "a dmatest failure other than the cut copy is refused")
+    except Problem:
+        ok(True, "a dmatest failure other than the cut copy is refused")
+
+    # dmatest's thread pinned to each CPU in turn: rows per CPU, best over them.
+    ours7, dm7 = fixture()
+    dm7["settings"]["cpus"] = [0, 1]
+    pinned = []
+    for r in dm7["runs"]:
+        for c in (0, 1):
+            q = dict(r, pinned=c)
+            if c == 1:      # half the rate from CPU 1
+                t = (q["tests"] - q["cut"]) // 2 + q["cut"]
+                q.update(tests=t, iops=float(t), kib_per_s=t * q["size"] // 1024,
+                         summary=f"dmatest: dma0chan0-copy0: summary {t} tests, {q['cut']} "
+                         f"failures {t:.2f} iops {t * q['size'] // 1024} KB/s (0)")
+            pinned.append(q)
+    dm7["runs"] = pinned
+    d7 = Data(ours7, dm7)
+    ok(d7.problems() == [] and close(d7.median("dmatest-irq", 1, 64), 5e3)
+       and close(d7.best(64), 10e3), "pinned dmatest: a row per CPU, the best over CPUs")
+    dm7["runs"] = [r for r in pinned if not (r["pinned"] == 1 and r["size"] == 64
+                                              and r["mode"] == "polled")]
+    ok(any("dmatest-polled cpu1 at 64 B" in x for x in Data(ours7, dm7).problems()),
+       "pinned dmatest: a CPU's missing point is a problem")
+
+    ours5, dm5 = fixture()
+    dm5["runs"][0]["iops"] = 1.0
+    try:
+        Data(ours5, dm5)
+        ok(False, "a dmatest run that disagrees with its summary line is refused")
+    except Problem:
+        ok(True, "a dmatest run that disagrees with its summary line is refused")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rc, lines = report(*fixture(), tmp, "2026-01-01T00:00:00Z", "true")
+        text = "\n".join(lines)
+        ok(rc == 0, "the report of the fixture succeeds")
+        ok("1. DMA copies/s >= 1.5x" in text and "NOT MET" in text, "the targets are printed")
+        md = open(os.path.join(tmp, "bench.md")).read()
+        ok("| 64 B | dma cpu0 | 15k [15k-15k] |" in md and "1.50x" in md
+           and "| dmatest irq [cpu 0,1] | 10k [10k-10k] |" in md,
+           "the Markdown table has the row, its rate and its ratio")
+        ok("skipped: every copy failed: x" in md, "a skipped dmatest point says why")
+        doc = json.load(open(os.path.join(tmp, "bench.json")))
+        ok(doc["date"] == "2026-01-01T00:00:00Z" and "cpu" in doc["host"]
+           and any(p["row"] == "dmatest-polled" for p in doc["points"]),
+           "bench.json has the date, the host and dmatest's rows")
+        ok(os.path.getsize(os.path.join(tmp, "bench.png")) > 10000, "the plot is drawn")
+        rc, _ = report(ours3, dm3, tmp, "2026-01-01T00:00:00Z", "true")
+        ok(rc == 1 and not os.path.exists(os.path.join(tmp, "bench.md"))
+           and json.load(open(os.path.join(tmp, "bench.json")))["problems"],
+           "an unusable run fails, with its problems in bench.json and no table or plot")
+    print(f"1..{n}")
+    print(f"{n - bad} passed, {bad} failed")
+    return 1 if bad else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--ours")
+    ap.add_argument("--dmatest")
+    ap.add_argument("--out-dir")
+    ap.add_argument("--date", default=None, help="the run's UTC time (default: now)")
+    ap.add_argument("--qemu", default=os.environ.get("QEMU", "qemu-system-aarch64"))
+    ap.add_argument("--console", default=None, help="the guest's console log, named on failure")
+    ap.add_argument("--self-test", action="store_true")
+    a = ap.parse_args()
+    if a.self_test:
+        return self_test()
+    if not (a.ours and a.dmatest and a.out_dir):
+        ap.error("give --ours, --dmatest and --out-dir (or --self-test)")
+    date = a.date or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        with open(a.ours) as f:
+            ours = json.load(f)
+        with open(a.dmatest) as f:
+            dm = json.load(f)
+        rc, lines = report(ours, dm, a.out_dir, date, a.qemu, a.console)
+    except (OSError, ValueError, KeyError, TypeError, Problem) as e:
+        print(f"bench-report: error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    print("\n".join(lines), file=sys.stdout if rc == 0 else sys.stderr)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
