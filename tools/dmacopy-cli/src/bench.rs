@@ -153,6 +153,26 @@ pub fn plan(o: &BenchOpts, info: &Info, nodes: usize, cpus: &[u32]) -> Plan {
     }
 }
 
+/// The order in which the points run within one repeat (indices into `points`): the modes of
+/// one size and CPU back to back (DMA, CPU, AUTO, memcpy), then the null calls, then the channel
+/// counts of one size back to back. The ratios that matter (AUTO against DMA and CPU, two
+/// channels against one) then compare runs measured moments apart, whatever else the machine
+/// does over the minutes of a whole bench.
+pub fn run_order(points: &[Point]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by_key(|&i| {
+        let p = &points[i];
+        let group = match p.row {
+            Row::Null => 1,
+            Row::Channels => 2,
+            _ => 0,
+        };
+        let row = Row::ALL.iter().position(|&r| r == p.row);
+        (group, p.size, p.cpu, p.channels, row)
+    });
+    order
+}
+
 /// The copies of the correctness pass: for each mode among the rows (DMA for `channels` too)
 /// and each size, one at offset 0 and one at nonzero aligned offsets. `(row, request)`.
 pub fn verify_requests(rows: &[Row], sizes: &[u64], info: &Info) -> Vec<(Row, CopyRequest)> {
@@ -384,9 +404,11 @@ pub fn run(o: &BenchOpts) -> CliResult {
     )?;
 
     let mut points = plan.points.clone();
+    let order = run_order(&points);
     let mut samples = Samples::new(SAMPLE_CAP);
     for rep in 1..=o.repeats {
-        for p in &mut points {
+        for &i in &order {
+            let p = &mut points[i];
             if p.error.is_some() {
                 progress.skip();
                 continue;
@@ -496,6 +518,29 @@ mod tests {
             .contains("unknown row 'dmatest'"));
         assert_eq!(Row::Auto.mode(), Some(Mode::Auto));
         assert_eq!(Row::Channels.mode(), None);
+    }
+
+    #[test]
+    fn order_pairs_the_compared_runs() {
+        let p = plan(&BenchOpts::default(), &info(1 << 20, 1), 8, &[0, 1]);
+        let order = run_order(&p.points);
+        let mut seen = order.clone();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..p.points.len()).collect::<Vec<_>>());
+        let ran: Vec<&Point> = order.iter().map(|&i| &p.points[i]).collect();
+        // DMA, CPU and AUTO of one size and CPU run back to back, and so do 1 and 2 channels.
+        let at = |row, cpu, ch, size| {
+            ran.iter()
+                .position(|q| **q == Point::new(row, cpu, ch, size))
+                .unwrap()
+        };
+        for size in [64, 65536] {
+            let d = at(Row::Dma, Some(1), 1, size);
+            assert_eq!(at(Row::Cpu, Some(1), 1, size), d + 1);
+            assert_eq!(at(Row::Auto, Some(1), 1, size), d + 2);
+            let c = at(Row::Channels, None, 1, size);
+            assert_eq!(at(Row::Channels, None, 2, size), c + 1);
+        }
     }
 
     #[test]
