@@ -142,6 +142,9 @@ test: modules modules-debug tools kselftest
 	@echo "== kernel log scanner check (scripts/qemu.sh --self-test)"
 	@{ scripts/qemu.sh --self-test; echo $$? >$(BUILD)/scan-check.rc; } >$(BUILD)/scan-check.log 2>&1; \
 		grep -c '^ok' $(BUILD)/scan-check.log | sed 's/$$/ report patterns caught/'
+	@echo "== benchmark report check (scripts/bench-report.py --self-test)"
+	@{ /usr/bin/python3 scripts/bench-report.py --self-test; echo $$? >$(BUILD)/bench-check.rc; } \
+		>$(BUILD)/bench-check.log 2>&1; tail -n 1 $(BUILD)/bench-check.log
 	@echo "== kselftest on the emulated board: normal kernel (limit $(TEST_TIMEOUT)s)"
 	@KDIR=$(KDIR) CLI=$(CLI) KSELFTEST=$(BUILD)/kselftest scripts/qemu.sh \
 		--log $(BUILD)/test.log --timeout $(TEST_TIMEOUT) --exec '$(KSELFTEST_CMD)' \
@@ -155,6 +158,7 @@ test: modules modules-debug tools kselftest
 	@scripts/ktap-summary.py --cargo $(BUILD)/host-test.log \
 		$$([ -f $(BUILD)/uapi-check.log ] && echo --tap uapi $(BUILD)/uapi-check.log $$(cat $(BUILD)/uapi-check.rc)) \
 		--tap log-scan $(BUILD)/scan-check.log $$(cat $(BUILD)/scan-check.rc) \
+		--tap bench-report $(BUILD)/bench-check.log $$(cat $(BUILD)/bench-check.rc) \
 		--programs $(BUILD)/kselftest/kselftest-list.txt \
 		--kernel normal $(BUILD)/ktap.log $$(cat $(BUILD)/guest.rc) $(BUILD)/test.log \
 		--kernel debug $(BUILD)/ktap-debug.log $$(cat $(BUILD)/guest-debug.rc) $(BUILD)/test-debug.log

@@ -307,8 +307,8 @@ def targets(d):
             r = d.paired(("auto", c, 1, s), [("dma", c, 1, s), ("cpu", c, 1, s)])
             cs.append(check(f"{fmt_size(s)} cpu{c}", r, T3_NEED, d.why_missing("auto", s)))
     out.append({"id": 3, "name": "AUTO within 5% of the better of DMA and CPU (>= 0.95x), at every "
-                "size, from every CPU (median over repeats of the ratio within a repeat: the "
-                "three run back to back)", "checks": cs})
+                "size, from every CPU (median over repeats of the ratio within a repeat, in which "
+                "the three run side by side)", "checks": cs})
     # 4. Two channels against one.
     r = d.paired(("channels", None, 2, T4_SIZE), [("channels", None, 1, T4_SIZE)])
     out.append({"id": 4, "name": "2 channels from 2 threads >= 1.7x the copies/s of 1, at 64 KiB",

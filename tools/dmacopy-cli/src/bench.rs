@@ -407,8 +407,49 @@ pub fn run(o: &BenchOpts) -> CliResult {
     let order = run_order(&points);
     let mut samples = Samples::new(SAMPLE_CAP);
     for rep in 1..=o.repeats {
-        for &i in &order {
-            let p = &mut points[i];
+        let mut k = 0;
+        while k < order.len() {
+            let p = &points[order[k]];
+            if p.row.mode().is_some() {
+                // DMA, CPU and AUTO of one size and CPU: side by side (see `run_order`).
+                let (cpu, size) = (p.cpu, p.size);
+                let mut group = Vec::new();
+                while let Some(&i) = order.get(k) {
+                    let q = &points[i];
+                    if q.row.mode().is_none() || q.cpu != cpu || q.size != size {
+                        break;
+                    }
+                    if q.error.is_some() {
+                        progress.skip();
+                    } else {
+                        group.push(i);
+                    }
+                    k += 1;
+                }
+                if group.is_empty() {
+                    continue;
+                }
+                let labels: Vec<String> = group.iter().map(|&i| points[i].label()).collect();
+                progress.start(&labels.join(" + "), rep, o.repeats);
+                let pts: Vec<&Point> = group.iter().map(|&i| &points[i]).collect();
+                let r = measure::interleaved(&pts, &dev, o.secs);
+                for (n, &i) in group.iter().enumerate() {
+                    let p = &mut points[i];
+                    match &r {
+                        Ok(runs) => {
+                            progress.finish(&labels[n], rep, o.repeats, Ok(&runs[n]));
+                            p.runs.push(runs[n]);
+                        }
+                        Err(e) => {
+                            progress.finish(&labels[n], rep, o.repeats, Err(e));
+                            p.error = Some(format!("rep {rep}: {e}"));
+                        }
+                    }
+                }
+                continue;
+            }
+            let p = &mut points[order[k]];
+            k += 1;
             if p.error.is_some() {
                 progress.skip();
                 continue;

@@ -50,7 +50,9 @@ Options:
                         bench: no live progress line, a line per finished run instead
   -h, --help            this help
 
-bench options (each point: a warm-up of 0.1 s or 100 calls, then a timed loop):
+bench options (each point: a warm-up of 0.1 s or 100 calls, then a timed loop; the dma, cpu
+and auto points of one size and CPU run side by side, their calls alternating in slices of
+about 20 ms until each has had its time, so that their ratios hold on a busy machine):
       --sizes LIST      bytes per copy (default 64,256,1K,4K,16K,64K,256K,1M,4M); sizes the
                         node cannot copy (above max_len, or not a multiple of align) are skipped
       --secs S          least length of each timed loop, in seconds (default 1; e.g. 0.5)

@@ -176,6 +176,98 @@ pub fn single(
     measure(|| copy(dev, &req), size, secs, samples)
 }
 
+/// How long one slice of an interleaved run lasts, about.
+pub const SLICE: Duration = Duration::from_millis(20);
+
+/// One run of each of several copy points of one size and CPU (`dma`, `cpu`, `auto`), measured
+/// side by side on the calling thread: after a warm-up of each, their calls alternate in
+/// slices of about [`SLICE`] (DMA, CPU, AUTO, DMA, ...) until each has spent `secs` in its
+/// own calls. Whatever else the machine does in the meantime weighs on all of them alike, so
+/// their ratios hold even when the machine's speed drifts from one second to the next. Each
+/// run's rate is its copies over the time spent in its own slices.
+pub fn interleaved(points: &[&Point], dev: &Device, secs: Duration) -> Result<Vec<Run>, String> {
+    let Some(first) = points.first() else {
+        return Ok(Vec::new());
+    };
+    if let Some(c) = first.cpu {
+        cpu::pin(c).map_err(|e| format!("cannot pin to CPU {c}: {}", errno_desc(&e)))?;
+    }
+    let size = first.size;
+    let mut reqs = Vec::new();
+    for p in points {
+        let mode = p
+            .row
+            .mode()
+            .ok_or_else(|| format!("{} is not a copy mode", p.row.name()))?;
+        if p.size != size || p.cpu != first.cpu {
+            return Err("interleaved points differ in size or CPU".to_owned());
+        }
+        reqs.push(CopyRequest {
+            len: size,
+            mode,
+            ..CopyRequest::default()
+        });
+    }
+    struct Lane {
+        req: CopyRequest,
+        per_slice: u64,
+        busy: Duration,
+        l: Loop,
+        samples: Samples,
+    }
+    let now = Instant::now();
+    let mut lanes = Vec::new();
+    for req in reqs {
+        let rate = warm_up(&mut || copy(dev, &req))?;
+        let mut samples = Samples::new(SAMPLE_CAP);
+        samples.reset(expected_calls(rate, secs));
+        lanes.push(Lane {
+            req,
+            // CAST: saturating; at least one call per slice.
+            per_slice: ((rate * SLICE.as_secs_f64()) as u64).max(1),
+            busy: Duration::ZERO,
+            l: Loop {
+                copies: 0,
+                start: now,
+                end: now,
+                dma: 0,
+                cpu: 0,
+            },
+            samples,
+        });
+    }
+    while lanes.iter().any(|l| l.busy < secs) {
+        for lane in lanes.iter_mut().filter(|l| l.busy < secs) {
+            let slice = Instant::now();
+            let mut t0 = slice;
+            for _ in 0..lane.per_slice {
+                let used = copy(dev, &lane.req)
+                    .map_err(|e| format!("call {} of the timed loop: {e}", lane.l.copies + 1))?;
+                let t1 = Instant::now();
+                // CAST: saturating; a call longer than 584 years is not a concern.
+                lane.samples.push(t1.duration_since(t0).as_nanos() as u64);
+                t0 = t1;
+                lane.l.copies += 1;
+                match used {
+                    Used::Dma => lane.l.dma += 1,
+                    Used::Cpu => lane.l.cpu += 1,
+                    Used::Other => {}
+                }
+            }
+            lane.busy += t0.duration_since(slice);
+        }
+    }
+    lanes
+        .iter_mut()
+        .map(|lane| {
+            // The run's time is the time spent in its own slices.
+            lane.l.start = now;
+            lane.l.end = now + lane.busy;
+            run_of(&lane.l, size, &[&lane.samples])
+        })
+        .collect()
+}
+
 /// Where the threads of a `channels` point meet before their timed loops.
 struct Gate {
     state: Mutex<GateState>,
