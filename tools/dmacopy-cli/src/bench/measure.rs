@@ -181,10 +181,11 @@ pub const SLICE: Duration = Duration::from_millis(20);
 
 /// One run of each of several copy points of one size and CPU (`dma`, `cpu`, `auto`), measured
 /// side by side on the calling thread: after a warm-up of each, their calls alternate in
-/// slices of about [`SLICE`] (DMA, CPU, AUTO, DMA, ...) until each has spent `secs` in its
-/// own calls. Whatever else the machine does in the meantime weighs on all of them alike, so
-/// their ratios hold even when the machine's speed drifts from one second to the next. Each
-/// run's rate is its copies over the time spent in its own slices.
+/// slices of about [`SLICE`] (DMA, CPU, AUTO, then CPU, AUTO, DMA, ...: each round starts one
+/// further on) until each has spent `secs` in its own calls. Whatever else the machine does in
+/// the meantime weighs on all of them alike, so their ratios hold even when the machine's speed
+/// drifts from one second to the next. Each run's rate is its copies over the time spent in its
+/// own slices.
 pub fn interleaved(points: &[&Point], dev: &Device, secs: Duration) -> Result<Vec<Run>, String> {
     let Some(first) = points.first() else {
         return Ok(Vec::new());
@@ -236,8 +237,17 @@ pub fn interleaved(points: &[&Point], dev: &Device, secs: Duration) -> Result<Ve
             samples,
         });
     }
+    // Each round starts one lane further on, so that each lane follows each other equally
+    // often: a slice right after another mode's (a long CPU copy cools the caches for the next
+    // DMA one, say) costs every lane alike.
+    let n = lanes.len();
+    let mut round = 0;
     while lanes.iter().any(|l| l.busy < secs) {
-        for lane in lanes.iter_mut().filter(|l| l.busy < secs) {
+        for j in 0..n {
+            let lane = &mut lanes[(round + j) % n];
+            if lane.busy >= secs {
+                continue;
+            }
             let slice = Instant::now();
             let mut t0 = slice;
             for _ in 0..lane.per_slice {
@@ -256,6 +266,7 @@ pub fn interleaved(points: &[&Point], dev: &Device, secs: Duration) -> Result<Ve
             }
             lane.busy += t0.duration_since(slice);
         }
+        round += 1;
     }
     lanes
         .iter_mut()
