@@ -43,25 +43,9 @@ pub fn table(nodes: &[(String, Info)]) -> String {
     let rows: Vec<[String; 10]> = core::iter::once(header)
         .chain(nodes.iter().map(|(node, info)| row(node, info)))
         .collect();
-    let mut widths = [0; 10];
-    for r in &rows {
-        for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
+    let right = COLUMNS.map(|(_, right)| right);
     let mut out = String::new();
-    for r in &rows {
-        let mut line = String::new();
-        for (i, cell) in r.iter().enumerate() {
-            let sep = if i == 0 { "" } else { "  " };
-            let w = widths[i];
-            // Writing to a String cannot fail.
-            let _ = if COLUMNS[i].1 {
-                write!(line, "{sep}{cell:>w$}")
-            } else {
-                write!(line, "{sep}{cell:<w$}")
-            };
-        }
+    for line in crate::table::lines(&right, &rows) {
         out.push_str(line.trim_end());
         out.push('\n');
     }

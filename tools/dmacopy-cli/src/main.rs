@@ -9,6 +9,7 @@ mod bench;
 mod copy;
 mod info;
 mod stats;
+mod table;
 
 use args::{Command, UsageError};
 use dmacopy::{errno_desc, Device};

@@ -353,26 +353,11 @@ pub fn table(points: &[Point]) -> String {
         "mode".to_owned(),
     )];
     rows.extend(points.iter().map(cells));
-    let mut widths = [0usize; COLUMNS.len()];
-    for (c, _) in &rows {
-        for (w, cell) in widths.iter_mut().zip(c) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
+    let right = COLUMNS.map(|(_, right)| right);
+    let cells: Vec<&Vec<String>> = rows.iter().map(|(c, _)| c).collect();
     let mut out = String::new();
-    for (c, tail) in &rows {
-        let mut line = String::new();
-        for (i, cell) in c.iter().enumerate() {
-            let sep = if i == 0 { "" } else { "  " };
-            let w = widths[i];
-            let _ = if COLUMNS[i].1 {
-                write!(line, "{sep}{cell:>w$}")
-            } else {
-                write!(line, "{sep}{cell:<w$}")
-            };
-        }
-        let _ = write!(line, "  {tail}");
-        out.push_str(line.trim_end());
+    for (line, (_, tail)) in crate::table::lines(&right, &cells).iter().zip(&rows) {
+        out.push_str(format!("{line}  {tail}").trim_end());
         out.push('\n');
     }
     out
