@@ -600,7 +600,8 @@ impl Channel {
     /// interrupt for the wait that follows.
     ///
     /// The poll does not sleep (it runs with the registers in hand) and is bounded by
-    /// [`POLL_MAX_NS`](crate::tune::POLL_MAX_NS); a signal that arrives meanwhile ends the wait that follows at once.
+    /// [`POLL_MAX_NS`](crate::tune::POLL_MAX_NS); a signal that arrives meanwhile ends the wait
+    /// that follows at once.
     fn poll(
         &self,
         regs: &Regs<'_>,
