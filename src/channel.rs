@@ -484,7 +484,6 @@ impl Channel {
         if fault == Fault::Spurious {
             self.raise_spurious_irq();
         }
-        let jiffies = timeout_jiffies(timeout_ns, self.cfg.timeout_ms);
         // CAST: offsets are below `buf_size`, a `usize`, and bus addresses are 64 bits wide.
         let (src_bus, dst_bus) = (
             buf.src().dma_handle() + src as u64,
@@ -497,6 +496,7 @@ impl Channel {
         self.done.reset();
         self.in_flight.store(true, Release);
         let poll_ns = self.completions.poll_ns(len as u64);
+        // 0: the module's `timeout_ms`. This bounds both the poll and the wait.
         let timeout_ns = match timeout_ns {
             0 => u64::from(self.cfg.timeout_ms).saturating_mul(1_000_000),
             t => t,
@@ -536,7 +536,7 @@ impl Channel {
         let waited = match polled {
             Poll::Done => WaitResult::Done,
             Poll::TimedOut => WaitResult::TimedOut,
-            Poll::Wait => match self.done.wait(jiffies) {
+            Poll::Wait => match self.done.wait(timeout_jiffies(timeout_ns)) {
                 WaitResult::TimedOut if self.completed_late(fault) => WaitResult::Done,
                 waited => waited,
             },
@@ -877,16 +877,11 @@ fn elapsed_ns(start: Instant<Monotonic>) -> u64 {
     u64::try_from(start.elapsed().as_nanos()).unwrap_or(0)
 }
 
-/// The wait bound of one copy in jiffies: `timeout_ns`, or the module's `timeout_ms` when it is
-/// 0, rounded up to whole milliseconds.
-fn timeout_jiffies(timeout_ns: u64, default_ms: u32) -> usize {
-    let ms = if timeout_ns == 0 {
-        u64::from(default_ms)
-    } else {
-        timeout_ns.div_ceil(1_000_000)
-    };
+/// The wait bound of a copy whose timeout is `timeout_ns`, in jiffies, rounded up to whole
+/// milliseconds.
+fn timeout_jiffies(timeout_ns: u64) -> usize {
     // CAST: `msecs_to_jiffies` takes an unsigned int; longer waits are capped at ~49 days.
-    let ms = u32::try_from(ms).unwrap_or(u32::MAX);
+    let ms = u32::try_from(timeout_ns.div_ceil(1_000_000)).unwrap_or(u32::MAX);
     // CAST: jiffies are an unsigned long, the width of usize.
     (msecs_to_jiffies(ms) as usize).max(1)
 }
