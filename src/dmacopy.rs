@@ -306,7 +306,7 @@ impl platform::Driver for DmacopyDriver {
                     &store_inject,
                 ),
                 _dir: dir,
-                _misc <- miscdev::Registration::new(name, chan.clone()),
+                _misc <- miscdev::Registration::new(name, dev, chan.clone()),
                 chan,
                 _slot: slot,
             })

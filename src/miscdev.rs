@@ -13,6 +13,7 @@ use core::mem::size_of;
 
 use kernel::{
     bindings, container_of,
+    device::Device,
     error::to_result,
     fs::{
         File,
@@ -90,14 +91,24 @@ unsafe impl Send for Registration {}
 unsafe impl Sync for Registration {}
 
 impl Registration {
-    /// Registers the misc device `name` for `chan`.
-    pub(crate) fn new(name: &'static CStr, chan: Arc<Channel>) -> impl PinInit<Self, Error> {
+    /// Registers the misc device `name` for `chan`, a child of `parent` in sysfs
+    /// (`/sys/class/misc/<name>/device` links to the DMA controller's device).
+    ///
+    /// `parent` must stay alive while the registration does: the driver keeps the registration in
+    /// the bound device's data.
+    pub(crate) fn new<'a>(
+        name: &'static CStr,
+        parent: &'a Device,
+        chan: Arc<Channel>,
+    ) -> impl PinInit<Self, Error> + 'a {
         let opts = MiscDeviceOptions { name };
         try_pin_init!(Self {
             chan,
             misc <- Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| {
                 let mut raw = opts.into_raw::<Channel>();
                 raw.fops = &FOPS.0;
+                // CAST: `Device` is a transparent wrapper of `struct device`.
+                raw.parent = core::ptr::from_ref(parent).cast::<bindings::device>().cast_mut();
                 // SAFETY: `slot` is valid for writes.
                 unsafe { slot.write(raw) };
                 // SAFETY: `slot` holds a filled-in miscdevice that stays pinned until `drop`
