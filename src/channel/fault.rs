@@ -123,7 +123,11 @@ impl Channel {
         self.spurious_raised.store(true, Relaxed);
         if let Err(e) = self.cfg.irq.raise() {
             self.spurious_raised.store(false, Relaxed);
-            dev_dbg!(self.device(), "cannot raise a spurious interrupt: {:?}\n", e);
+            dev_dbg!(
+                self.device(),
+                "cannot raise a spurious interrupt: {:?}\n",
+                e
+            );
             return;
         }
         // TIMEOUT: a pending interrupt is delivered within microseconds; 100 ms covers a loaded

@@ -27,6 +27,7 @@ use kernel::{
     new_condvar,
     new_mutex, //
     prelude::*,
+    sync::aref::ARef,
     sync::{
         atomic::{
             Acquire,
@@ -38,7 +39,6 @@ use kernel::{
         CondVar,
         Mutex, //
     },
-    sync::aref::ARef,
     time::{
         msecs_to_jiffies,
         Instant,

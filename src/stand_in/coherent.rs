@@ -63,11 +63,7 @@ pub(crate) fn copy_to_iter(
     // SAFETY: The range lies within the live allocation (checked above); `iov` is a valid
     // destination iterator.
     Ok(unsafe {
-        bindings::_copy_to_iter(
-            buf.as_ptr().cast::<u8>().add(off).cast(),
-            len,
-            iov.as_raw(),
-        )
+        bindings::_copy_to_iter(buf.as_ptr().cast::<u8>().add(off).cast(), len, iov.as_raw())
     })
 }
 

@@ -23,9 +23,9 @@ use kernel::{
     bindings,
     device::Device,
     dma::Coherent,
-    page::PAGE_SIZE,
     fs::File,
     mm::virt::VmaNew,
+    page::PAGE_SIZE,
     prelude::*,
     sync::Arc,
     types::{
@@ -117,9 +117,8 @@ impl Mapping {
         }
         // SAFETY: `offset` is a page of the live allocation `buf` (checked above; the caller
         // keeps `buf` alive until the page is in the page table).
-        let pfn = unsafe {
-            dmacopy_helper_kaddr_to_pfn(buf.as_ptr().cast::<u8>().add(offset).cast())
-        };
+        let pfn =
+            unsafe { dmacopy_helper_kaddr_to_pfn(buf.as_ptr().cast::<u8>().add(offset).cast()) };
         // SAFETY: called from the fault handler of `vmf.vma` (mmap lock or VMA lock held), a
         // `VM_PFNMAP` shared mapping set up by `setup_vma`, with `vmf.address` inside it.
         FaultResult(unsafe { bindings::vmf_insert_pfn(vmf.vma, vmf.address, pfn) })
@@ -187,10 +186,11 @@ unsafe extern "C" fn fault(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t
     // SAFETY: The VMA of a file mapping holds a reference to its file, whose private data is
     // the `Arc<Channel>` that `open` stored, until `release`.
     let chan = unsafe { <Arc<Channel> as ForeignOwnable>::borrow((*(*vma).vm_file).private_data) };
-    chan.window().fault(&Fault {
-        vma,
-        address,
-        pgoff,
-    })
-    .0
+    chan.window()
+        .fault(&Fault {
+            vma,
+            address,
+            pgoff,
+        })
+        .0
 }
