@@ -2321,7 +2321,12 @@ static void soak_kid_main(struct soak_kid *me, int idx, unsigned int part, uint3
 		me->failed = 1;
 		_exit(1);
 	}
-	while (now_ns() < end) {
+	/*
+	 * Until the end, and at least one copy: on a slow kernel with many channels
+	 * (a debug kernel on the 11 of a BCM2835), the last processes may be done
+	 * setting up only after the end.
+	 */
+	while (now_ns() < end || !me->copies) {
 		uint32_t mode = (uint32_t)rnd(&r.rng, 3);
 
 		r.msg[0] = '\0';
