@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Builds the emulated board's arm64 kernel (Image + modules) out of tree, in a
-# cache keyed by the kernel source package and the config fragments, so that an
-# unchanged tree costs seconds and a changed fragment rebuilds.
+# Builds the emulated boards' arm64 kernel (Image, modules and the Raspberry Pi 3's
+# device tree) out of tree, in a cache keyed by the kernel source package and the
+# config fragments, so that an unchanged tree costs seconds and a changed fragment
+# rebuilds. One kernel boots both boards: QEMU's xlnx-versal-virt (its device tree
+# comes from QEMU) and raspi3b (it needs $KDIR/arch/arm64/boot/dts/$DTB_RPI3).
 #
 #   scripts/build-kernel.sh            the normal kernel (kernel.config)
 #   scripts/build-kernel.sh --debug    the debug kernel (kernel.config + kernel-debug.config:
 #                                      KASAN, lockdep, DEBUG_PAGEALLOC, kmemleak, ...)
 #
 # Prints the build directory (the KDIR for out-of-tree modules) on stdout;
-# progress goes to stderr.
+# progress goes to stderr. A cached build that lacks the device tree (built before it
+# was added) gets it, in seconds, without a rebuild.
 #
 # Environment:
 #   DMACOPY_CACHE  cache directory (default ~/.cache/dmacopy)
@@ -43,8 +46,17 @@ pkg=$(cat "$KSRC/.debian-package" 2>/dev/null || echo "$kver")
 key=$(printf '%s\n%s\n%s\n' "$pkg" "$LLVM" "$(cat "${FRAGMENTS[@]}")" | sha256sum | cut -c1-12)
 KOUT=$CACHE/build/$variant-$kver-$key
 stamp=$KOUT/.dmacopy-built
+# The raspi3b board's device tree (QEMU's xlnx-versal-virt makes its own).
+DTB_RPI3=broadcom/bcm2837-rpi-3-b.dtb
+dtb=$KOUT/arch/arm64/boot/dts/$DTB_RPI3
+k() { make -C "$KSRC" ARCH=arm64 LLVM="$LLVM" O="$KOUT" "$@"; }
+# build_dtb LOG: builds the device tree into the kernel build.
+build_dtb() {
+	k "$DTB_RPI3" >>"$1" 2>&1 || { tail -n 20 "$1" >&2; die "building $DTB_RPI3 failed; full log: $1"; }
+	[ -f "$dtb" ] || die "building $DTB_RPI3 left no $dtb"
+}
 
-if [ -f "$stamp" ]; then
+if [ -f "$stamp" ] && [ -f "$dtb" ]; then
 	echo "$KOUT"
 	exit 0
 fi
@@ -53,6 +65,10 @@ mkdir -p "$KOUT"
 exec 9>"$KOUT/.lock"
 flock 9
 if [ -f "$stamp" ]; then
+	if [ ! -f "$dtb" ]; then
+		say "building $DTB_RPI3 in $KOUT"
+		build_dtb "$KOUT/dtb.log"
+	fi
 	echo "$KOUT"
 	exit 0
 fi
@@ -61,7 +77,6 @@ say "building Linux $kver ($variant) for arm64 with Rust in $KOUT"
 say "this takes about 10 minutes on 2 cores; later runs reuse it"
 start=$(date +%s)
 log=$KOUT/build.log
-k() { make -C "$KSRC" ARCH=arm64 LLVM="$LLVM" O="$KOUT" "$@"; }
 {
 	k allnoconfig
 	ARCH=arm64 LLVM=$LLVM "$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KOUT" "$KOUT/.config" "${FRAGMENTS[@]}"
@@ -83,6 +98,7 @@ if ! k -j"$JOBS" Image modules >>"$log" 2>&1; then
 	tail -n 40 "$log" >&2
 	die "kernel build failed; full log: $log"
 fi
+build_dtb "$log"
 echo "$pkg" >"$stamp"
 say "kernel built in $(( $(date +%s) - start ))s"
 echo "$KOUT"

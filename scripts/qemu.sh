@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Boots the emulated ZynqMP/Versal board (QEMU xlnx-versal-virt) with our kernel, loads the
-# dmacopy module and runs commands, or gives an interactive shell.
+# Boots an emulated board with our kernel, loads the dmacopy module and runs commands, or
+# gives an interactive shell.
 #
-#   scripts/qemu.sh [--add FILE...] [--exec 'CMD'] [--log FILE] [--timeout SECS]
-#                   [--no-module] [--module-args 'ARGS'] [--append 'ARGS']
+#   scripts/qemu.sh [--board versal|rpi3] [--add FILE...] [--exec 'CMD'] [--log FILE]
+#                   [--timeout SECS] [--no-module] [--module-args 'ARGS'] [--append 'ARGS']
 #                   [--kmemleak] [--interactive]
 #   scripts/qemu.sh --scan LOG [--kmemleak]
 #   scripts/qemu.sh --self-test
 #
+# --board NAME     versal (default): QEMU xlnx-versal-virt, ZynqMP ZDMA, 2 GiB, 2 CPUs, 8 DMA
+#                  channels, one platform device each (ffa80000.dma ... ffaf0000.dma);
+#                  rpi3: QEMU raspi3b (Raspberry Pi 3 B), BCM2835 DMA, 1 GiB, 4 CPUs, one
+#                  platform device 3f007000.dma-controller with 11 channels
 # --add FILE...    files put in the guest's /usr/local/bin (in PATH)
 # --exec 'CMD'     shell command(s) run in the guest; its exit status is this script's
 # --log FILE       console log (default build/qemu.log)
@@ -22,6 +26,10 @@
 # --scan LOG       only scan the kernel log of an earlier run's console LOG, as below
 # --self-test      check that the scan catches each kind of report, on sample logs (TAP)
 #
+# The guest's /lib/modules holds dmacopy.ko, dmatest.ko and the board's upstream DMA driver
+# (versal: zynqmp_dma.ko; rpi3: virt-dma.ko and bcm2835-dma.ko, in that order), for comparison;
+# only dmacopy.ko is loaded.
+#
 # After the commands, the guest scans for memory leaks (kmemleak, when the kernel has it) and
 # prints its kernel log. The run fails (exit 3) when that log, or the leak report, holds a
 # KASAN, lockdep, sleeping-in-atomic, kmemleak, WARN, BUG or oops report, or is incomplete.
@@ -32,7 +40,8 @@
 #
 # Environment (defaults in brackets): KDIR [the cached kernel build], MODULE [./dmacopy.ko],
 # CLI [tools/target/aarch64-unknown-linux-musl/release/dmacopy], KSELFTEST [build/kselftest],
-# BUSYBOX [~/.cache/dmacopy/busybox/bin/busybox], QEMU [qemu-system-aarch64], BUILD [build].
+# BUSYBOX [~/.cache/dmacopy/busybox/bin/busybox], QEMU [qemu-system-aarch64], BUILD [build],
+# DTB [rpi3: KDIR/arch/arm64/boot/dts/broadcom/bcm2837-rpi-3-b.dtb].
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -184,6 +193,7 @@ SAMPLES
 	return $bad
 }
 
+board=versal
 adds=()
 cmd=""
 log=$BUILD/qemu.log
@@ -196,6 +206,7 @@ interactive=0
 scan=""
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--board) board=${2:-}; shift ;;
 	--add)
 		shift
 		while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do adds+=("$1"); shift; done
@@ -210,7 +221,7 @@ while [ $# -gt 0 ]; do
 	--interactive) interactive=1 ;;
 	--scan) scan=$2; shift ;;
 	--self-test) self_test; exit ;;
-	-h|--help) sed -n '4,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '4,/^set -euo/{/^set -euo/d;p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -234,6 +245,59 @@ if [ -z "${KDIR:-}" ]; then
 fi
 image=$KDIR/arch/arm64/boot/Image
 [ -f "$image" ] || die "no kernel image at $image (KDIR=$KDIR); run 'make' first"
+
+# --- The board ----------------------------------------------------------------
+# rpi3_dtb DTB DIR: prints the path of DTB adapted to QEMU's raspi3b, built in DIR. The
+# machine emulates neither the firmware's GPIO expander (its mailbox leaves the property
+# GET_GPIO_CONFIG unanswered, so the raspberrypi-exp-gpio driver logs "Failed to get GPIO N
+# config" for each line) nor the Bluetooth chip on uart0 (QEMU gives that UART to our console;
+# its shutdown GPIO on the expander gives "Failed to create device link ... bluetooth"). An
+# overlay disables both nodes, as on a board without them.
+rpi3_dtb() {
+	local base=$1 dir=$2 dtc fdtoverlay
+	dtc=$KDIR/scripts/dtc/dtc
+	fdtoverlay=$KDIR/scripts/dtc/fdtoverlay
+	[ -x "$dtc" ] || dtc=$(command -v dtc) || die "no dtc in $KDIR/scripts/dtc or PATH"
+	[ -x "$fdtoverlay" ] || fdtoverlay=$(command -v fdtoverlay) ||
+		die "no fdtoverlay in $KDIR/scripts/dtc or PATH"
+	mkdir -p "$dir"
+	cat >"$dir/qemu-raspi3b.dtso" <<'DTSO'
+/dts-v1/;
+/plugin/;
+
+/* Not emulated by QEMU's raspi3b. */
+&expgpio {
+	status = "disabled";
+};
+
+&bt {
+	status = "disabled";
+};
+DTSO
+	"$dtc" -q -@ -I dts -O dtb -o "$dir/qemu-raspi3b.dtbo" "$dir/qemu-raspi3b.dtso" ||
+		die "dtc could not compile $dir/qemu-raspi3b.dtso"
+	"$fdtoverlay" -i "$base" -o "$dir/$(basename "$base" .dtb)-qemu.dtb" "$dir/qemu-raspi3b.dtbo" ||
+		die "fdtoverlay could not apply $dir/qemu-raspi3b.dtbo to $base"
+	echo "$dir/$(basename "$base" .dtb)-qemu.dtb"
+}
+
+# machine: QEMU's arguments; upstream: the board's upstream DMA driver and what it needs, in
+# load order (copied to /lib/modules, never loaded at boot: it would take the controller).
+case "$board" in
+versal)
+	machine=(-M xlnx-versal-virt -m 2G)
+	upstream=(drivers/dma/xilinx/zynqmp_dma.ko)
+	;;
+rpi3)
+	# Only 1 GiB is accepted. The device tree is the kernel's (build-kernel.sh builds it),
+	# less what QEMU's raspi3b does not emulate (rpi3_dtb).
+	DTB=${DTB:-$KDIR/arch/arm64/boot/dts/broadcom/bcm2837-rpi-3-b.dtb}
+	[ -f "$DTB" ] || die "no Raspberry Pi 3 device tree at $DTB; run scripts/build-kernel.sh (it adds it to a cached build)"
+	machine=(-M raspi3b -m 1G -dtb "$(rpi3_dtb "$DTB" "$BUILD/rpi3")")
+	upstream=(drivers/dma/virt-dma.ko drivers/dma/bcm2835-dma.ko)
+	;;
+*) die "--board: unknown board '$board' (versal or rpi3)" ;;
+esac
 [ -x "$BUSYBOX" ] || die "no arm64 busybox at $BUSYBOX; run scripts/setup.sh"
 command -v "$QEMU" >/dev/null || die "$QEMU not found; run scripts/setup.sh"
 for f in "${adds[@]}"; do [ -f "$f" ] || die "--add: no such file: $f"; done
@@ -244,7 +308,7 @@ rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,proc,sys,dev,tmp,etc/dmacopy,lib/modules,root}
 cp "$BUSYBOX" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
-for m in drivers/dma/xilinx/zynqmp_dma.ko drivers/dma/dmatest.ko; do
+for m in "${upstream[@]}" drivers/dma/dmatest.ko; do
 	if [ -f "$KDIR/$m" ]; then cp "$KDIR/$m" "$root/lib/modules/"; fi
 done
 if [ -f "$MODULE" ]; then
@@ -264,6 +328,7 @@ done
 if [ $load = 1 ]; then printf '%s\n' "$modargs" >"$root/etc/dmacopy/load-module"; fi
 printf '%s\n' "$cmd" >"$root/etc/dmacopy/run.sh"
 if [ $interactive = 1 ]; then : >"$root/etc/dmacopy/interactive"; fi
+printf '%s\n' "$board" >"$root/etc/dmacopy/board"
 
 # The kselftest runner limits each program with '/usr/bin/timeout --foreground SECS ...' and
 # reports status 124 as a timeout. busybox's timeout has no --foreground (the guest's shell is
@@ -310,7 +375,7 @@ if [ -f /etc/dmacopy/load-module ]; then
 	insmod /lib/modules/dmacopy.ko $(cat /etc/dmacopy/load-module) || echo "insmod dmacopy.ko failed"
 fi
 if [ -f /etc/dmacopy/interactive ]; then
-	echo "dmacopy board: 'dmacopy info', 'dmacopy copy', 'poweroff -f' to leave"
+	echo "dmacopy board $(cat /etc/dmacopy/board): 'dmacopy info', 'dmacopy copy', 'poweroff -f' to leave"
 	setsid cttyhack sh -l
 	rc=$?
 else
@@ -344,7 +409,7 @@ initrd=$BUILD/initramfs.cpio.gz
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) >"$initrd"
 
 # log_buf_len: room for a whole run's kernel log, so that the scan sees all of it.
-qemu=("$QEMU" -M xlnx-versal-virt -m 2G -nographic -no-reboot
+qemu=("$QEMU" "${machine[@]}" -nographic -no-reboot
 	-kernel "$image" -initrd "$initrd"
 	-append "console=ttyAMA0 rdinit=/init loglevel=1 panic=-1 log_buf_len=4M${append:+ $append}")
 
@@ -353,7 +418,7 @@ if [ $interactive = 1 ]; then
 	exec "${qemu[@]}"
 fi
 
-say "booting xlnx-versal-virt (limit ${limit}s), console in $log"
+say "booting $board (QEMU ${machine[1]}, limit ${limit}s), console in $log"
 start=$(date +%s)
 set +e
 timeout --foreground -k 5 "$limit" "${qemu[@]}" </dev/null >"$log" 2>&1
