@@ -4,9 +4,10 @@
 //!
 //! For every DMA channel it binds, the driver puts the channel in its idle state, requests its
 //! IRQ, allocates a coherent SRC and DST buffer of `buf_size` bytes each and registers
-//! `/dev/dmacopyN`, numbered in probe order across all devices. Controller families sit
+//! `/dev/dmacopyN`, numbered in probe order across all devices. Two controller families sit
 //! behind one engine interface ([`engine`]): ZynqMP/Versal ZDMA (`xlnx,zynqmp-dma-1.0`, one
-//! device per channel, [`zdma`]).
+//! device per channel, [`zdma`]) and the Raspberry Pi's BCM2835 DMA (`brcm,bcm2835-dma`, one
+//! device with many channels, [`bcm2835`]).
 //!
 //! User space sees a window of `2 * buf_size` bytes (SRC, then DST) through `mmap`, `read`,
 //! `write` and `lseek`, and asks for copies with `ioctl`:
@@ -44,6 +45,7 @@ use kernel::{
     sync::Arc,
 };
 
+mod bcm2835;
 mod channel;
 mod engine;
 mod node;
@@ -201,6 +203,7 @@ kernel::of_device_table!(
     <DmacopyDriver as platform::Driver>::IdInfo,
     [
         (of::DeviceId::new(c"xlnx,zynqmp-dma-1.0"), zdma::FAMILY),
+        (of::DeviceId::new(c"brcm,bcm2835-dma"), bcm2835::FAMILY),
     ]
 );
 

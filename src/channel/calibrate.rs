@@ -64,14 +64,21 @@ impl Channel {
         self.stats.reset();
         let threshold = tune::threshold(&samples, self.cfg.buf_size as u64 + 1);
         self.auto_threshold.store(threshold, Relaxed);
-        let at = samples.iter().find(|s| s.len >= threshold);
-        dev_info!(
-            self.device(),
-            "auto_threshold {} bytes (at that length: DMA {} ns, CPU {} ns)\n",
-            threshold,
-            at.map_or(0, |s| s.dma_ns),
-            at.map_or(0, |s| s.cpu_ns)
-        );
+        match samples.iter().find(|s| s.len >= threshold) {
+            Some(at) => dev_info!(
+                self.device(),
+                "auto_threshold {} bytes (at that length: DMA {} ns, CPU {} ns)\n",
+                threshold,
+                at.dma_ns,
+                at.cpu_ns
+            ),
+            None => dev_info!(
+                self.device(),
+                "auto_threshold {} bytes: the CPU was faster at every length up to {}\n",
+                threshold,
+                self.cfg.buf_size
+            ),
+        }
         Ok(threshold)
     }
 
