@@ -4322,9 +4322,10 @@ static bool verify_channel(struct ctx *c, int ch)
 			if (d_irqs < lo || d_irqs > hi ||
 			    after[j][SN_SPURIOUS] != before[j][SN_SPURIOUS])
 				fz_fail(c, "verify: interrupts counted", "%s copy on %s (%s, "
-					"irq %u shared by %d): stats of /dev/dmacopy%d count %llu "
+					"irq %u of %d channel%s): stats of /dev/dmacopy%d count %llu "
 					"interrupts (want %llu..%llu) and %llu spurious ones "
 					"(want 0)", what[k], path, m->name, chans[ch].irq, np,
+					np > 1 ? "s" : "",
 					atomic_load(&chans[peer[j]].node), U64(d_irqs), U64(lo),
 					U64(hi), U64(after[j][SN_SPURIOUS] -
 						    before[j][SN_SPURIOUS]));
