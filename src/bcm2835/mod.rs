@@ -98,7 +98,11 @@ fn probe<'a>(pdev: &'a platform::Device<Core<'_>>, max_len: usize) -> Result<KVe
         }
         // CAST: `hw < 15`; the register block is far below 4 GiB.
         if ((hw + 1) * CHANNEL_STRIDE) as u64 > size {
-            dev_warn!(dev, "channel {} is outside the register block; skipped\n", hw);
+            dev_warn!(
+                dev,
+                "channel {} is outside the register block; skipped\n",
+                hw
+            );
             continue;
         }
         found.push((hw, channel_irq(pdev, hw)?), GFP_KERNEL)?;
@@ -194,11 +198,9 @@ impl Bcm2835 {
             let len = self.max_block.min(xfer.len - off);
             let last = b + 1 == blocks;
             // CAST: offsets and lengths are below `max_len`, a `usize`; bus addresses are 64 bits.
-            let (src, dst) = (
-                bus(xfer.src + off as u64)?,
-                bus(xfer.dst + off as u64)?,
-            );
-            let ti = TI_SRC_INC | TI_DEST_INC | TI_WAIT_RESP | if last && irq { TI_INTEN } else { 0 };
+            let (src, dst) = (bus(xfer.src + off as u64)?, bus(xfer.dst + off as u64)?);
+            let ti =
+                TI_SRC_INC | TI_DEST_INC | TI_WAIT_RESP | if last && irq { TI_INTEN } else { 0 };
             // CAST: each block is 32 bytes, and there are at most `cb_count` of them.
             let next = if last {
                 0

@@ -27,6 +27,7 @@ use kernel::{
     new_condvar,
     new_mutex, //
     prelude::*,
+    sync::aref::ARef,
     sync::{
         atomic::{
             Acquire,
@@ -38,7 +39,6 @@ use kernel::{
         CondVar,
         Mutex, //
     },
-    sync::aref::ARef,
     time::{
         msecs_to_jiffies,
         Instant,
@@ -48,16 +48,16 @@ use kernel::{
 
 use crate::{
     engine::Engine,
+    stand_in::window::{
+        Buffer,
+        Window, //
+    },
     stand_in::{
         completion::Completion,
         irq::Line, //
     },
     tune::Completions,
     uapi,
-    window::{
-        Buffer,
-        Window, //
-    },
 };
 
 mod calibrate;

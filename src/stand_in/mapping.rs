@@ -23,9 +23,9 @@ use kernel::{
     bindings,
     device::Device,
     dma::Coherent,
-    page::PAGE_SIZE,
     fs::File,
     mm::virt::VmaNew,
+    page::PAGE_SIZE,
     prelude::*,
     sync::Arc,
     types::{
@@ -77,7 +77,13 @@ impl Mapping {
             inner <- Opaque::ffi_init(|slot: *mut bindings::address_space| {
                 // SAFETY: `slot` is valid for writes; `address_space_init_once` zeroes it and
                 // initialises what a mapping without pages uses (the VMA tree and its lock).
-                unsafe { bindings::address_space_init_once(slot) };
+                // `empty_aops` (as on an anonymous inode): readahead (`fadvise`, `madvise`)
+                // finds no `read_folio` and does nothing, instead of calling through a null
+                // operations table.
+                unsafe {
+                    bindings::address_space_init_once(slot);
+                    (*slot).a_ops = &raw const bindings::empty_aops;
+                }
             }),
         })
     }
@@ -111,15 +117,17 @@ impl Mapping {
 
     /// Inserts the page at byte `offset` of the coherent buffer `buf` at the faulting address
     /// of `vmf`; `SIGBUS` if `offset` is not a page of `buf`.
-    pub(crate) fn insert(&self, vmf: &Fault, buf: &Coherent<[u8]>, offset: usize) -> FaultResult {
+    ///
+    /// Only [`Window`](super::window::Window) calls this: it zaps every mapping
+    /// ([`Mapping::revoke`]) before it frees a buffer whose pages it inserted.
+    pub(super) fn insert(&self, vmf: &Fault, buf: &Coherent<[u8]>, offset: usize) -> FaultResult {
         if offset % PAGE_SIZE != 0 || offset >= buf.len() {
             return FaultResult::SIGBUS;
         }
         // SAFETY: `offset` is a page of the live allocation `buf` (checked above; the caller
         // keeps `buf` alive until the page is in the page table).
-        let pfn = unsafe {
-            dmacopy_helper_kaddr_to_pfn(buf.as_ptr().cast::<u8>().add(offset).cast())
-        };
+        let pfn =
+            unsafe { dmacopy_helper_kaddr_to_pfn(buf.as_ptr().cast::<u8>().add(offset).cast()) };
         // SAFETY: called from the fault handler of `vmf.vma` (mmap lock or VMA lock held), a
         // `VM_PFNMAP` shared mapping set up by `setup_vma`, with `vmf.address` inside it.
         FaultResult(unsafe { bindings::vmf_insert_pfn(vmf.vma, vmf.address, pfn) })
@@ -187,10 +195,11 @@ unsafe extern "C" fn fault(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t
     // SAFETY: The VMA of a file mapping holds a reference to its file, whose private data is
     // the `Arc<Channel>` that `open` stored, until `release`.
     let chan = unsafe { <Arc<Channel> as ForeignOwnable>::borrow((*(*vma).vm_file).private_data) };
-    chan.window().fault(&Fault {
-        vma,
-        address,
-        pgoff,
-    })
-    .0
+    chan.window()
+        .fault(&Fault {
+            vma,
+            address,
+            pgoff,
+        })
+        .0
 }

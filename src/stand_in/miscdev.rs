@@ -123,7 +123,6 @@ unsafe extern "C" fn llseek(
     unsafe { bindings::fixed_size_llseek(file, offset, whence, size) }
 }
 
-
 /// The channel of the node that `misc` registered, for `open`.
 pub(crate) fn channel_of(misc: &MiscDeviceRegistration<Channel>) -> &Arc<Channel> {
     let raw = misc.as_raw();

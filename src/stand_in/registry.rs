@@ -8,14 +8,14 @@
 use kernel::{
     prelude::*,
     sync::{
-    atomic::{
-        Acquire,
-        Atomic,
-        Relaxed,
-        Release, //
+        atomic::{
+            Acquire,
+            Atomic,
+            Relaxed,
+            Release, //
+        },
+        lock::GlobalGuard,
     },
-    lock::GlobalGuard,
-},
 };
 
 use crate::Registry;

@@ -136,15 +136,7 @@ impl Engine for Zdma {
         let clear = counted > u64::from(u32::MAX);
         self.counted
             .store(if clear { u64::from(len) } else { counted }, Relaxed);
-        hw::start(
-            &regs,
-            &self.shadow,
-            xfer.src,
-            xfer.dst,
-            len,
-            clear,
-            stall,
-        );
+        hw::start(&regs, &self.shadow, xfer.src, xfer.dst, len, clear, stall);
         if irq {
             hw::unmask(&regs);
         }
@@ -152,7 +144,9 @@ impl Engine for Zdma {
     }
 
     fn take_done(&self) -> u32 {
-        self.regs.try_access().map_or(0, |regs| hw::take_done(&regs))
+        self.regs
+            .try_access()
+            .map_or(0, |regs| hw::take_done(&regs))
     }
 
     fn unmask(&self) {
