@@ -2,9 +2,12 @@
 
 //! dmacopy: copy memory with a DMA controller, from user space.
 //!
-//! For every ZynqMP/Versal ZDMA channel it binds (device tree compatible `xlnx,zynqmp-dma-1.0`),
-//! the driver masks and clears the channel's interrupts, requests its IRQ, allocates a coherent
-//! SRC and DST buffer of `buf_size` bytes each and registers `/dev/dmacopyN`.
+//! For every DMA channel it binds, the driver puts the channel in its idle state, requests its
+//! IRQ, allocates a coherent SRC and DST buffer of `buf_size` bytes each and registers
+//! `/dev/dmacopyN`, numbered in probe order across all devices. Two controller families sit
+//! behind one engine interface ([`engine`]): ZynqMP/Versal ZDMA (`xlnx,zynqmp-dma-1.0`, one
+//! device per channel, [`zdma`]) and the Raspberry Pi's BCM2835 DMA (`brcm,bcm2835-dma`, one
+//! device with many channels, [`bcm2835`]).
 //!
 //! User space sees a window of `2 * buf_size` bytes (SRC, then DST) through `mmap`, `read`,
 //! `write` and `lseek`, and asks for copies with `ioctl`:
@@ -29,12 +32,12 @@ use kernel::{
         Dir,
         File, //
     },
-    device::Core,
-    dma::{
-        self,
-        Coherent,
-        DmaMask, //
+    device::{
+        Bound,
+        Core,
+        Device, //
     },
+    dma::Coherent,
     driver, irq, of,
     page::PAGE_SIZE,
     platform,
@@ -42,11 +45,11 @@ use kernel::{
     sync::Arc,
 };
 
+mod bcm2835;
 mod channel;
-mod done;
-mod mapping;
-mod miscdev;
-mod regs;
+mod engine;
+mod node;
+mod stand_in;
 mod tune;
 mod uapi;
 mod window;
@@ -57,12 +60,21 @@ use channel::{
     Config,
     Fault, //
 };
+use engine::{
+    Family,
+    HwChannel, //
+};
+use stand_in::{
+    irq::Line,
+    miscdev,
+    registry, //
+};
 use window::Buffer;
 
 /// Channels one module instance can drive.
 const MAX_CHANNELS: usize = 32;
 
-/// Largest `buf_size`: one descriptor's size field holds up to 1 GiB - 1.
+/// Largest `buf_size`: one ZDMA descriptor's size field holds up to 1 GiB - 1.
 const MAX_BUF_SIZE: usize = 512 << 20;
 
 /// Node names, in probe order.
@@ -102,7 +114,7 @@ const NAMES: [&CStr; MAX_CHANNELS] = [
 ];
 
 /// State shared by all channels of the module.
-struct Registry {
+pub(crate) struct Registry {
     /// Bit `n` is set while `/dev/dmacopyN` exists.
     used: u32,
     /// debugfs `dmacopy/`, the parent of each channel's directory.
@@ -114,15 +126,15 @@ struct Registry {
     alloc_failures: u32,
 }
 
-kernel::sync::global_lock! {
-    // SAFETY: Initialised in `DmacopyModule::init` before the driver is registered, the only
-    // way anything can use it.
-    unsafe(uninit) static REGISTRY: Mutex<Registry> = Registry {
-        used: 0,
-        root: None,
-        loading: false,
-        alloc_failures: 0,
-    };
+impl Registry {
+    const fn new() -> Self {
+        Self {
+            used: 0,
+            root: None,
+            loading: false,
+            alloc_failures: 0,
+        }
+    }
 }
 
 /// A node number, released when dropped.
@@ -131,7 +143,7 @@ struct Slot(u32);
 impl Slot {
     /// Takes the lowest free node number and the debugfs root.
     fn take() -> Result<(Self, Option<Dir>)> {
-        let mut reg = REGISTRY.lock();
+        let mut reg = registry::lock();
         let free = !reg.used;
         if free == 0 {
             return Err(EBUSY);
@@ -144,7 +156,7 @@ impl Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        REGISTRY.lock().used &= !(1 << self.0);
+        registry::lock().used &= !(1 << self.0);
     }
 }
 
@@ -177,13 +189,22 @@ impl PinnedDrop for ChannelData {
     }
 }
 
+/// What the driver keeps for each bound device: its channels, in probe order.
+#[pin_data]
+struct DeviceData {
+    chans: KVec<Pin<KBox<ChannelData>>>,
+}
+
 struct DmacopyDriver;
 
 kernel::of_device_table!(
     OF_TABLE,
     MODULE_OF_TABLE,
     <DmacopyDriver as platform::Driver>::IdInfo,
-    [(of::DeviceId::new(c"xlnx,zynqmp-dma-1.0"), ())]
+    [
+        (of::DeviceId::new(c"xlnx,zynqmp-dma-1.0"), zdma::FAMILY),
+        (of::DeviceId::new(c"brcm,bcm2835-dma"), bcm2835::FAMILY),
+    ]
 );
 
 fn show_stats(chan: &Arc<Channel>, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
@@ -202,127 +223,142 @@ fn store_inject(chan: &Arc<Channel>, reader: &mut kernel::uaccess::UserSliceRead
     }
     reader.read_slice(&mut buf[..n])?;
     let word = core::str::from_utf8(&buf[..n]).map_err(|_| EINVAL)?.trim();
-    let fault = Fault::NAMES
-        .iter()
-        .find(|(name, _)| *name == word)
-        .map(|(_, f)| *f)
-        .ok_or(EINVAL)?;
-    chan.arm_fault(fault);
-    Ok(())
+    chan.arm_fault(Fault::from_name(word).ok_or(EINVAL)?)
 }
 
 impl platform::Driver for DmacopyDriver {
-    type IdInfo = ();
-    type Data<'bound> = ChannelData;
+    type IdInfo = Family;
+    type Data<'bound> = DeviceData;
     const OF_ID_TABLE: Option<of::IdTable<Self::IdInfo>> = Some(&OF_TABLE);
 
     fn probe<'bound>(
         pdev: &'bound platform::Device<Core<'_>>,
-        _info: Option<&'bound Self::IdInfo>,
-    ) -> impl PinInit<ChannelData, Error> + 'bound {
+        info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<DeviceData, Error> + 'bound {
         pin_init::pin_init_scope(move || {
-            let dev = pdev.as_ref();
+            let family = info.ok_or(ENODEV)?;
             let buf_size = buf_size_param()?;
-
-            // The controller drives 44 address bits.
-            // SAFETY: Nothing allocates or maps DMA memory for this device concurrently: probe
-            // runs once per device and this is its first DMA call.
-            unsafe { dma::Device::dma_set_mask_and_coherent(pdev, DmaMask::new::<44>())? };
-
-            let reg_base = pdev.resource_by_index(0).ok_or(ENODEV)?.start();
-            let io = pdev
-                .io_request_by_index(0)
-                .ok_or(ENODEV)?
-                .iomap_sized::<{ regs::REGS_SIZE }>()?;
-            zdma::init(&io);
-            let regs = io.into_devres()?;
-            let irq_req = pdev.irq_by_index(0)?;
-            let irq = irq_req.irq();
-
-            // No allocation-failure splat: the failure is reported below, once.
-            let gfp = GFP_KERNEL | kernel::alloc::flags::__GFP_NOWARN;
-            let alloc = || Coherent::<u8>::zeroed_slice(dev, buf_size, gfp);
-            let buf = alloc()
-                .and_then(|src| Buffer::new(src, alloc()?))
-                .map_err(|e| {
-                    let mut reg = REGISTRY.lock();
-                    if reg.loading {
-                        // One message for all channels when the load ends, not one per channel
-                        // from us and another from the driver core: decline the device quietly
-                        // (the driver core logs an error for any probe failure but these two).
-                        reg.alloc_failures += 1;
-                        ENODEV
-                    } else {
-                        dev_err!(
-                            dev,
-                            "cannot allocate 2 x {} bytes of coherent memory (buf_size)\n",
-                            buf_size
-                        );
-                        e
+            let fixed_threshold = *module_parameters::auto_threshold.value();
+            let found = (family.probe)(pdev, buf_size)?;
+            let mut chans = KVec::with_capacity(found.len(), GFP_KERNEL)?;
+            // AUTO thresholds measured on this device, by `max_block`: its channels that are
+            // alike share one calibration.
+            let mut measured = KVec::<(usize, u64)>::new();
+            for hw in found {
+                let data = KBox::pin_init(channel_data(pdev.as_ref(), hw, buf_size)?, GFP_KERNEL)?;
+                // 0: measure the crossover.
+                if fixed_threshold == 0 {
+                    let chan = &data.chan;
+                    match measured.iter().find(|(b, _)| *b == chan.max_block()) {
+                        Some(&(_, threshold)) => chan.set_auto_threshold(threshold),
+                        None => {
+                            let threshold = chan.calibrate()?;
+                            measured.push((chan.max_block(), threshold), GFP_KERNEL)?;
+                        }
                     }
-                })?;
-
-            let (slot, root) = Slot::take().inspect_err(|_| {
-                dev_err!(dev, "more than {} channels\n", MAX_CHANNELS);
-            })?;
-            // CAST: `slot.0 < MAX_CHANNELS`.
-            let name = NAMES[slot.0 as usize];
-            let chan = Arc::pin_init(
-                Channel::new(
-                    Config {
-                        buf_size,
-                        reg_base,
-                        irq,
-                        timeout_ms: *module_parameters::timeout_ms.value(),
-                    },
-                    regs,
-                    buf,
-                    *module_parameters::auto_threshold.value(),
-                )?,
-                GFP_KERNEL,
-            )?;
-            let dir = root.map_or_else(|| Dir::new(name), |r| r.subdir(name));
-
-            dev_info!(
-                dev,
-                "/dev/{} (irq {}, 2 x {} KiB buffers)\n",
-                name.to_str().unwrap_or("dmacopy"),
-                irq,
-                buf_size / 1024
-            );
-
-            Ok(try_pin_init!(ChannelData {
-                _irq <- irq::Registration::new(
-                    irq_req,
-                    irq::Flags::TRIGGER_NONE,
-                    c"dmacopy",
-                    channel::IrqHandler::new(chan.clone()),
-                ),
-                _stats <- dir.read_callback_file(c"stats", chan.clone(), &show_stats),
-                _inject <- dir.read_write_callback_file(
-                    c"inject",
-                    chan.clone(),
-                    &show_inject,
-                    &store_inject,
-                ),
-                _dir: dir,
-                _misc <- miscdev::Registration::new(name, dev, chan.clone()),
-                chan,
-                _slot: slot,
-            })
-            .pin_chain(|data| {
-                // 0: measure the crossover of this channel.
-                if *module_parameters::auto_threshold.value() == 0 {
-                    data.chan.calibrate()?;
                 }
-                Ok(())
-            }))
+                chans.push(data, GFP_KERNEL)?;
+            }
+            Ok(try_pin_init!(DeviceData { chans }))
         })
     }
 
-    fn unbind<'bound>(_pdev: &'bound platform::Device<Core<'_>>, this: Pin<&ChannelData>) {
-        this.chan.shutdown();
+    fn unbind<'bound>(_pdev: &'bound platform::Device<Core<'_>>, this: Pin<&DeviceData>) {
+        for data in &this.chans {
+            data.chan.shutdown();
+        }
     }
+}
+
+/// Sets up one channel found by a family's probe: its buffers, node number, interrupt,
+/// debugfs files and node (registered last).
+fn channel_data<'a>(
+    dev: &'a Device<Bound>,
+    hw: HwChannel<'a>,
+    buf_size: usize,
+) -> Result<impl PinInit<ChannelData, Error> + 'a> {
+    let irq = hw.irq.irq();
+    let reg_base = hw.engine.reg_base();
+
+    // No allocation-failure splat: the failure is reported below, once.
+    let gfp = GFP_KERNEL | kernel::alloc::flags::__GFP_NOWARN;
+    let alloc = || Coherent::<u8>::zeroed_slice(dev, buf_size, gfp);
+    let buf = alloc()
+        .and_then(|src| Buffer::new(src, alloc()?))
+        .map_err(|e| {
+            let mut reg = registry::lock();
+            if reg.loading {
+                // One message for all channels when the load ends, not one per channel from us
+                // and another from the driver core: decline the device quietly (the driver
+                // core logs an error for any probe failure but these two).
+                reg.alloc_failures += 1;
+                ENODEV
+            } else {
+                dev_err!(
+                    dev,
+                    "cannot allocate 2 x {} bytes of coherent memory (buf_size)\n",
+                    buf_size
+                );
+                e
+            }
+        })?;
+
+    let (slot, root) = Slot::take().inspect_err(|_| {
+        dev_err!(dev, "more than {} channels\n", MAX_CHANNELS);
+    })?;
+    // CAST: `slot.0 < MAX_CHANNELS`.
+    let name = NAMES[slot.0 as usize];
+    let chan = Arc::pin_init(
+        Channel::new(
+            Config {
+                dev: dev.into(),
+                buf_size,
+                irq: Line::new(irq),
+                shared_irq: hw.shared_irq,
+                timeout_ms: *module_parameters::timeout_ms.value(),
+            },
+            hw.engine,
+            buf,
+            *module_parameters::auto_threshold.value(),
+        )?,
+        GFP_KERNEL,
+    )?;
+    let dir = root.map_or_else(|| Dir::new(name), |r| r.subdir(name));
+    let flags = if hw.shared_irq {
+        irq::Flags::SHARED
+    } else {
+        irq::Flags::TRIGGER_NONE
+    };
+
+    dev_info!(
+        dev,
+        "/dev/{} (registers {:#x}, irq {}{}, 2 x {} KiB buffers)\n",
+        name.to_str().unwrap_or("dmacopy"),
+        reg_base,
+        irq,
+        if hw.shared_irq { " shared" } else { "" },
+        buf_size / 1024
+    );
+
+    Ok(try_pin_init!(ChannelData {
+        _irq <- irq::Registration::new(
+            hw.irq,
+            flags,
+            c"dmacopy",
+            channel::IrqHandler::new(chan.clone()),
+        ),
+        _stats <- dir.read_callback_file(c"stats", chan.clone(), &show_stats),
+        _inject <- dir.read_write_callback_file(
+            c"inject",
+            chan.clone(),
+            &show_inject,
+            &store_inject,
+        ),
+        _dir: dir,
+        _misc <- miscdev::Registration::new(name, dev, chan.clone()),
+        chan,
+        _slot: slot,
+    }))
 }
 
 /// `buf_size`, checked and rounded up to a page.
@@ -345,7 +381,7 @@ struct DebugfsRoot;
 
 impl DebugfsRoot {
     fn new() -> Self {
-        REGISTRY.lock().root = Some(Dir::new(c"dmacopy"));
+        registry::lock().root = Some(Dir::new(c"dmacopy"));
         DebugfsRoot
     }
 }
@@ -353,7 +389,7 @@ impl DebugfsRoot {
 impl Drop for DebugfsRoot {
     fn drop(&mut self) {
         // The directory goes once the channels' directories have gone too.
-        REGISTRY.lock().root = None;
+        registry::lock().root = None;
     }
 }
 
@@ -366,17 +402,15 @@ struct DmacopyModule {
 
 impl kernel::InPlaceModule for DmacopyModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        // SAFETY: `init` runs once, before anything else uses `REGISTRY`.
-        unsafe { REGISTRY.init() };
         pin_init::pin_init_scope(move || {
             let buf_size = buf_size_param()?;
-            REGISTRY.lock().loading = true;
+            registry::lock().loading = true;
             Ok(try_pin_init!(Self {
                 _root: DebugfsRoot::new(),
                 _driver <- driver::Registration::new(c"dmacopy", module),
             })
             .pin_chain(move |_| {
-                let mut reg = REGISTRY.lock();
+                let mut reg = registry::lock();
                 reg.loading = false;
                 let failed = core::mem::take(&mut reg.alloc_failures);
                 if failed == 0 {
@@ -425,4 +459,4 @@ module! {
 }
 
 const _: () = assert!(MAX_CHANNELS <= u32::BITS as usize);
-const _: () = assert!(2 * MAX_BUF_SIZE as u64 <= regs::MAX_DSCR_SIZE + 1);
+const _: () = assert!(2 * MAX_BUF_SIZE as u64 <= zdma::MAX_LEN + 1);

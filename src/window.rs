@@ -35,7 +35,8 @@ use kernel::{
     },
 };
 
-use crate::mapping::{
+use crate::stand_in::mapping::{
+    Fault,
     FaultResult,
     Mapping, //
 };
@@ -73,20 +74,17 @@ impl Buffer {
         &self.dst
     }
 
-    /// The kernel address of window offset `pos` and the bytes from there to the end of its half
-    /// (0 at or past the end of the window). A range of the window that crosses from SRC into
-    /// DST is two pieces.
-    pub(crate) fn piece(&self, pos: usize) -> (*mut u8, usize) {
+    /// The half that holds window offset `pos`, the offset in it and the bytes from there to
+    /// its end; `None` at or past the end of the window. A range of the window that crosses
+    /// from SRC into DST is two pieces.
+    pub(crate) fn piece(&self, pos: usize) -> Option<(&Coherent<[u8]>, usize, usize)> {
         let half = self.src.len();
         let (buf, off) = if pos < half {
             (&self.src, pos)
         } else {
             (&self.dst, pos - half)
         };
-        if off >= half {
-            return (core::ptr::null_mut(), 0);
-        }
-        (buf.as_mut_ptr().cast::<u8>().wrapping_add(off), half - off)
+        (off < half).then_some((buf, off, half - off))
     }
 }
 
@@ -181,22 +179,20 @@ impl Window {
 
     /// Maps the window page `pgoff` at `address` in a mapping made by [`Window::mmap`];
     /// `SIGBUS` past the window or once it is revoked.
-    pub(crate) fn fault(
-        &self,
-        vma: *mut kernel::bindings::vm_area_struct,
-        pgoff: usize,
-        address: usize,
-    ) -> FaultResult {
+    pub(crate) fn fault(&self, vmf: &Fault) -> FaultResult {
         let Ok(guard) = self.enter() else {
             return FaultResult::SIGBUS;
         };
-        let Some(offset) = pgoff.checked_mul(PAGE_SIZE).filter(|&off| off < self.size) else {
+        let Some((half, off, _)) = vmf
+            .pgoff()
+            .checked_mul(PAGE_SIZE)
+            .and_then(|pos| guard.piece(pos))
+        else {
             return FaultResult::SIGBUS;
         };
         // The guard keeps the buffer allocated until the page is in the page table; `revoke`
         // zaps it afterwards. Both halves are whole pages, so a page lies in one of them.
-        self.mapping
-            .insert(vma, address, guard.piece(offset).0.cast_const())
+        self.mapping.insert(vmf, half, off)
     }
 
     /// Revokes the window: no new user gets in, `kick` is called until the current users have

@@ -88,13 +88,6 @@ pub(crate) const INT_ERR: u32 = (1 << 9) | (1 << 8) | (1 << 7) | (1 << 6) | (1 <
 /// `ZDMA_CH_TOTAL_BYTE` wraps every 4 GiB moved.
 pub(crate) const INT_OVRFL: u32 = (1 << 5) | (1 << 4) | (1 << 3);
 
-impl ZDMA_CH_ISR {
-    /// Whether any error bit is set.
-    pub(crate) fn is_error(self) -> bool {
-        self.into_raw() & INT_ERR != 0
-    }
-}
-
 // Channel control.
 
 register! {

@@ -15,12 +15,17 @@
 //! driver owns, `file->f_mapping`, `vm_operations_struct` with a fault handler, inserting a
 //! PFN, and the page protection of coherent DMA memory (`dma_pgprot`, not exported; see
 //! `src/helpers.c`).
+//!
+//! Upstream: `drm_open`'s `f_mapping`, `unmap_mapping_range`, `vm_operations_struct.fault`,
+//! `vmf_insert_pfn`.
 
 use kernel::{
     bindings,
     device::Device,
+    dma::Coherent,
     fs::File,
     mm::virt::VmaNew,
+    page::PAGE_SIZE,
     prelude::*,
     sync::Arc,
     types::{
@@ -104,20 +109,19 @@ impl Mapping {
         };
     }
 
-    /// Inserts the page at kernel address `kaddr` of a coherent DMA buffer at `address` of
-    /// `vma`.
-    pub(crate) fn insert(
-        &self,
-        vma: *mut bindings::vm_area_struct,
-        address: usize,
-        kaddr: *const u8,
-    ) -> FaultResult {
-        // SAFETY: `kaddr` is a page-aligned address inside a live coherent allocation (the
-        // caller holds the window).
-        let pfn = unsafe { dmacopy_helper_kaddr_to_pfn(kaddr.cast()) };
-        // SAFETY: called from the fault handler of `vma` (mmap lock or VMA lock held), a
-        // `VM_PFNMAP` shared mapping set up by `setup_vma`, with `address` inside it.
-        FaultResult(unsafe { bindings::vmf_insert_pfn(vma, address, pfn) })
+    /// Inserts the page at byte `offset` of the coherent buffer `buf` at the faulting address
+    /// of `vmf`; `SIGBUS` if `offset` is not a page of `buf`.
+    pub(crate) fn insert(&self, vmf: &Fault, buf: &Coherent<[u8]>, offset: usize) -> FaultResult {
+        if offset % PAGE_SIZE != 0 || offset >= buf.len() {
+            return FaultResult::SIGBUS;
+        }
+        // SAFETY: `offset` is a page of the live allocation `buf` (checked above; the caller
+        // keeps `buf` alive until the page is in the page table).
+        let pfn =
+            unsafe { dmacopy_helper_kaddr_to_pfn(buf.as_ptr().cast::<u8>().add(offset).cast()) };
+        // SAFETY: called from the fault handler of `vmf.vma` (mmap lock or VMA lock held), a
+        // `VM_PFNMAP` shared mapping set up by `setup_vma`, with `vmf.address` inside it.
+        FaultResult(unsafe { bindings::vmf_insert_pfn(vmf.vma, vmf.address, pfn) })
     }
 
     /// Zaps every page of every mapping of every file of this address space.
@@ -134,6 +138,26 @@ impl PinnedDrop for Mapping {
         // it), so nothing reads its host.
         unsafe { dmacopy_helper_release_mapping(self.inner.get().cast()) };
     }
+}
+
+/// A page fault in a mapping made by [`Mapping::setup_vma`].
+pub(crate) struct Fault {
+    vma: *mut bindings::vm_area_struct,
+    address: usize,
+    pgoff: usize,
+}
+
+impl Fault {
+    /// The page of the file that faulted.
+    pub(crate) fn pgoff(&self) -> usize {
+        self.pgoff
+    }
+}
+
+/// The page offset in the file at which `vma`, being set up by `mmap`, starts.
+pub(crate) fn vma_pgoff(vma: &VmaNew) -> usize {
+    // SAFETY: `vma` is a valid VMA being set up by `mmap`, which holds the mmap lock.
+    unsafe { (*vma.as_ptr()).vm_pgoff }
 }
 
 /// The operations of a user mapping of a channel's window.
@@ -162,5 +186,11 @@ unsafe extern "C" fn fault(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t
     // SAFETY: The VMA of a file mapping holds a reference to its file, whose private data is
     // the `Arc<Channel>` that `open` stored, until `release`.
     let chan = unsafe { <Arc<Channel> as ForeignOwnable>::borrow((*(*vma).vm_file).private_data) };
-    chan.window().fault(vma, pgoff, address).0
+    chan.window()
+        .fault(&Fault {
+            vma,
+            address,
+            pgoff,
+        })
+        .0
 }

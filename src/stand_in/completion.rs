@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A completion with an interruptible, bounded wait.
+//! A completion with re-initialisation and an interruptible, bounded wait (upstream:
+//! `struct completion`, `reinit_completion`, `complete`,
+//! `wait_for_completion_interruptible_timeout`); 7.2's `kernel` crate has no `Completion`.
 //!
 //! The interrupt handler cannot take a sleeping lock, and the kernel's `CondVar` checks its
 //! condition before it queues the waiter, so a completion raised between the two would be lost.
@@ -13,7 +15,7 @@ use kernel::{
     types::Opaque, //
 };
 
-/// How a wait on [`Done`] ended.
+/// How a wait on a [`Completion`] ended.
 pub(crate) enum WaitResult {
     /// The event was signalled.
     Done,
@@ -25,17 +27,17 @@ pub(crate) enum WaitResult {
 
 /// A one-shot event signalled from interrupt context.
 #[pin_data]
-pub(crate) struct Done {
+pub(crate) struct Completion {
     #[pin]
     inner: Opaque<bindings::completion>,
 }
 
 // SAFETY: `struct completion` may be used from any task; it has its own lock.
-unsafe impl Send for Done {}
+unsafe impl Send for Completion {}
 // SAFETY: All operations on `struct completion` are safe to call concurrently.
-unsafe impl Sync for Done {}
+unsafe impl Sync for Completion {}
 
-impl Done {
+impl Completion {
     /// Creates an event in the not-signalled state.
     pub(crate) fn new() -> impl PinInit<Self> {
         pin_init!(Self {
@@ -50,20 +52,20 @@ impl Done {
     ///
     /// Callers ensure nobody waits on the event and no `signal` races with this call: the channel
     /// has no transfer in flight and its interrupt handler has finished.
-    pub(crate) fn reset(&self) {
+    pub(crate) fn reinit(&self) {
         // SAFETY: `inner` is an initialised completion, and with no waiter and no concurrent
         // `complete` nothing else accesses it; this is the C `reinit_completion`.
         unsafe { (*self.inner.get()).done = 0 };
     }
 
     /// Signals the event, waking the waiter. Callable from interrupt context.
-    pub(crate) fn signal(&self) {
+    pub(crate) fn complete(&self) {
         // SAFETY: `inner` is an initialised completion; `complete` takes its IRQ-safe lock.
         unsafe { bindings::complete(self.inner.get()) };
     }
 
     /// Waits until the event is signalled, `jiffies` pass, or a signal arrives.
-    pub(crate) fn wait(&self, jiffies: usize) -> WaitResult {
+    pub(crate) fn wait_interruptible_timeout(&self, jiffies: usize) -> WaitResult {
         let timeout = jiffies.min(isize::MAX as usize);
         // SAFETY: `inner` is an initialised completion and this is process context.
         let ret = unsafe {

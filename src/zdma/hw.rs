@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Programming one ZDMA channel in simple (register) mode.
+//! Programming one ZDMA channel in simple (register) mode: the register sequences.
 //!
 //! Everything here runs with the register mapping in hand and never sleeps, so that it can run
 //! inside an RCU read-side section and from the interrupt handler.
@@ -19,13 +19,13 @@ use kernel::{
     time::Delta, //
 };
 
-use crate::regs::*;
+use super::regs::*;
 
 /// The channel's mapped registers.
 pub(crate) type Regs<'a> = kernel::io::mem::IoMem<'a, REGS_SIZE>;
 
 /// Name of this controller in `struct dmacopy_info`.
-pub(crate) const CONTROLLER: &[u8] = b"zynqmp-zdma";
+pub(crate) const CONTROLLER: &CStr = c"zynqmp-zdma";
 
 /// Interrupts unmasked for a transfer: completion, every error and the overflow notices.
 const INT_XFER: u32 = INT_DONE | INT_ERR | INT_OVRFL;

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The channel's interrupt handler.
+
+use kernel::{
+    device::{
+        Bound,
+        Device, //
+    },
+    irq::{
+        self,
+        IrqReturn, //
+    },
+    prelude::*,
+    sync::{
+        atomic::{
+            Acquire,
+            Relaxed,
+            Release, //
+        },
+        Arc,
+    },
+};
+
+use super::{
+    fault::Fault,
+    Channel, //
+};
+use crate::engine::Ended;
+
+/// The channel's interrupt handler.
+#[pin_data]
+pub(crate) struct IrqHandler {
+    chan: Arc<Channel>,
+}
+
+impl IrqHandler {
+    pub(crate) fn new(chan: Arc<Channel>) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self { chan })
+    }
+}
+
+impl irq::Handler for IrqHandler {
+    fn handle(&self, dev: &Device<Bound>) -> IrqReturn {
+        self.chan.handle_irq(dev)
+    }
+}
+
+impl Channel {
+    /// Takes the channel's interrupt status, records a completion and wakes the copier.
+    /// Returns [`IrqReturn::None`] when the interrupt was not raised by this channel.
+    fn handle_irq(&self, dev: &Device<Bound>) -> IrqReturn {
+        let status = self.engine.take_irq_status(dev);
+        if status == 0 {
+            // On a shared line this is usually another channel's interrupt; it counts as
+            // spurious here only when it was raised for this channel (`inject spurious`).
+            let raised = self.spurious_raised.xchg(false, Relaxed);
+            if !self.cfg.shared_irq || raised {
+                self.stats.spurious_irqs.add(1, Relaxed);
+            }
+            return IrqReturn::None;
+        }
+        self.stats.irqs.add(1, Relaxed);
+        if self.engine.ended(status) == Ended::No {
+            return IrqReturn::Handled;
+        }
+        // The transfer has ended: no further interrupt until the next one is programmed.
+        self.engine.mask();
+        if !self.in_flight.load(Acquire) {
+            return IrqReturn::Handled;
+        }
+        let Some(status) = Fault::from_raw(self.fault.load(Relaxed)).apply(status, &*self.engine)
+        else {
+            return IrqReturn::Handled;
+        };
+        self.done_ns.store(self.now_ns(), Relaxed);
+        self.status.store(status, Release);
+        self.done.complete();
+        IrqReturn::Handled
+    }
+}

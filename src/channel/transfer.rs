@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Running one copy: by the CPU, or by the controller (start, poll, wait, and stop and reset on
+//! every error path).
+
+use kernel::{
+    prelude::*,
+    processor::cpu_relax,
+    sync::atomic::{
+        Acquire,
+        Relaxed,
+        Release, //
+    },
+    time::{
+        Instant,
+        Monotonic, //
+    },
+};
+
+use super::{
+    elapsed_ns,
+    fault::Fault,
+    timeout_jiffies,
+    Channel,
+    Outcome, //
+};
+use crate::{
+    engine::{
+        Ended,
+        Xfer, //
+    },
+    stand_in::{
+        coherent,
+        completion::WaitResult, //
+    },
+    uapi,
+    window::WindowGuard,
+};
+
+/// How the poll after starting a DMA copy ended.
+enum Poll {
+    /// The copy completed; its status is recorded.
+    Done,
+    /// The copy's own timeout passed while polling.
+    TimedOut,
+    /// Not complete yet: the completion interrupt is enabled; wait for it.
+    Wait,
+}
+
+impl Channel {
+    pub(super) fn cpu_copy(
+        &self,
+        buf: &WindowGuard<'_>,
+        src: usize,
+        dst: usize,
+        len: usize,
+    ) -> Result<Outcome> {
+        let start = Instant::<Monotonic>::now();
+        // We hold the turn, so no DMA writes the buffers.
+        coherent::copy(buf.src(), src, buf.dst(), dst, len)?;
+        let ns = elapsed_ns(start);
+        self.stats.cpu_copies.add(1, Relaxed);
+        self.stats.cpu_bytes.add(len as u64, Relaxed);
+        self.stats.record_time(ns);
+        Ok(Outcome {
+            elapsed_ns: ns,
+            mode_used: uapi::MODE_CPU,
+            hw_status: 0,
+        })
+    }
+
+    pub(super) fn dma_copy(
+        &self,
+        buf: &WindowGuard<'_>,
+        src: usize,
+        dst: usize,
+        len: usize,
+        timeout_ns: u64,
+    ) -> Result<Outcome, (Error, Option<Outcome>)> {
+        let fault = self.take_fault();
+        if fault == Fault::Spurious {
+            self.raise_spurious_irq();
+        }
+        // CAST: offsets are below `buf_size`, a `usize`, and bus addresses are 64 bits wide.
+        let xfer = Xfer {
+            src: buf.src().dma_handle() + src as u64,
+            dst: buf.dst().dma_handle() + dst as u64,
+            len,
+        };
+        // Poll first where the controller lets the completion interrupt be enabled late, and
+        // unless `slow` asks for the interrupt path.
+        let polls = self.engine.polls() && fault != Fault::Slow;
+
+        // Arm the completion before starting: the copy may finish inside the register write.
+        self.fault.store(fault as u32, Relaxed);
+        self.status.store(0, Relaxed);
+        self.done.reinit();
+        self.in_flight.store(true, Release);
+        let poll_ns = self.completions.poll_ns(len as u64);
+        // 0: the module's `timeout_ms`. This bounds both the poll and the wait.
+        let timeout_ns = match timeout_ns {
+            0 => u64::from(self.cfg.timeout_ms).saturating_mul(1_000_000),
+            t => t,
+        };
+        let start_ns = self.now_ns();
+        if let Err(e) = self.engine.start(&xfer, !polls, fault == Fault::Stall) {
+            self.in_flight.store(false, Relaxed);
+            // Nothing was started unless the registers were written; make sure of it.
+            self.stop_and_reset();
+            return Err((e, None));
+        }
+        let polled = if polls {
+            self.poll(start_ns, poll_ns, timeout_ns, fault)
+        } else {
+            Poll::Wait
+        };
+
+        let waited = match polled {
+            Poll::Done => WaitResult::Done,
+            Poll::TimedOut => WaitResult::TimedOut,
+            Poll::Wait => match self
+                .done
+                .wait_interruptible_timeout(timeout_jiffies(timeout_ns))
+            {
+                WaitResult::TimedOut if self.completed_late(fault) => WaitResult::Done,
+                waited => waited,
+            },
+        };
+        if self.gone.load(Acquire) {
+            self.stop_and_reset();
+            return Err((ENODEV, None));
+        }
+        match waited {
+            WaitResult::Done => {
+                self.in_flight.store(false, Relaxed);
+                let status = self.status.load(Acquire);
+                let ns = u64::try_from(self.done_ns.load(Relaxed) - start_ns).unwrap_or(0);
+                let out = Outcome {
+                    elapsed_ns: ns,
+                    mode_used: uapi::MODE_DMA,
+                    hw_status: status,
+                };
+                if self.engine.ended(status) == Ended::Failed {
+                    self.stats.errors.add(1, Relaxed);
+                    self.stop_and_reset();
+                    // A user can cause this at will (`inject`); `stats` is the record.
+                    dev_dbg!(
+                        self.device(),
+                        "copy failed, interrupt status {:#x}\n",
+                        status
+                    );
+                    return Err((EIO, Some(out)));
+                }
+                self.stats.dma_copies.add(1, Relaxed);
+                self.stats.dma_bytes.add(len as u64, Relaxed);
+                self.completions.record(len as u64, ns);
+                self.stats.record_time(ns);
+                Ok(out)
+            }
+            WaitResult::TimedOut => {
+                let status = self.stop_and_reset();
+                self.stats.timeouts.add(1, Relaxed);
+                // A user can cause this at will (a short `timeout_ns`); `stats` is the record.
+                dev_dbg!(self.device(), "copy timed out; channel stopped and reset\n");
+                Err((
+                    ETIMEDOUT,
+                    Some(Outcome {
+                        elapsed_ns: self.since(start_ns),
+                        mode_used: uapi::MODE_DMA,
+                        hw_status: status,
+                    }),
+                ))
+            }
+            WaitResult::Interrupted => {
+                self.stop_and_reset();
+                self.stats.interrupted.add(1, Relaxed);
+                Err((ERESTARTSYS, None))
+            }
+        }
+    }
+
+    /// Polls the controller for the completion of the copy started at `start_ns`, for up to
+    /// `poll_ns` (at least one look). On completion, records it as the interrupt handler would.
+    /// Otherwise, unless the copy's `timeout_ns` has passed already, unmasks the completion
+    /// interrupt for the wait that follows.
+    ///
+    /// The poll does not sleep and is bounded by [`POLL_MAX_NS`](crate::tune::POLL_MAX_NS); a
+    /// signal that arrives meanwhile ends the wait that follows at once.
+    fn poll(&self, start_ns: i64, poll_ns: u64, timeout_ns: u64, fault: Fault) -> Poll {
+        let limit = poll_ns.min(timeout_ns);
+        loop {
+            let status = self.engine.take_done();
+            if status != 0 {
+                self.in_flight.store(false, Relaxed);
+                // `inject timeout`: the completion is ignored, and the wait times out.
+                let Some(status) = fault.apply(status, &*self.engine) else {
+                    break;
+                };
+                self.done_ns.store(self.now_ns(), Relaxed);
+                self.status.store(status, Release);
+                return Poll::Done;
+            }
+            if self.since(start_ns) >= limit {
+                break;
+            }
+            cpu_relax();
+        }
+        if self.since(start_ns) >= timeout_ns {
+            return Poll::TimedOut;
+        }
+        self.engine.unmask();
+        Poll::Wait
+    }
+
+    /// After a timeout: whether the copy completed after all, its interrupt late (a loaded
+    /// machine can hold a virtual CPU back for a whole timeout). If the handler has not seen it
+    /// yet, takes the status from the controller as the handler would. A copy whose completion
+    /// is ignored or never comes on purpose (`inject timeout`, `stall`) never completes late.
+    fn completed_late(&self, fault: Fault) -> bool {
+        if matches!(fault, Fault::Timeout | Fault::Stall) {
+            return false;
+        }
+        self.cfg.irq.synchronize();
+        if self.status.load(Acquire) != 0 {
+            return true;
+        }
+        let status = self.engine.take_pending();
+        if self.engine.ended(status) == Ended::No {
+            return false;
+        }
+        self.engine.mask();
+        let Some(status) = fault.apply(status, &*self.engine) else {
+            return false;
+        };
+        self.done_ns.store(self.now_ns(), Relaxed);
+        self.status.store(status, Release);
+        true
+    }
+
+    /// Stops the channel after a timeout, a signal or an error, waits for its interrupt
+    /// handler, and leaves it idle. Returns the raw interrupt status found when stopping.
+    pub(super) fn stop_and_reset(&self) -> u32 {
+        let status = self.engine.stop().unwrap_or_else(|_| {
+            if !self.stop_failure_logged.xchg(true, Relaxed) {
+                dev_err!(self.device(), "channel did not stop; it may be hung\n");
+            }
+            0
+        });
+        self.cfg.irq.synchronize();
+        self.in_flight.store(false, Relaxed);
+        self.fault.store(Fault::None as u32, Relaxed);
+        status
+    }
+}

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The `/dev/dmacopyN` node: the buffer window (read, write, mmap; lseek is in
+//! [`stand_in::miscdev`](crate::stand_in::miscdev)) and the ioctls.
+
+use core::mem::size_of;
+
+use kernel::{
+    bindings,
+    fs::{
+        File,
+        Kiocb, //
+    },
+    iov::{
+        IovIterDest,
+        IovIterSource, //
+    },
+    miscdevice::{
+        MiscDevice,
+        MiscDeviceRegistration, //
+    },
+    mm::virt::{
+        vm_flags_t,
+        VmaNew, //
+    },
+    page::PAGE_SIZE,
+    prelude::*,
+    sync::{
+        Arc,
+        ArcBorrow, //
+    },
+    uaccess::{
+        UserPtr,
+        UserSlice, //
+    },
+};
+
+use crate::{
+    channel::Channel,
+    stand_in::{
+        coherent,
+        mapping,
+        miscdev, //
+    },
+    uapi,
+    window::Buffer, //
+};
+
+/// Checks a file position and returns the window range `[pos, pos + n)` with
+/// `n <= want`, or `None` at or past the end of the window.
+fn window_range(chan: &Channel, pos: i64, want: usize) -> Result<Option<(usize, usize)>> {
+    let pos = usize::try_from(pos).map_err(|_| EINVAL)?;
+    let size = chan.window().size();
+    if pos >= size {
+        return Ok(None);
+    }
+    Ok(Some((pos, want.min(size - pos))))
+}
+
+/// Copies the window range `[pos, pos + n)` piece by piece (SRC and DST are separate
+/// allocations) with `copy(half, offset, length) -> bytes copied`, stopping at a short piece;
+/// returns the bytes copied.
+fn copy_pieces(
+    buf: &Buffer,
+    pos: usize,
+    n: usize,
+    mut copy: impl FnMut(&kernel::dma::Coherent<[u8]>, usize, usize) -> Result<usize>,
+) -> Result<usize> {
+    let mut done = 0;
+    while done < n {
+        let Some((half, off, avail)) = buf.piece(pos + done) else {
+            break;
+        };
+        let len = avail.min(n - done);
+        let copied = copy(half, off, len)?;
+        done += copied;
+        if copied < len {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+#[vtable]
+impl MiscDevice for Channel {
+    type Ptr = Arc<Channel>;
+
+    fn open(file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Arc<Channel>> {
+        let chan = miscdev::channel_of(misc);
+        chan.check_alive()?;
+        chan.window().install(file);
+        Ok(chan.clone())
+    }
+
+    fn read_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
+        let chan = kiocb.file();
+        chan.check_alive()?;
+        let buf = chan.window().enter()?;
+        let Some((pos, n)) = window_range(&chan, kiocb.ki_pos(), iov.len())? else {
+            return Ok(0);
+        };
+        if n == 0 {
+            return Ok(0);
+        }
+        let done = copy_pieces(&buf, pos, n, |half, off, len| {
+            coherent::copy_to_iter(half, off, len, iov)
+        })?;
+        if done == 0 {
+            return Err(EFAULT);
+        }
+        // CAST: `done <= n`, a window offset.
+        *kiocb.ki_pos_mut() += done as i64;
+        Ok(done)
+    }
+
+    fn write_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
+        let chan = kiocb.file();
+        chan.check_alive()?;
+        let buf = chan.window().enter()?;
+        let Some((pos, n)) = window_range(&chan, kiocb.ki_pos(), iov.len())? else {
+            return Err(ENOSPC);
+        };
+        if n == 0 {
+            return Ok(0);
+        }
+        let done = copy_pieces(&buf, pos, n, |half, off, len| {
+            coherent::copy_from_iter(half, off, len, iov)
+        })?;
+        if done == 0 {
+            return Err(EFAULT);
+        }
+        // CAST: `done <= n`, a window offset.
+        *kiocb.ki_pos_mut() += done as i64;
+        Ok(done)
+    }
+
+    fn mmap(chan: ArcBorrow<'_, Channel>, _file: &File, vma: &VmaNew) -> Result {
+        chan.check_alive()?;
+        // The 7.2 bindings define `VM_MAYSHARE` (and so `flags::MAYSHARE`) as `VM_MAYEXEC`; the
+        // bit number from `include/linux/mm.h` is right.
+        let may_share: vm_flags_t = 1 << bindings::VMA_MAYSHARE_BIT;
+        if vma.flags() & may_share == 0 {
+            return Err(EINVAL);
+        }
+        let pgoff = mapping::vma_pgoff(vma);
+        let len = vma.end() - vma.start();
+        let end = pgoff
+            .checked_mul(PAGE_SIZE)
+            .and_then(|off| off.checked_add(len));
+        if end.is_none_or(|end| end > chan.window().size()) {
+            return Err(EINVAL);
+        }
+        // Pages come from the fault handler, so that unbind can revoke them.
+        chan.window().mmap(vma, chan.device())
+    }
+
+    fn ioctl(chan: ArcBorrow<'_, Channel>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        // Once the channel is unbound, every call fails with `ENODEV`, whatever it asks.
+        chan.check_alive()?;
+        let ptr = UserPtr::from_addr(arg);
+        match cmd {
+            uapi::IOC_INFO => {
+                UserSlice::new(ptr, size_of::<uapi::Info>())
+                    .writer()
+                    .write(&chan.info())?;
+            }
+            uapi::IOC_COPY => {
+                let (mut reader, mut writer) =
+                    UserSlice::new(ptr, size_of::<uapi::Copy>()).reader_writer();
+                let mut req: uapi::Copy = reader.read()?;
+                let (res, out) = match chan.copy(&req) {
+                    Ok(out) => (Ok(0), Some(out)),
+                    Err((e, out)) => (Err(e), out),
+                };
+                if let Some(out) = out {
+                    req.elapsed_ns = out.elapsed_ns;
+                    req.mode_used = out.mode_used;
+                    req.hw_status = out.hw_status;
+                    writer.write(&req)?;
+                }
+                return res;
+            }
+            _ => return Err(ENOTTY),
+        }
+        Ok(0)
+    }
+}

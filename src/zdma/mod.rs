@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The Xilinx ZynqMP/Versal ZDMA family (device tree compatible `xlnx,zynqmp-dma-1.0`): one
+//! device per channel, programmed in simple (register) mode. Its completion interrupt can be
+//! masked while a copy runs, so short copies are polled for.
+
+use kernel::{
+    device::{
+        Bound,
+        Core,
+        Device, //
+    },
+    devres::Devres,
+    dma::DmaMask,
+    platform,
+    prelude::*,
+    sync::{
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        Arc,
+    },
+};
+
+use crate::{
+    engine::{
+        Ended,
+        Engine,
+        Family,
+        HwChannel,
+        Xfer, //
+    },
+    stand_in,
+};
+
+mod hw;
+mod regs;
+
+use hw::Regs;
+
+/// The family, for the driver's device table.
+pub(crate) const FAMILY: Family = Family { probe };
+
+/// Largest length of one copy: the descriptor's 30-bit size field.
+pub(crate) const MAX_LEN: u64 = regs::MAX_DSCR_SIZE;
+
+/// The interrupt status of an injected error: an AXI read error on the data.
+const INJECTED_ERROR: u32 = 1 << 8;
+
+/// One ZDMA channel.
+struct Zdma {
+    /// The channel's registers; revoked when the device is unbound.
+    regs: Devres<Regs<'static>>,
+    reg_base: u64,
+    /// The descriptor registers as last written (turn holder only).
+    shadow: hw::Shadow,
+    /// Bytes counted by the controller's `TOTAL_BYTE` since it was last cleared (turn holder
+    /// only).
+    counted: Atomic<u64>,
+}
+
+fn probe<'a>(pdev: &'a platform::Device<Core<'_>>, max_len: usize) -> Result<KVec<HwChannel<'a>>> {
+    // CAST: a `usize` fits a `u64`.
+    if max_len as u64 > MAX_LEN {
+        return Err(EINVAL);
+    }
+    // The controller drives 44 address bits.
+    stand_in::dma::set_mask_in_probe(pdev, DmaMask::new::<44>())?;
+    let reg_base = pdev.resource_by_index(0).ok_or(ENODEV)?.start();
+    let io = pdev
+        .io_request_by_index(0)
+        .ok_or(ENODEV)?
+        .iomap_sized::<{ regs::REGS_SIZE }>()?;
+    hw::init(&io);
+    let engine = Arc::new(
+        Zdma {
+            regs: io.into_devres()?,
+            reg_base,
+            shadow: hw::Shadow::new(),
+            counted: Atomic::new(0),
+        },
+        GFP_KERNEL,
+    )?;
+    let mut chans = KVec::new();
+    chans.push(
+        HwChannel {
+            engine,
+            irq: pdev.irq_by_index(0)?,
+            shared_irq: false,
+        },
+        GFP_KERNEL,
+    )?;
+    Ok(chans)
+}
+
+impl Engine for Zdma {
+    fn controller(&self) -> &'static CStr {
+        hw::CONTROLLER
+    }
+
+    fn reg_base(&self) -> u64 {
+        self.reg_base
+    }
+
+    fn align(&self) -> u32 {
+        1
+    }
+
+    fn max_block(&self) -> usize {
+        // CAST: 2^30 - 1 fits a `usize`.
+        MAX_LEN as usize
+    }
+
+    fn polls(&self) -> bool {
+        true
+    }
+
+    fn injected_error(&self) -> u32 {
+        INJECTED_ERROR
+    }
+
+    fn overflow_notices(&self) -> u32 {
+        regs::INT_OVRFL
+    }
+
+    fn start(&self, xfer: &Xfer, irq: bool, stall: bool) -> Result {
+        let len = u32::try_from(xfer.len)
+            .ok()
+            .filter(|&l| u64::from(l) <= MAX_LEN)
+            .ok_or(EINVAL)?;
+        let regs = self.regs.try_access().ok_or(ENODEV)?;
+        // The controller's 32-bit byte counter raises BYTE_CNT_OVRFL when it wraps: clear it
+        // before it would.
+        let counted = self.counted.load(Relaxed) + u64::from(len);
+        let clear = counted > u64::from(u32::MAX);
+        self.counted
+            .store(if clear { u64::from(len) } else { counted }, Relaxed);
+        hw::start(&regs, &self.shadow, xfer.src, xfer.dst, len, clear, stall);
+        if irq {
+            hw::unmask(&regs);
+        }
+        Ok(())
+    }
+
+    fn take_done(&self) -> u32 {
+        self.regs
+            .try_access()
+            .map_or(0, |regs| hw::take_done(&regs))
+    }
+
+    fn unmask(&self) {
+        if let Some(regs) = self.regs.try_access() {
+            hw::unmask(&regs);
+        }
+    }
+
+    fn take_irq_status(&self, dev: &Device<Bound>) -> u32 {
+        self.regs
+            .access(dev)
+            .map_or(0, |regs| hw::take_irq_status(regs))
+    }
+
+    fn take_pending(&self) -> u32 {
+        self.regs
+            .try_access()
+            .map_or(0, |regs| hw::take_irq_status(&regs))
+    }
+
+    fn mask(&self) {
+        if let Some(regs) = self.regs.try_access() {
+            hw::mask_all(&regs);
+        }
+    }
+
+    fn ended(&self, status: u32) -> Ended {
+        if status & regs::INT_ERR != 0 {
+            Ended::Failed
+        } else if status & regs::INT_DONE != 0 {
+            Ended::Done
+        } else {
+            Ended::No
+        }
+    }
+
+    fn stop(&self) -> Result<u32> {
+        let res = match self.regs.try_access() {
+            Some(regs) => hw::stop(&regs),
+            None => Ok(0),
+        };
+        // `init` cleared the byte counter, and the registers are to be written afresh.
+        self.counted.store(0, Relaxed);
+        self.shadow.forget();
+        res
+    }
+}
