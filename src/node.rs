@@ -65,8 +65,8 @@ const BOUNCE: usize = 16 * 1024;
 /// the window piece and the bounce buffer; `user(bounce) -> bytes moved` runs outside it, so that
 /// a page fault on user memory (which may wait for anything, e.g. a FUSE daemon) never holds up
 /// unbind. `read` says which way: window to bounce first, or user to bounce first. Returns the
-/// bytes copied; stops at a short user copy, or once the window is gone (`ENODEV` if nothing
-/// was copied).
+/// bytes copied, fewer at a short user copy; `ENODEV` once the window is gone, even in the
+/// middle (as the call would have failed had it started a little later).
 fn bounce_copy(
     chan: &Channel,
     pos: usize,
@@ -79,11 +79,7 @@ fn bounce_copy(
     while done < n {
         let want = bounce.len().min(n - done);
         let len = if read {
-            let buf = match chan.window().enter() {
-                Ok(buf) => buf,
-                Err(e) if done == 0 => return Err(e),
-                Err(_) => break,
-            };
+            let buf = chan.window().enter()?;
             let Some((half, off, avail)) = buf.piece(pos + done) else {
                 break;
             };
@@ -92,11 +88,11 @@ fn bounce_copy(
             len
         } else {
             // How much of this step fits in one half.
-            let avail = match chan.window().enter() {
-                Ok(buf) => buf.piece(pos + done).map_or(0, |(_, _, avail)| avail),
-                Err(e) if done == 0 => return Err(e),
-                Err(_) => break,
-            };
+            let avail = chan
+                .window()
+                .enter()?
+                .piece(pos + done)
+                .map_or(0, |(_, _, avail)| avail);
             want.min(avail)
         };
         if len == 0 {
@@ -106,11 +102,7 @@ fn bounce_copy(
             user(&mut bounce[..len])
         } else {
             let moved = user(&mut bounce[..len]);
-            let buf = match chan.window().enter() {
-                Ok(buf) => buf,
-                Err(e) if done == 0 => return Err(e),
-                Err(_) => break,
-            };
+            let buf = chan.window().enter()?;
             let Some((half, off, _)) = buf.piece(pos + done) else {
                 break;
             };
