@@ -2918,6 +2918,14 @@ static void op_rw(struct ctx *c, int ch, bool wr)
 	if (o != O_OK || vfs || e.maybe) {
 		if (wr && o == O_EFAULT && !vfs && acc && (uint64_t)pos < win)
 			resync(c, ch, (uint64_t)pos, min64(acc, win - (uint64_t)pos));
+		/* Unbound during the call: all of it, or ENODEV (never cut short by the unbind:
+		 * the rest would have failed had it started later); the bytes no longer matter. */
+		if (o == O_OK && !vfs && ((uint64_t)r < rmin || (uint64_t)r > rmax))
+			fz_fail(c, wr ? "write cut short by unbind" : "read cut short by unbind",
+				"%s {/dev/dmacopy%d, pos %lld len %#llx accessible %#llx} returned "
+				"%#lx while its channel was unbound, want %#llx..%#llx or ENODEV",
+				rw_names[wr][variant], atomic_load(&chans[ch].node), (long long)pos,
+				U64(n), U64(acc), r, U64(rmin), U64(rmax));
 		if (o == O_OK && !positional)
 			f->pos += (uint64_t)r;
 		return;
