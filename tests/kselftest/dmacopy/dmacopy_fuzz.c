@@ -34,8 +34,8 @@
  *     inject words offered, whether every DMA copy completes by its interrupt (no polling
  *     phase: bcm2835-dma), and the align INFO must report. An unknown controller fails the run.
  *   - INFO align: a DMA copy whose src_off, dst_off or len is not a multiple of it must get
- *     EINVAL (and never reach the controller); CPU copies take any; AUTO copies a misaligned
- *     request with the CPU (mode_used CPU), whatever its length.
+ *     EINVAL (and never reach the controller); CPU copies take any; AUTO is DMA from its
+ *     threshold on (the spec's modes table), so there a misaligned request gets EINVAL too.
  *   - INFO irq: the same for a channel in every instance; channels may share one (the BCM2835's
  *     channels 11 to 14): a copy on one of them must not count an interrupt on the others.
  *
@@ -1909,11 +1909,10 @@ static struct copy_check copy_fields(int ch, const struct dmacopy_copy *q)
 		q->dst_off > bs || q->len > bs - q->dst_off || q->mode > MODE_AUTO || q->flags ||
 		q->reserved[0] || q->reserved[1];
 	k.eff = q->mode == MODE_AUTO ? (q->len < thresh ? MODE_CPU : MODE_DMA) : q->mode;
-	/* A misaligned DMA copy never reaches the controller; AUTO copies it with the CPU. */
-	if (misaligned && q->mode == MODE_DMA)
+	/* A misaligned copy in DMA mode (asked for, or AUTO from its threshold on) never reaches
+	 * the controller. */
+	if (misaligned && k.eff == MODE_DMA)
 		k.bad = true;
-	else if (misaligned && q->mode == MODE_AUTO)
-		k.eff = MODE_CPU;
 	return k;
 }
 
