@@ -142,13 +142,16 @@ modules:
 
 # The same sources, built against the debug kernel in a copy of their own: kbuild's MO= (a
 # separate output directory) refuses a source tree that holds an in-tree build. The copy keeps
-# the files' times, so an unchanged source is not rebuilt.
+# the files' times, so an unchanged source is not rebuilt, and loses the sources that the tree
+# no longer has (a file moved into a directory would otherwise make its module ambiguous).
+DEBUG_SOURCES = find src include -type f \( -name '*.rs' -o -name '*.[ch]' -o -name Kbuild \)
 modules-debug:
 	@[ -n "$(KDIR_DEBUG)" ] || { echo "error: give KDIR_DEBUG (the debug kernel's build" \
 		"directory) with KDIR, or neither to use the cached kernels" >&2; exit 1; }
 	@mkdir -p $(MODULE_DEBUG_DIR)
-	@{ echo Kbuild; find src include -type f \( -name '*.rs' -o -name '*.[ch]' -o -name Kbuild \); } | \
-		cpio -pdmu --quiet $(MODULE_DEBUG_DIR)
+	@cd $(MODULE_DEBUG_DIR) && $(DEBUG_SOURCES) 2>/dev/null | \
+		while read -r f; do [ -e "$(CURDIR)/$$f" ] || rm -f "$$f"; done
+	@{ echo Kbuild; $(DEBUG_SOURCES); } | cpio -pdmu --quiet $(MODULE_DEBUG_DIR)
 	$(MAKE) -C $(KDIR_DEBUG) M=$(MODULE_DEBUG_DIR) ARCH=$(ARCH) LLVM=$(LLVM) modules
 
 modules_install:
