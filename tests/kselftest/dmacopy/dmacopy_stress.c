@@ -7,8 +7,14 @@
  * "Unbind and unload", "Errors" and "Module parameters".
  *
  * Every test needs root, sysfs, debugfs, /dev/kmsg and the module file, and
- * leaves the module loaded with every channel bound, also when it fails (the
- * fixture restores that state before and after each test). Every wait is
+ * leaves the module loaded with every device bound, also when it fails (the
+ * fixture restores that state before and after each test).
+ *
+ * The devices are the platform devices of the controller families the driver
+ * supports (dmacopy_board.h), and the nodes each should have come from its
+ * device tree: a ZDMA device is one channel, a BCM2835 device has every
+ * channel of its brcm,dma-channel-mask. Unbinding a device takes all of its
+ * nodes away; a node's device is its sysfs device link. Every wait is
  * bounded; a process that does not finish in time is killed and the test
  * fails. Tests that run a countable amount of work print one line
  * "# dmacopy-count: NAME=VALUE".
@@ -16,7 +22,7 @@
  * Environment (defaults in brackets):
  *   DMACOPY_MODULE          path of dmacopy.ko (required)
  *   DMACOPY_MODULE_PARAMS   parameters of every normal insmod [none]
- *   DMACOPY_CHANNELS        channels (and nodes) expected [8]
+ *   DMACOPY_CHANNELS        nodes expected [those of the devices, by their device tree]
  *   DMACOPY_UNBIND_ROUNDS   rounds of unbind_under_load [50]
  *   DMACOPY_LOAD_CYCLES     insmod/rmmod cycles of load_cycles [100]
  *   DMACOPY_SOAK_SECS       duration of soak in seconds [20]
@@ -52,23 +58,19 @@
 #include <linux/dmacopy.h>
 
 #include "kselftest_harness.h"
+#include "dmacopy_board.h"
 
-#define COMPATIBLE	"xlnx,zynqmp-dma-1.0"
-#define DEV_DIR		"/sys/bus/platform/devices"
-#define DRV_DIR		"/sys/bus/platform/drivers/dmacopy"
+#define DEV_DIR		BOARD_DEV_DIR
+#define DRV_DIR		BOARD_DRV_DIR
 #define DEBUGFS_DIR	"/sys/kernel/debug/dmacopy"
 #define KMEMLEAK	"/sys/kernel/debug/kmemleak"
 #define FAILSLAB	"/sys/kernel/debug/failslab"
 #define FAIL_PAGE	"/sys/kernel/debug/fail_page_alloc"
 
-#define DEFAULT_CHANNELS	8
-#define MAX_CHANNELS		32
+#define MAX_CHANNELS		BOARD_MAX_NODES
 #define NAME_LEN		64
 #define PARAMS_LEN		512
 #define MAX_TRACKED		64
-
-/* ZDMA_CH_ISR.DMA_DONE, as reported in hw_status. */
-#define HW_DONE			0x400U
 
 #define NSEC_PER_SEC		1000000000ULL
 #define NSEC_PER_MSEC		1000000ULL
@@ -387,6 +389,16 @@ static int kmsg_count_errors(const struct kmsg_log *log)
 	return n;
 }
 
+/* Lines that mention word. */
+static int kmsg_count_word(const struct kmsg_log *log, const char *word)
+{
+	int i, n = 0;
+
+	for (i = 0; i < log->n; i++)
+		n += strstr(log->line[i], word) != NULL;
+	return n;
+}
+
 static bool kmsg_mentions(const struct kmsg_log *log, const char *word, bool errors_only)
 {
 	int i;
@@ -471,64 +483,10 @@ static long module_refcnt(void)
 /* ------------------------------------------------------------------------ */
 /* Channels (platform devices) and nodes.                                    */
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-/* The platform devices of the ZDMA channels, sorted; their number. */
-static int list_channels(char names[][NAME_LEN], int max)
-{
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
-
-	d = opendir(DEV_DIR);
-	if (!d)
-		return 0;
-	while ((e = readdir(d)) && n < max) {
-		char path[PATH_MAX], buf[256];
-		size_t at;
-		ssize_t len;
-		int fd;
-
-		if (e->d_name[0] == '.' || strlen(e->d_name) >= NAME_LEN)
-			continue;
-		snprintf(path, sizeof(path), DEV_DIR "/%s/of_node/compatible", e->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		len = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		/* A list of NUL-terminated strings. */
-		for (at = 0; at < (size_t)len; at += strlen(buf + at) + 1) {
-			if (!strcmp(buf + at, COMPATIBLE)) {
-				snprintf(names[n++], NAME_LEN, "%s", e->d_name);
-				break;
-			}
-		}
-	}
-	closedir(d);
-	qsort(names, (size_t)n, NAME_LEN, cmp_names);
-	return n;
-}
-
 /* Whether the platform device name is bound to dmacopy. */
 static bool chan_bound(const char *name)
 {
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), DEV_DIR "/%s/driver", name);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return false;
-	link[n] = '\0';
-	n = (ssize_t)strlen(link);
-	return n >= 8 && !strcmp(link + n - 8, "/dmacopy");
+	return board_dev_bound(name);
 }
 
 static int chan_unbind(const char *name)
@@ -642,43 +600,49 @@ static int count_orphan_nodes(void)
 }
 
 /*
- * A registered dmacopy misc device without a /dev node (devtmpfs could not
- * allocate it, which the driver core does not report): makes a node for it
- * at path (in /tmp). true if there was one.
+ * The misc devices dmacopyN whose device is the platform device name (its
+ * nodes, whether /dev has them or not), at most max, in *idx; their number.
  */
-static bool make_missing_node(char *path, size_t len)
+static int dev_misc(const char *name, int *idx, int max)
 {
-	struct dirent *e;
-	bool found = false;
-	DIR *d;
+	char dev[NAME_LEN];
+	int i, n = 0;
 
-	d = opendir("/sys/class/misc");
-	if (!d)
-		return false;
-	while (!found && (e = readdir(d))) {
-		char p[PATH_MAX], num[32];
-		unsigned int maj, min;
-
-		if (strncmp(e->d_name, "dmacopy", 7))
-			continue;
-		snprintf(p, sizeof(p), "/dev/%s", e->d_name);
-		if (path_exists(p))
-			continue;
-		snprintf(p, sizeof(p), "/sys/class/misc/%s/dev", e->d_name);
-		if (read_file(p, num, sizeof(num)) || sscanf(num, "%u:%u", &maj, &min) != 2)
-			continue;
-		snprintf(path, len, "/tmp/stress-%s", e->d_name);
-		unlink(path);
-		found = !mknod(path, S_IFCHR | 0600, makedev(maj, min));
-	}
-	closedir(d);
-	return found;
+	for (i = 0; i < MAX_CHANNELS && n < max; i++)
+		if (!board_node_dev(i, dev, sizeof(dev)) && !strcmp(dev, name))
+			idx[n++] = i;
+	return n;
 }
 
-/* The register base encoded in a platform device name ("ffa80000.dma"). */
-static uint64_t name_reg(const char *name)
+/*
+ * A node for the registered misc device dmacopy<idx>, which /dev lacks
+ * (devtmpfs could not allocate it, which the driver core does not report),
+ * at path (in /tmp). true if made.
+ */
+static bool make_node(int idx, char *path, size_t len)
 {
-	return strtoull(name, NULL, 16);
+	char p[PATH_MAX], num[32];
+	unsigned int maj, min;
+
+	snprintf(p, sizeof(p), "/sys/class/misc/dmacopy%d/dev", idx);
+	if (read_file(p, num, sizeof(num)) || sscanf(num, "%u:%u", &maj, &min) != 2)
+		return false;
+	snprintf(path, len, "/tmp/stress-dmacopy%d", idx);
+	unlink(path);
+	return !mknod(path, S_IFCHR | 0600, makedev(maj, min));
+}
+
+/*
+ * The nodes that the devices in names (n of them) have when bound: their
+ * hardware channels, added up.
+ */
+static int dev_nodes_sum(char (*names)[NAME_LEN], int n)
+{
+	int i, sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += board_dev_nodes(names[i]);
+	return sum;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -710,6 +674,7 @@ struct region {
 	uint64_t reg_base;
 	uint64_t auto_threshold;
 	uint32_t align;
+	const struct dmacopy_ctl *ctl;	/* the controller family, by INFO */
 	uint32_t pseed;			/* DST outside copies holds poison(i, pseed) */
 	uint32_t rng;
 	const char *op;			/* the operation under way, for messages */
@@ -937,10 +902,12 @@ static int region_copy(struct region *r, uint32_t mode)
 	}
 	want_mode = mode;
 	if (mode == DMACOPY_MODE_AUTO)
-		want_mode = len < r->auto_threshold ? DMACOPY_MODE_CPU : DMACOPY_MODE_DMA;
+		want_mode = len < r->auto_threshold || s % r->align || d % r->align ||
+			    len % r->align ? DMACOPY_MODE_CPU : DMACOPY_MODE_DMA;
 	if (c.mode_used != want_mode ||
 	    (want_mode == DMACOPY_MODE_CPU && c.hw_status != 0) ||
-	    (want_mode == DMACOPY_MODE_DMA && !(c.hw_status & HW_DONE)) ||
+	    (want_mode == DMACOPY_MODE_DMA && ((c.hw_status & r->ctl->hw_done) != r->ctl->hw_done ||
+					       (c.hw_status & r->ctl->hw_err))) ||
 	    c.reserved[0] || c.reserved[1] || c.elapsed_ns >= 10 * NSEC_PER_SEC) {
 		snprintf(r->msg, sizeof(r->msg),
 			 "%s len %llu: mode_used %u (want %u), hw_status %#x, elapsed_ns %llu, reserved %#llx %#llx",
@@ -1106,6 +1073,12 @@ static int region_open_path(struct region *r, const char *path, unsigned int par
 	r->reg_base = info.reg_base;
 	r->auto_threshold = info.auto_threshold;
 	r->align = info.align ? info.align : 1;
+	r->ctl = board_ctl(info.controller);
+	if (!r->ctl) {
+		snprintf(r->msg, sizeof(r->msg), "%s: unknown controller '%.16s'", path,
+			 info.controller);
+		return EINVAL;
+	}
 	if (!parts) {
 		/* A quick check: a random 64 KiB part. */
 		parts = (unsigned int)min_u64(r->size / (64 * 1024), 1U << 20);
@@ -1318,9 +1291,9 @@ static unsigned int order_of(uint64_t bytes)
 /* The fixture: the module state every test starts from and ends in.         */
 
 FIXTURE(stress) {
-	int nchan;			/* DMACOPY_CHANNELS */
+	int nchan;			/* nodes, every device bound */
 	int ndev;
-	char dev[MAX_CHANNELS][NAME_LEN];	/* channel devices, sorted */
+	char dev[MAX_CHANNELS][NAME_LEN];	/* DMA controller devices, sorted */
 	const char *ko;
 	char params[PARAMS_LEN];	/* DMACOPY_MODULE_PARAMS */
 	uint64_t buf_size;		/* of the normal load */
@@ -1513,16 +1486,13 @@ FIXTURE_SETUP(stress)
 {
 	const char *params = getenv("DMACOPY_MODULE_PARAMS");
 	struct dmacopy_info info;
-	long n = env_long("DMACOPY_CHANNELS", DEFAULT_CHANNELS);
+	long n = env_long("DMACOPY_CHANNELS", 0);
 	int i, fd;
 
 	self->start_ns = now_ns();
 	self->kmsg = -1;
 	for (i = 0; i < MAX_TRACKED; i++)
 		self->fd[i] = -1;
-	ASSERT_TRUE(n >= 1 && n <= MAX_CHANNELS)
-		TH_LOG("DMACOPY_CHANNELS must be 1..%d", MAX_CHANNELS);
-	self->nchan = (int)n;
 	ASSERT_EQ(0U, geteuid()) TH_LOG("needs root (modules, sysfs bind/unbind, debugfs)");
 	self->ko = getenv("DMACOPY_MODULE");
 	ASSERT_TRUE(self->ko && *self->ko) TH_LOG("set DMACOPY_MODULE to the path of dmacopy.ko");
@@ -1531,10 +1501,16 @@ FIXTURE_SETUP(stress)
 	snprintf(self->params, sizeof(self->params), "%s", params ? params : "");
 	if (!path_exists("/sys/kernel/debug/failslab"))
 		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
-	self->ndev = list_channels(self->dev, MAX_CHANNELS);
-	ASSERT_EQ(self->nchan, self->ndev)
-		TH_LOG("%d platform devices compatible with %s, want %d", self->ndev, COMPATIBLE,
-		       self->nchan);
+	self->ndev = board_list_devs(&self->dev[0][0], NAME_LEN, MAX_CHANNELS);
+	ASSERT_LE(1, self->ndev) TH_LOG("no platform device of a DMA controller that dmacopy drives");
+	/* Every device bound: one node per hardware channel of each. */
+	self->nchan = dev_nodes_sum(self->dev, self->ndev);
+	ASSERT_TRUE(self->nchan >= 1 && self->nchan <= MAX_CHANNELS)
+		TH_LOG("the %d devices have %d channels by their device tree, want 1..%d",
+		       self->ndev, self->nchan, MAX_CHANNELS);
+	if (n) {
+		ASSERT_EQ(n, self->nchan) TH_LOG("DMACOPY_CHANNELS=%ld", n);
+	}
 	self->kmsg = kmsg_open();
 	ASSERT_LE(0, self->kmsg) TH_LOG("/dev/kmsg: %s", strerror(errno));
 	ASSERT_RESTORED(self);
@@ -1576,7 +1552,7 @@ FIXTURE_TEARDOWN(stress)
 			write_file(fi_files[i], self->fi_old[i]);
 		self->fi_saved = false;
 	}
-	if (self->ko && self->ndev == self->nchan) {
+	if (self->ko && self->ndev > 0) {
 		bool ok = restore_state(self, msg, sizeof(msg));
 
 		EXPECT_TRUE(ok) TH_LOG("cannot bring the module back: %s", msg);
@@ -1922,16 +1898,36 @@ static bool ub_reap(struct __test_metadata *_metadata, FIXTURE_DATA(stress) *sel
 	return true;
 }
 
+/*
+ * The other nodes of the device being unbound: their numbers and register
+ * bases, and a file of each, open across the unbind.
+ */
+struct ub_sibs {
+	int n;
+	int idx[MAX_CHANNELS];
+	uint64_t reg[MAX_CHANNELS];
+	int fd[MAX_CHANNELS];
+};
+
+/*
+ * Unbinding a device while its channels copy: the workers' node is the last
+ * one, and on a device with several channels (BCM2835) one worker copies on
+ * another channel of the same device and the others' files are open too; all
+ * of them see the unbind (ENODEV, SIGBUS, gone from /dev), and every one comes
+ * back at its number with the bind, found by its reg_base, and copies.
+ */
 TEST_F_TIMEOUT(stress, unbind_under_load, 1800)
 {
 	long rounds = env_long("DMACOPY_UNBIND_ROUNDS", 50);
-	int idx = self->nchan - 1, round, k, done = 0, ret, fd;
+	int idx = self->nchan - 1, round, k, i, done = 0, ret, fd;
 	unsigned long copies = 0, enodev = 0, sigbus = 0, eintr = 0;
 	uint32_t rng = run_seed() ^ 0x1111;
 	struct ub_shared *sh;
 	struct dmacopy_info info;
 	struct sigaction sa;
+	struct ub_sibs sib;
 	char name[NAME_LEN], path[64], msg[256];
+	int widx[UB_KIDS], all[MAX_CHANNELS], nall;
 	pid_t pids[UB_KIDS], sig_pid;
 	bool ok = true;
 
@@ -1950,9 +1946,31 @@ TEST_F_TIMEOUT(stress, unbind_under_load, 1800)
 	ASSERT_LE(0, fd) TH_LOG("open %s: %s", path, strerror(errno));
 	ASSERT_EQ(0, dc_info(fd, &info));
 	close(fd);
-	snprintf(name, sizeof(name), "%llx.dma", U64(info.reg_base));
-	ASSERT_EQ(info.reg_base, name_reg(name));
+	ret = board_node_dev(idx, name, sizeof(name));
+	ASSERT_EQ(0, ret) TH_LOG("the device of %s: %s", path, strerror(ret));
 	ASSERT_TRUE(chan_bound(name)) TH_LOG("%s (behind %s) is not bound to dmacopy", name, path);
+	nall = dev_misc(name, all, MAX_CHANNELS);
+	memset(&sib, 0, sizeof(sib));
+	for (i = 0; i < nall; i++) {
+		struct dmacopy_info si;
+
+		if (all[i] == idx)
+			continue;
+		fd = open_node(all[i]);
+		ASSERT_LE(0, fd) TH_LOG("open /dev/dmacopy%d: %s", all[i], strerror(errno));
+		ret = dc_info(fd, &si);
+		close(fd);
+		ASSERT_EQ(0, ret) TH_LOG("INFO on /dev/dmacopy%d: %s", all[i], strerror(ret));
+		sib.idx[sib.n] = all[i];
+		sib.reg[sib.n++] = si.reg_base;
+	}
+	for (k = 0; k < UB_KIDS; k++)
+		widx[k] = k == UB_KIDS - 1 && sib.n ? sib.idx[0] : idx;
+	if (sib.n)
+		ksft_print_msg("unbind_under_load: %s: workers on /dev/dmacopy%d and /dev/dmacopy%d, %d other node(s) open\n",
+			       name, idx, sib.idx[0], sib.n);
+	else
+		ksft_print_msg("unbind_under_load: %s: workers on /dev/dmacopy%d\n", name, idx);
 
 	for (round = 0; round < rounds && ok; round++) {
 		bool holder = round % 2 == 0;
@@ -1966,8 +1984,14 @@ TEST_F_TIMEOUT(stress, unbind_under_load, 1800)
 			pids[k] = fork();
 			ASSERT_LE(0, pids[k]);
 			if (pids[k] == 0)
-				ub_kid_main(sh, k, idx, kseed, k % 2 == 1, holder && k == 0);
+				ub_kid_main(sh, k, widx[k], kseed, k % 2 == 1, holder && k == 0);
 			track_pid(self, pids[k]);
+		}
+		for (i = 0; i < sib.n; i++) {
+			sib.fd[i] = open_node(sib.idx[i]);
+			ASSERT_LE(0, sib.fd[i]) TH_LOG("round %d: open /dev/dmacopy%d: %s", round,
+						       sib.idx[i], strerror(errno));
+			track_fd(self, sib.fd[i]);
 		}
 		sig_pid = fork();
 		ASSERT_LE(0, sig_pid);
@@ -1997,6 +2021,24 @@ TEST_F_TIMEOUT(stress, unbind_under_load, 1800)
 		ok &= !ret;
 		EXPECT_TRUE(wait_path(path, false, NODE_MS))
 			TH_LOG("round %d: %s still there after unbind", round, path);
+		/* Every node of the device went. */
+		for (i = 0; i < sib.n; i++) {
+			struct dmacopy_info si;
+			char spath[64];
+			bool gone;
+
+			node_path(spath, sizeof(spath), sib.idx[i]);
+			gone = wait_path(spath, false, NODE_MS);
+			EXPECT_TRUE(gone) TH_LOG("round %d: %s, of %s too, still there after unbind",
+						 round, spath, name);
+			errno = 0;
+			ret = ioctl(sib.fd[i], DMACOPY_IOC_INFO, &si);
+			EXPECT_TRUE(ret == -1 && errno == ENODEV)
+				TH_LOG("round %d: INFO on a file of %s after unbind: %d (%s)", round,
+				       spath, ret, strerror(errno));
+			ok &= gone && ret == -1 && errno == ENODEV;
+			EXPECT_EQ(0, close_fd(self, sib.fd[i]));
+		}
 
 		for (k = holder ? 1 : 0; k < UB_KIDS; k++)
 			ok &= ub_reap(_metadata, self, sh, round, k, pids[k]);
@@ -2013,6 +2055,18 @@ TEST_F_TIMEOUT(stress, unbind_under_load, 1800)
 				EXPECT_EQ(idx, node_of_reg(info.reg_base))
 					TH_LOG("round %d: %s came back as another node", round, name);
 				ret = node_check(idx, xs32(&rng), msg, sizeof(msg));
+				EXPECT_EQ(0, ret) TH_LOG("round %d: after bind: %s", round, msg);
+				ok &= !ret;
+			}
+			for (i = 0; there && i < sib.n; i++) {
+				EXPECT_EQ(sib.idx[i], node_of_reg(sib.reg[i]))
+					TH_LOG("round %d: reg_base %#llx of %s did not come back as"
+					       " /dev/dmacopy%d", round, U64(sib.reg[i]), name, sib.idx[i]);
+				ok &= sib.idx[i] == node_of_reg(sib.reg[i]);
+			}
+			if (there && sib.n) {
+				/* The other worker's node copies too. */
+				ret = node_check(sib.idx[0], xs32(&rng), msg, sizeof(msg));
 				EXPECT_EQ(0, ret) TH_LOG("round %d: after bind: %s", round, msg);
 				ok &= !ret;
 			}
@@ -2148,7 +2202,8 @@ TEST_F_TIMEOUT(stress, rmmod_busy, 300)
 	ASSERT_LE(0, fd2);
 	track_fd(self, fd2);
 	ASSERT_EQ(0, dc_info(fd, &info));
-	snprintf(name, sizeof(name), "%llx.dma", U64(info.reg_base));
+	ret = board_node_dev(idx, name, sizeof(name));
+	ASSERT_EQ(0, ret) TH_LOG("the device of %s: %s", path, strerror(ret));
 	ret = chan_unbind(name);
 	ASSERT_EQ(0, ret) TH_LOG("unbind %s: %s", name, strerror(ret));
 	ASSERT_TRUE(wait_path(path, false, NODE_MS)) TH_LOG("%s still there after unbind", path);
@@ -2379,43 +2434,47 @@ TEST_F_TIMEOUT(stress, soak, 900)
 } while (0)
 
 /*
- * A bound channel has a node with its register base, and (copy) copies
- * correctly through it. If the node is missing
- * while the misc device exists (devtmpfs failed to allocate it, which the
- * driver core does not report to the driver), it is checked through a node
- * made for it.
+ * A bound device has one misc device per hardware channel (by its device
+ * tree), and copies correctly through the first (copies 1) or every one
+ * (copies -1; 0: none), each at its own register base. A misc device whose
+ * /dev node is missing (devtmpfs failed to allocate it, which the driver
+ * core does not report to the driver) is checked through a node made for it.
  */
 static void check_bound_channel(struct __test_metadata *_metadata, const char *dev,
-				uint32_t seed, bool copy, const char *what)
+				uint32_t seed, int copies, const char *what)
 {
+	const struct dmacopy_ctl *ctl = board_dev_ctl(dev);
 	char msg[256], path[PATH_MAX];
+	int idx[MAX_CHANNELS], n, i, ret;
 	uint64_t reg = 0;
-	int node, ret;
 
-	node = node_of_reg(name_reg(dev));
-	if (node >= 0) {
-		if (!copy)
-			return;
-		ret = node_check(node, seed, msg, sizeof(msg));
+	ASSERT_NE(NULL, ctl) TH_LOG("%s: %s is not a DMA controller of a known family", what, dev);
+	n = dev_misc(dev, idx, MAX_CHANNELS);
+	ASSERT_EQ(board_dev_nodes(dev), n) TH_LOG("%s: %s is bound with %d misc devices, want %d",
+						  what, dev, n, board_dev_nodes(dev));
+	for (i = 0; i < n && (copies < 0 || i < copies); i++) {
+		node_path(path, sizeof(path), idx[i]);
+		if (!path_exists(path)) {
+			ASSERT_TRUE(make_node(idx[i], path, sizeof(path)))
+				TH_LOG("%s: no node for dmacopy%d of %s", what, idx[i], dev);
+			ksft_print_msg("%s: dmacopy%d of %s has no /dev node (devtmpfs could not allocate it); checked through %s\n",
+				       what, idx[i], dev, path);
+		}
+		ret = node_check_path(path, seed + (uint32_t)i, &reg, msg, sizeof(msg));
+		if (strncmp(path, "/dev/", 5))
+			unlink(path);
 		ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, msg);
-		return;
+		ASSERT_LE(0, board_hw_chan(ctl, dev, reg))
+			TH_LOG("%s: dmacopy%d (registers %#llx) is not a channel of %s", what, idx[i],
+			       U64(reg), dev);
 	}
-	ASSERT_TRUE(make_missing_node(path, sizeof(path)))
-		TH_LOG("%s: %s is bound but has no misc device", what, dev);
-	ksft_print_msg("%s: %s has no /dev node (devtmpfs could not allocate it); checked through %s\n",
-		       what, dev, path);
-	ret = node_check_path(path, seed, &reg, msg, sizeof(msg));
-	unlink(path);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, msg);
-	ASSERT_EQ(name_reg(dev), reg) TH_LOG("%s: the misc device without a node is not %s's",
-					     what, dev);
 }
 
 /* No misc device, /dev node or debugfs directory without its channel. */
 static void check_no_leftovers(struct __test_metadata *_metadata, int bound, const char *what)
 {
-	ASSERT_EQ(bound, count_misc()) TH_LOG("%s: %d channels bound, %d misc devices", what,
-					      bound, count_misc());
+	ASSERT_EQ(bound, count_misc()) TH_LOG("%s: %d channels of bound devices, %d misc devices",
+					      what, bound, count_misc());
 	ASSERT_EQ(0, count_orphan_nodes()) TH_LOG("%s: a /dev node without its device", what);
 	ASSERT_EQ(0, count_orphan_dirs()) TH_LOG("%s: a debugfs directory without its device",
 						 what);
@@ -2432,7 +2491,7 @@ static void check_no_leftovers(struct __test_metadata *_metadata, int bound, con
 static void check_partial(struct __test_metadata *_metadata, FIXTURE_DATA(stress) *self,
 			  const char *what, int copy_one, int *unbound, int *first_unbound)
 {
-	int i, bound = 0, copy_at = -1;
+	int i, bound = 0, nodes = 0, copy_at = -1;
 
 	*first_unbound = -1;
 	for (i = 0; copy_one >= 0 && i < self->ndev; i++) {
@@ -2446,14 +2505,15 @@ static void check_partial(struct __test_metadata *_metadata, FIXTURE_DATA(stress
 	for (i = 0; i < self->ndev; i++) {
 		if (chan_bound(self->dev[i])) {
 			bound++;
+			nodes += board_dev_nodes(self->dev[i]);
 			check_bound_channel(_metadata, self->dev[i], run_seed() + (uint32_t)i,
-					    copy_one < 0 || i == copy_at, what);
+					    copy_one < 0 ? -1 : i == copy_at, what);
 		} else if (*first_unbound < 0) {
 			*first_unbound = i;
 		}
 	}
 	*unbound = self->ndev - bound;
-	check_no_leftovers(_metadata, bound, what);
+	check_no_leftovers(_metadata, nodes, what);
 }
 
 /* The messages of a load that failed for buf_size: one clear error, no splat. */
@@ -2496,7 +2556,8 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 	struct fi_outcome fo;
 	char what[128], params[PARAMS_LEN + 64];
 	unsigned long injected = 0, t0, n;
-	int ret, unbound, first, victim;
+	int ret, unbound, first, victim, others;
+	unsigned long cut;
 	bool probe_failed;
 	size_t v;
 
@@ -2539,7 +2600,10 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 
 	/*
 	 * 2. One channel's buffers cannot be allocated (the 4th large allocation
-	 * fails): that channel has no node, the others work, rmmod is clean.
+	 * fails: the second channel's DST): that channel's device has no node (a
+	 * device of several channels, as a BCM2835, is declined whole), the other
+	 * devices work, rmmod is clean. Where that device is the only one, no
+	 * channel is left: the load fails with ENOMEM and one clear message.
 	 */
 	ASSERT_RMMOD_CLEAN("the normal load");
 	ret = fi_config(false, big);
@@ -2550,34 +2614,56 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 	ASSERT_EQ(0, ret) TH_LOG("fault injection run: %s", strerror(ret));
 	EXPECT_TRUE(fo.injected) TH_LOG("insmod made fewer than 4 allocations of order >= %u", big);
 	injected += fo.injected;
-	ASSERT_EQ(0, fo.err)
-		TH_LOG("insmod with one channel's buffers failing: %s (the other channels must still work)",
-		       strerror(fo.err));
-	check_partial(_metadata, self, "one channel's buffers failing", -1, &unbound, &first);
-	EXPECT_EQ(1, unbound) TH_LOG("%d channels unbound, want exactly 1", unbound);
+	if (self->ndev == 1) {
+		ksft_print_msg("load_failures: one device (%s, %d channels): no channel is left\n",
+			       self->dev[0], self->nchan);
+		EXPECT_EQ(ENOMEM, fo.err)
+			TH_LOG("insmod with the only device's channel's buffers failing: %s, want ENOMEM",
+			       fo.err ? strerror(fo.err) : "success");
+		if (!fo.err)
+			ASSERT_RMMOD_CLEAN("one channel's buffers failing");
+		ASSERT_NOTHING_LEFT("one channel's buffers failing");
+	} else {
+		ASSERT_EQ(0, fo.err)
+			TH_LOG("insmod with one channel's buffers failing: %s (the other devices must still work)",
+			       strerror(fo.err));
+		check_partial(_metadata, self, "one channel's buffers failing", -1, &unbound, &first);
+		EXPECT_EQ(1, unbound) TH_LOG("%d devices unbound, want exactly 1", unbound);
+		ASSERT_RMMOD_CLEAN("one channel's buffers failing");
+	}
 	check_load_msgs(_metadata, log, "one channel's buffers failing", true);
-	ASSERT_RMMOD_CLEAN("one channel's buffers failing");
 	ASSERT_INSMOD_ALL(self, "after one channel's buffers failed");
 
 	/*
-	 * 3. Every allocation of one channel's probe fails in turn (bind, N = 1,
+	 * 3. Every allocation of one device's probe fails in turn (bind, N = 1,
 	 * 2, ... until the probe makes fewer than N): each bind succeeds or
-	 * fails cleanly, and the channel works once bound.
+	 * fails cleanly, and the device's channels work once bound. On a device
+	 * with many channels (BCM2835: 11), the loop ends once the failure is past
+	 * the second channel (the driver has announced a third node): every
+	 * allocation of a channel's setup, of the first channel and of one set up
+	 * after another, has failed by then, and the later channels repeat them;
+	 * a bind without a fault follows.
 	 */
 	victim = self->ndev - 1;
+	others = self->nchan - board_dev_nodes(self->dev[victim]);
 	ret = fi_config(true, 0);
 	ASSERT_EQ(0, ret) TH_LOG("fault injection setup: %s", strerror(ret));
 	probe_failed = false;
-	for (n = 1; n <= (unsigned long)fault_max; n++) {
-		snprintf(what, sizeof(what), "bind %s with allocation %lu failing",
-			 self->dev[victim], n);
+	cut = 0;
+	/* After a cut, one more: the bind without a fault. */
+	for (n = 1; n <= (unsigned long)fault_max || (cut && n == cut + 1); n++) {
+		if (cut)
+			snprintf(what, sizeof(what), "bind %s without a fault", self->dev[victim]);
+		else
+			snprintf(what, sizeof(what), "bind %s with allocation %lu failing",
+				 self->dev[victim], n);
 		if (chan_bound(self->dev[victim])) {
 			ret = chan_unbind(self->dev[victim]);
 			ASSERT_EQ(0, ret) TH_LOG("unbind %s: %s", self->dev[victim], strerror(ret));
 		}
-		ASSERT_EQ(self->nchan - 1, count_misc());
+		ASSERT_EQ(others, count_misc());
 		kmsg_mark(_metadata, self->kmsg, log);
-		ret = fi_run(FI_BIND, NULL, self->dev[victim], n, &fo);
+		ret = fi_run(FI_BIND, NULL, self->dev[victim], cut ? 1000000 : n, &fo);
 		kmsg_read(self->kmsg, log);
 		ASSERT_EQ(0, ret) TH_LOG("%s: fault injection run: %s", what, strerror(ret));
 		injected += fo.injected;
@@ -2588,18 +2674,25 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 			       chan_bound(self->dev[victim]) ? "" : "not ");
 		if (fo.err) {
 			probe_failed |= kmsg_mentions(log, "probe with driver dmacopy failed", false);
-			check_no_leftovers(_metadata, self->nchan - 1, what);
+			check_no_leftovers(_metadata, others, what);
 		} else {
+			/* Every channel copies after the bind without a fault; one, in the loop. */
 			check_bound_channel(_metadata, self->dev[victim], run_seed() + (uint32_t)n,
-					    true, what);
+					    fo.injected ? 1 : -1, what);
 			check_no_leftovers(_metadata, self->nchan, what);
 		}
 		if (!fo.injected)
 			break;
+		if (fo.err && kmsg_count_word(log, "/dev/dmacopy") >= 3)
+			cut = n;
 	}
-	ksft_print_msg("load_failures: bind of %s failed at each of its first %lu allocations\n",
-		       self->dev[victim], n - 1);
-	EXPECT_GE((unsigned long)fault_max, n)
+	if (cut)
+		ksft_print_msg("load_failures: bind of %s failed at each of its first %lu allocations, through its second channel\n",
+			       self->dev[victim], cut);
+	else
+		ksft_print_msg("load_failures: bind of %s failed at each of its first %lu allocations\n",
+			       self->dev[victim], n - 1);
+	EXPECT_GE((unsigned long)fault_max, cut ? cut : n)
 		TH_LOG("the probe makes more than DMACOPY_FAULT_MAX=%ld allocations", fault_max);
 	EXPECT_TRUE(probe_failed) TH_LOG("no injected fault made the probe itself fail");
 	EXPECT_EQ(0, fo.err) TH_LOG("bind without a fault: %s", strerror(fo.err));
@@ -2609,9 +2702,10 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 	 * 4. The same through insmod: fail its Nth slab allocation (or large
 	 * page allocation), N from the first one after the module loader's own
 	 * (counted by a load that fails at once, buf_size=0) up to past the
-	 * probe of the first channel that probes. The loader's allocations are
-	 * left out: some of them dump the stack when they fail (warn_alloc),
-	 * which is the loader's choice, not the driver's.
+	 * probe of the first channel that probes (or past the second channel of
+	 * a device with many, as in 3). The loader's allocations are left out:
+	 * some of them dump the stack when they fail (warn_alloc), which is the
+	 * loader's choice, not the driver's.
 	 */
 	ASSERT_RMMOD_CLEAN("the bind loop");
 	ret = fi_config(true, big);
@@ -2637,6 +2731,8 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 		EXPECT_EQ(0, kmsg_count_bad(log)) kmsg_dump(_metadata, log, what);
 		if (fo.err) {
 			ASSERT_NOTHING_LEFT(what);
+			if (kmsg_count_word(log, "/dev/dmacopy") >= 3)
+				break;
 		} else {
 			int fu;
 
@@ -2650,6 +2746,8 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 			ASSERT_RMMOD_CLEAN(what);
 			/* Past the first probing channel: its allocations are all covered. */
 			if (unbound && fu != first)
+				break;
+			if (unbound && kmsg_count_word(log, "/dev/dmacopy") >= 3)
 				break;
 		}
 		if (!fo.injected)
