@@ -1,16 +1,21 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # dmacopy: build the module, the user-space tools and the kselftest, and run them on the
-# emulated board.
+# emulated boards.
 #
 #   make              build dmacopy.ko (against the cached kernel, set up on first use)
 #   make run          boot the emulated board, load the module, copy by DMA and by CPU
-#   make test         host tests, then the kselftest on the emulated board, on the normal
-#                     kernel and on the debug kernel (KASAN, lockdep, kmemleak, ...)
+#   make test         host tests, then the kselftest on every emulated board (TEST_BOARDS),
+#                     each on the normal kernel and on the debug kernel (KASAN, lockdep,
+#                     kmemleak, ...)
 #   make shell        an interactive shell on the emulated board, module loaded
 #   make bench        one boot: our copy paths against the kernel's dmatest on the upstream
 #                     driver; table and targets on the terminal, JSON, Markdown and a plot
 #                     in build/bench/ (BENCH_SECS=0.2 BENCH_REPEATS=1 for a quick try)
+#
+# The board of run, shell and bench: BOARD=versal (the default: QEMU xlnx-versal-virt, the
+# ZynqMP/Versal ZDMA) or BOARD=rpi3 (QEMU raspi3b, the Raspberry Pi 3's BCM2835 DMA), e.g.
+# `make run BOARD=rpi3`. One kernel boots both.
 #   make prepare      set the machine up and build both cached kernels
 #   make clean        remove build products (the kernel cache stays)
 #   make modules_install   install dmacopy.ko into the kernel tree's module directory
@@ -21,13 +26,19 @@
 
 ARCH ?= arm64
 LLVM ?= -19
+BOARD ?= versal
+BOARDS := versal rpi3
+TEST_BOARDS ?= $(BOARDS)
+ifneq ($(filter-out $(BOARDS),$(BOARD) $(TEST_BOARDS)),)
+$(error unknown board '$(filter-out $(BOARDS),$(BOARD) $(TEST_BOARDS))': BOARD and TEST_BOARDS take $(BOARDS))
+endif
 BUILD ?= $(CURDIR)/build
 MUSL_TARGET := aarch64-unknown-linux-musl
 CLI := tools/target/$(MUSL_TARGET)/release/dmacopy
 CARGO ?= $(HOME)/.cargo/bin/cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-# Wall-clock limits of the two guest runs of the kselftest collection, in seconds. TCG
+# Wall-clock limits of each board's guest runs of the kselftest collection, in seconds. TCG
 # emulation under KASAN, lockdep and DEBUG_PAGEALLOC is several times slower.
 TEST_TIMEOUT ?= 900
 TEST_TIMEOUT_DEBUG ?= 2400
@@ -57,8 +68,36 @@ KSELFTEST_CMD := cd /kselftest && DMACOPY_MODULE=/lib/modules/dmacopy.ko ./run_k
 # the summary prints what ran on each.
 DEBUG_SCALE_ENV := DMACOPY_SCALE=20 DMACOPY_FUZZ_CALLS=40000 DMACOPY_UNBIND_ROUNDS=10 \
 	DMACOPY_SOAK_SECS=10 DMACOPY_MODULE_PARAMS=auto_threshold=65536
-KSELFTEST_CMD_DEBUG := cd /kselftest && DMACOPY_MODULE=/lib/modules/dmacopy.ko \
-	$(DEBUG_SCALE_ENV) ./run_kselftest.sh -o 1200 -c dmacopy
+# What a board's debug run needs on top of that (rpi3: see below).
+DEBUG_SCALE_ENV_versal :=
+DEBUG_SCALE_ENV_rpi3 :=
+KSELFTEST_CMD_DEBUG = cd /kselftest && DMACOPY_MODULE=/lib/modules/dmacopy.ko \
+	$(DEBUG_SCALE_ENV) $(DEBUG_SCALE_ENV_$(1)) ./run_kselftest.sh -o 1200 -c dmacopy
+
+# kselftest_run BOARD,KERNEL: one guest run of the whole kselftest collection on BOARD with
+# KERNEL (normal or debug). Its console goes to build/test-BOARD-KERNEL.log, its KTAP to
+# ktap-BOARD-KERNEL.log, scripts/qemu.sh's exit status to guest-BOARD-KERNEL.rc and its
+# wall-clock seconds to guest-BOARD-KERNEL.secs. A shell command list, ending with ';'.
+kselftest_run = echo "== kselftest on $(1), $(2) kernel (limit $(TIMEOUT_$(2))s)"; \
+	start=$$(date +%s); \
+	KDIR=$(KDIR_$(2)) MODULE=$(MODULE_$(2)) CLI=$(CLI) KSELFTEST=$(BUILD)/kselftest \
+		scripts/qemu.sh --board $(1) $(QEMU_ARGS_$(2)) --log $(BUILD)/test-$(1)-$(2).log \
+		--timeout $(TIMEOUT_$(2)) --exec '$(call KSELFTEST_CMD_$(2),$(1))' \
+		>$(BUILD)/ktap-$(1)-$(2).log; \
+	echo $$? >$(BUILD)/guest-$(1)-$(2).rc; \
+	echo $$(( $$(date +%s) - start )) >$(BUILD)/guest-$(1)-$(2).secs;
+KSELFTEST_CMD_normal = $(KSELFTEST_CMD)
+KSELFTEST_CMD_debug = $(KSELFTEST_CMD_DEBUG)
+TIMEOUT_normal = $(TEST_TIMEOUT)
+TIMEOUT_debug = $(TEST_TIMEOUT_DEBUG)
+KDIR_normal = $(KDIR)
+KDIR_debug = $(KDIR_DEBUG)
+MODULE_normal = $(CURDIR)/dmacopy.ko
+MODULE_debug = $(MODULE_DEBUG_DIR)/dmacopy.ko
+QEMU_ARGS_normal :=
+QEMU_ARGS_debug = --kmemleak --append '$(DEBUG_APPEND)' --module-args 'auto_threshold=65536'
+# The guest runs in this order: both boards on the normal kernel first, then the debug kernel.
+TEST_RUNS := $(foreach k,normal debug,$(foreach b,$(TEST_BOARDS),$(b)-$(k)))
 
 .PHONY: all modules modules-debug run test shell clean modules_install tools kselftest \
 	host-test prepare prepare-normal prepare-debug setup bench
@@ -103,13 +142,16 @@ modules:
 
 # The same sources, built against the debug kernel in a copy of their own: kbuild's MO= (a
 # separate output directory) refuses a source tree that holds an in-tree build. The copy keeps
-# the files' times, so an unchanged source is not rebuilt.
+# the files' times, so an unchanged source is not rebuilt, and loses the sources that the tree
+# no longer has (a file moved into a directory would otherwise make its module ambiguous).
+DEBUG_SOURCES = find src include -type f \( -name '*.rs' -o -name '*.[ch]' -o -name Kbuild \)
 modules-debug:
 	@[ -n "$(KDIR_DEBUG)" ] || { echo "error: give KDIR_DEBUG (the debug kernel's build" \
 		"directory) with KDIR, or neither to use the cached kernels" >&2; exit 1; }
 	@mkdir -p $(MODULE_DEBUG_DIR)
-	@{ echo Kbuild; find src include -type f \( -name '*.rs' -o -name '*.[ch]' -o -name Kbuild \); } | \
-		cpio -pdmu --quiet $(MODULE_DEBUG_DIR)
+	@cd $(MODULE_DEBUG_DIR) && $(DEBUG_SOURCES) 2>/dev/null | \
+		while read -r f; do [ -e "$(CURDIR)/$$f" ] || rm -f "$$f"; done
+	@{ echo Kbuild; $(DEBUG_SOURCES); } | cpio -pdmu --quiet $(MODULE_DEBUG_DIR)
 	$(MAKE) -C $(KDIR_DEBUG) M=$(MODULE_DEBUG_DIR) ARCH=$(ARCH) LLVM=$(LLVM) modules
 
 modules_install:
@@ -127,7 +169,7 @@ host-test:
 	$(CARGO) test --quiet --manifest-path tools/Cargo.toml
 
 run: modules tools
-	@KDIR=$(KDIR) CLI=$(CLI) scripts/qemu.sh --log $(BUILD)/run.log --timeout 300 \
+	@KDIR=$(KDIR) CLI=$(CLI) scripts/qemu.sh --board $(BOARD) --log $(BUILD)/run.log --timeout 300 \
 		--exec 'dmacopy info; echo; dmacopy copy --mode dma --len 1M; dmacopy copy --mode cpu --len 1M'
 
 # Every stage runs whatever the one before gave; the summary counts all of them.
@@ -142,26 +184,22 @@ test: modules modules-debug tools kselftest
 	@echo "== kernel log scanner check (scripts/qemu.sh --self-test)"
 	@{ scripts/qemu.sh --self-test; echo $$? >$(BUILD)/scan-check.rc; } >$(BUILD)/scan-check.log 2>&1; \
 		grep -c '^ok' $(BUILD)/scan-check.log | sed 's/$$/ report patterns caught/'
+	@echo "== test summary check (scripts/ktap-summary.py --self-test)"
+	@{ /usr/bin/python3 scripts/ktap-summary.py --self-test; echo $$? >$(BUILD)/summary-check.rc; } \
+		>$(BUILD)/summary-check.log 2>&1; grep -c '^ok' $(BUILD)/summary-check.log | sed 's/$$/ skip rules checked/'
 	@echo "== benchmark report check (scripts/bench-report.py --self-test)"
 	@{ /usr/bin/python3 scripts/bench-report.py --self-test; echo $$? >$(BUILD)/bench-check.rc; } \
 		>$(BUILD)/bench-check.log 2>&1; tail -n 1 $(BUILD)/bench-check.log
-	@echo "== kselftest on the emulated board: normal kernel (limit $(TEST_TIMEOUT)s)"
-	@KDIR=$(KDIR) CLI=$(CLI) KSELFTEST=$(BUILD)/kselftest scripts/qemu.sh \
-		--log $(BUILD)/test.log --timeout $(TEST_TIMEOUT) --exec '$(KSELFTEST_CMD)' \
-		>$(BUILD)/ktap.log; echo $$? >$(BUILD)/guest.rc
-	@echo "== kselftest on the emulated board: debug kernel (limit $(TEST_TIMEOUT_DEBUG)s)"
-	@KDIR=$(KDIR_DEBUG) MODULE=$(MODULE_DEBUG_DIR)/dmacopy.ko CLI=$(CLI) \
-		KSELFTEST=$(BUILD)/kselftest scripts/qemu.sh --kmemleak --append '$(DEBUG_APPEND)' \
-		--module-args 'auto_threshold=65536' \
-		--log $(BUILD)/test-debug.log --timeout $(TEST_TIMEOUT_DEBUG) --exec '$(KSELFTEST_CMD_DEBUG)' \
-		>$(BUILD)/ktap-debug.log; echo $$? >$(BUILD)/guest-debug.rc
+	@rm -f $(foreach r,$(TEST_RUNS),$(BUILD)/ktap-$(r).log $(BUILD)/guest-$(r).rc $(BUILD)/guest-$(r).secs)
+	@$(foreach k,normal debug,$(foreach b,$(TEST_BOARDS),$(call kselftest_run,$(b),$(k))))
 	@scripts/ktap-summary.py --cargo $(BUILD)/host-test.log \
 		$$([ -f $(BUILD)/uapi-check.log ] && echo --tap uapi $(BUILD)/uapi-check.log $$(cat $(BUILD)/uapi-check.rc)) \
 		--tap log-scan $(BUILD)/scan-check.log $$(cat $(BUILD)/scan-check.rc) \
 		--tap bench-report $(BUILD)/bench-check.log $$(cat $(BUILD)/bench-check.rc) \
+		--tap summary $(BUILD)/summary-check.log $$(cat $(BUILD)/summary-check.rc) \
 		--programs $(BUILD)/kselftest/kselftest-list.txt \
-		--kernel normal $(BUILD)/ktap.log $$(cat $(BUILD)/guest.rc) $(BUILD)/test.log \
-		--kernel debug $(BUILD)/ktap-debug.log $$(cat $(BUILD)/guest-debug.rc) $(BUILD)/test-debug.log
+		$(foreach r,$(TEST_RUNS),--run $(subst -, ,$(r)) $(BUILD)/ktap-$(r).log \
+			$$(cat $(BUILD)/guest-$(r).rc) $$(cat $(BUILD)/guest-$(r).secs) $(BUILD)/test-$(r).log)
 
 bench: modules tools
 	@KDIR=$(KDIR) CLI=$(CLI) BUILD=$(BUILD) scripts/bench.sh --out $(BUILD)/bench \
@@ -170,7 +208,7 @@ bench: modules tools
 		--dmatest-cpus $(BENCH_DMATEST_CPUS) --timeout $(BENCH_TIMEOUT)
 
 shell: modules tools kselftest
-	@KDIR=$(KDIR) CLI=$(CLI) KSELFTEST=$(BUILD)/kselftest scripts/qemu.sh --interactive
+	@KDIR=$(KDIR) CLI=$(CLI) KSELFTEST=$(BUILD)/kselftest scripts/qemu.sh --board $(BOARD) --interactive
 
 endif
 

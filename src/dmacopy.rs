@@ -52,7 +52,6 @@ mod node;
 mod stand_in;
 mod tune;
 mod uapi;
-mod window;
 mod zdma;
 
 use channel::{
@@ -64,12 +63,12 @@ use engine::{
     Family,
     HwChannel, //
 };
+use stand_in::window::Buffer;
 use stand_in::{
     irq::Line,
     miscdev,
     registry, //
 };
-use window::Buffer;
 
 /// Channels one module instance can drive.
 const MAX_CHANNELS: usize = 32;
@@ -162,9 +161,8 @@ impl Drop for Slot {
 
 /// What the driver keeps for each bound channel.
 ///
-/// The node is registered last, once nothing else of the probe can fail but calibration, and
-/// dropping the data (at unbind, or when calibration fails) revokes the channel first: no file
-/// opened in between can keep the buffers past the binding.
+/// Dropping it (at unbind, or when a later step of the probe fails) revokes the channel first:
+/// no file opened in between can keep the buffers past the binding.
 #[pin_data(PinnedDrop)]
 struct ChannelData {
     chan: Arc<Channel>,
@@ -175,9 +173,10 @@ struct ChannelData {
     #[pin]
     _inject: File<Arc<Channel>>,
     _dir: Dir,
-    #[pin]
-    _misc: miscdev::Registration,
-    // Released after the node is gone, so that its name is free again.
+    /// The node's name.
+    name: &'static CStr,
+    // Released after the node is gone (`DeviceData::nodes` drop first), so that its name is
+    // free again.
     _slot: Slot,
 }
 
@@ -189,9 +188,13 @@ impl PinnedDrop for ChannelData {
     }
 }
 
-/// What the driver keeps for each bound device: its channels, in probe order.
+/// What the driver keeps for each bound device: its channels, in probe order, and their nodes.
+///
+/// The nodes are registered last, once every channel is set up and calibrated, so that no user
+/// copy runs (and is counted) during calibration; they are dropped first.
 #[pin_data]
 struct DeviceData {
+    nodes: KVec<Pin<KBox<miscdev::Registration>>>,
     chans: KVec<Pin<KBox<ChannelData>>>,
 }
 
@@ -259,7 +262,12 @@ impl platform::Driver for DmacopyDriver {
                 }
                 chans.push(data, GFP_KERNEL)?;
             }
-            Ok(try_pin_init!(DeviceData { chans }))
+            let mut nodes = KVec::with_capacity(chans.len(), GFP_KERNEL)?;
+            for data in &chans {
+                let node = miscdev::Registration::new(data.name, pdev.as_ref(), data.chan.clone());
+                nodes.push(KBox::pin_init(node, GFP_KERNEL)?, GFP_KERNEL)?;
+            }
+            Ok(try_pin_init!(DeviceData { nodes, chans }))
         })
     }
 
@@ -270,8 +278,8 @@ impl platform::Driver for DmacopyDriver {
     }
 }
 
-/// Sets up one channel found by a family's probe: its buffers, node number, interrupt,
-/// debugfs files and node (registered last).
+/// Sets up one channel found by a family's probe: its buffers, node number, interrupt and
+/// debugfs files (the node is registered by the caller, last).
 fn channel_data<'a>(
     dev: &'a Device<Bound>,
     hw: HwChannel<'a>,
@@ -313,7 +321,7 @@ fn channel_data<'a>(
             Config {
                 dev: dev.into(),
                 buf_size,
-                irq: Line::new(irq),
+                irq: Line::of(&hw.irq),
                 shared_irq: hw.shared_irq,
                 timeout_ms: *module_parameters::timeout_ms.value(),
             },
@@ -355,7 +363,7 @@ fn channel_data<'a>(
             &store_inject,
         ),
         _dir: dir,
-        _misc <- miscdev::Registration::new(name, dev, chan.clone()),
+        name,
         chan,
         _slot: slot,
     }))

@@ -43,7 +43,6 @@ use crate::{
         miscdev, //
     },
     uapi,
-    window::Buffer, //
 };
 
 /// Checks a file position and returns the window range `[pos, pos + n)` with
@@ -57,24 +56,61 @@ fn window_range(chan: &Channel, pos: i64, want: usize) -> Result<Option<(usize, 
     Ok(Some((pos, want.min(size - pos))))
 }
 
-/// Copies the window range `[pos, pos + n)` piece by piece (SRC and DST are separate
-/// allocations) with `copy(half, offset, length) -> bytes copied`, stopping at a short piece;
-/// returns the bytes copied.
-fn copy_pieces(
-    buf: &Buffer,
+/// Bytes moved per step between the window and user memory.
+const BOUNCE: usize = 16 * 1024;
+
+/// Copies between the window range `[pos, pos + n)` and user memory through a kernel bounce
+/// buffer, at most [`BOUNCE`] bytes and one half of the window (SRC and DST are separate
+/// allocations) at a time. `step(window, bounce)` runs inside the window and moves bytes between
+/// the window piece and the bounce buffer; `user(bounce) -> bytes moved` runs outside it, so that
+/// a page fault on user memory (which may wait for anything, e.g. a FUSE daemon) never holds up
+/// unbind. `read` says which way: window to bounce first, or user to bounce first. Returns the
+/// bytes copied, fewer at a short user copy; `ENODEV` once the window is gone, even in the
+/// middle (as the call would have failed had it started a little later).
+fn bounce_copy(
+    chan: &Channel,
     pos: usize,
     n: usize,
-    mut copy: impl FnMut(&kernel::dma::Coherent<[u8]>, usize, usize) -> Result<usize>,
+    read: bool,
+    mut user: impl FnMut(&mut [u8]) -> usize,
 ) -> Result<usize> {
+    let mut bounce = KVVec::from_elem(0u8, BOUNCE.min(n), GFP_KERNEL)?;
     let mut done = 0;
     while done < n {
-        let Some((half, off, avail)) = buf.piece(pos + done) else {
-            break;
+        let want = bounce.len().min(n - done);
+        let len = if read {
+            let buf = chan.window().enter()?;
+            let Some((half, off, avail)) = buf.piece(pos + done) else {
+                break;
+            };
+            let len = want.min(avail);
+            coherent::read(half, off, &mut bounce[..len])?;
+            len
+        } else {
+            // How much of this step fits in one half.
+            let avail = chan
+                .window()
+                .enter()?
+                .piece(pos + done)
+                .map_or(0, |(_, _, avail)| avail);
+            want.min(avail)
         };
-        let len = avail.min(n - done);
-        let copied = copy(half, off, len)?;
-        done += copied;
-        if copied < len {
+        if len == 0 {
+            break;
+        }
+        let moved = if read {
+            user(&mut bounce[..len])
+        } else {
+            let moved = user(&mut bounce[..len]);
+            let buf = chan.window().enter()?;
+            let Some((half, off, _)) = buf.piece(pos + done) else {
+                break;
+            };
+            coherent::write(half, off, &bounce[..moved])?;
+            moved
+        };
+        done += moved;
+        if moved < len {
             break;
         }
     }
@@ -95,16 +131,13 @@ impl MiscDevice for Channel {
     fn read_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
         let chan = kiocb.file();
         chan.check_alive()?;
-        let buf = chan.window().enter()?;
         let Some((pos, n)) = window_range(&chan, kiocb.ki_pos(), iov.len())? else {
             return Ok(0);
         };
         if n == 0 {
             return Ok(0);
         }
-        let done = copy_pieces(&buf, pos, n, |half, off, len| {
-            coherent::copy_to_iter(half, off, len, iov)
-        })?;
+        let done = bounce_copy(&chan, pos, n, true, |bounce| iov.copy_to_iter(bounce))?;
         if done == 0 {
             return Err(EFAULT);
         }
@@ -116,16 +149,13 @@ impl MiscDevice for Channel {
     fn write_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
         let chan = kiocb.file();
         chan.check_alive()?;
-        let buf = chan.window().enter()?;
         let Some((pos, n)) = window_range(&chan, kiocb.ki_pos(), iov.len())? else {
             return Err(ENOSPC);
         };
         if n == 0 {
             return Ok(0);
         }
-        let done = copy_pieces(&buf, pos, n, |half, off, len| {
-            coherent::copy_from_iter(half, off, len, iov)
-        })?;
+        let done = bounce_copy(&chan, pos, n, false, |bounce| iov.copy_from_iter(bounce))?;
         if done == 0 {
             return Err(EFAULT);
         }

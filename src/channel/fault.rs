@@ -4,12 +4,18 @@
 //! how each maps onto the channel's controller.
 
 use kernel::{
+    io::poll::read_poll_timeout,
     prelude::*,
-    sync::atomic::Relaxed, //
+    processor::cpu_relax,
+    sync::atomic::Relaxed,
+    time::Delta, //
 };
 
 use super::Channel;
-use crate::engine::Engine;
+use crate::{
+    engine::Engine,
+    stand_in::irq::Raised, //
+};
 
 /// Faults that debugfs `inject` can arm for the next DMA copy.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -115,28 +121,42 @@ impl Channel {
     }
 
     /// Raises the channel's interrupt with no cause in the controller, and waits briefly for
-    /// the handler to see it.
+    /// the handler to see it. A raise by software that the interrupt flow dropped (the line's
+    /// handler was running on another CPU) is made again, a few times at most.
     pub(super) fn raise_spurious_irq(&self) {
         let before = self.stats.spurious_irqs.load(Relaxed);
-        // On a shared line the handler counts an interrupt with no cause of this channel's only
-        // when it was raised here.
-        self.spurious_raised.store(true, Relaxed);
-        if let Err(e) = self.cfg.irq.raise() {
-            self.spurious_raised.store(false, Relaxed);
-            dev_dbg!(
-                self.device(),
-                "cannot raise a spurious interrupt: {:?}\n",
-                e
-            );
-            return;
+        for _ in 0..5 {
+            // On a shared line the handler counts an interrupt with no cause of this channel's
+            // only when it was raised here.
+            self.spurious_raised.store(true, Relaxed);
+            match self.cfg.irq.raise() {
+                Err(e) => {
+                    dev_dbg!(
+                        self.device(),
+                        "cannot raise a spurious interrupt: {:?}\n",
+                        e
+                    );
+                    break;
+                }
+                Ok(Raised::Handled) => {
+                    if self.stats.spurious_irqs.load(Relaxed) != before {
+                        return;
+                    }
+                    cpu_relax();
+                }
+                Ok(Raised::Pending) => {
+                    // TIMEOUT: a pending interrupt is delivered within microseconds; 100 ms
+                    // covers a loaded emulator. Not seeing it is harmless: the copy goes on.
+                    let _ = read_poll_timeout(
+                        || Ok(self.stats.spurious_irqs.load(Relaxed)),
+                        |&n| n != before,
+                        Delta::from_micros(50),
+                        Delta::from_millis(100),
+                    );
+                    return;
+                }
+            }
         }
-        // TIMEOUT: a pending interrupt is delivered within microseconds; 100 ms covers a loaded
-        // emulator. Not seeing it is harmless: the copy goes on either way.
-        let _ = kernel::io::poll::read_poll_timeout(
-            || Ok(self.stats.spurious_irqs.load(Relaxed)),
-            |&n| n != before,
-            kernel::time::Delta::from_micros(50),
-            kernel::time::Delta::from_millis(100),
-        );
+        self.spurious_raised.store(false, Relaxed);
     }
 }

@@ -14,7 +14,7 @@ use kernel::{
     prelude::*,
     sync::{
         atomic::{
-            Acquire,
+            Full,
             Relaxed,
             Release, //
         },
@@ -66,7 +66,9 @@ impl Channel {
         }
         // The transfer has ended: no further interrupt until the next one is programmed.
         self.engine.mask();
-        if !self.in_flight.load(Acquire) {
+        // Claim the completion: after a timeout the copier may take it from the controller
+        // at the same time (`completed_late`); whoever clears `in_flight` records it.
+        if self.in_flight.cmpxchg(true, false, Full).is_err() {
             return IrqReturn::Handled;
         }
         let Some(status) = Fault::from_raw(self.fault.load(Relaxed)).apply(status, &*self.engine)

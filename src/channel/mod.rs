@@ -48,16 +48,16 @@ use kernel::{
 
 use crate::{
     engine::Engine,
+    stand_in::window::{
+        Buffer,
+        Window, //
+    },
     stand_in::{
         completion::Completion,
         irq::Line, //
     },
     tune::Completions,
     uapi,
-    window::{
-        Buffer,
-        Window, //
-    },
 };
 
 mod calibrate;

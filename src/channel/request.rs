@@ -12,7 +12,7 @@ use crate::uapi;
 
 impl Channel {
     /// Checks `req`; returns the mode to copy with. AUTO copies with the CPU below the AUTO
-    /// threshold, and also whenever the request is not aligned for DMA.
+    /// threshold and by DMA from there on; a copy by DMA must be aligned.
     pub(super) fn validate(&self, req: &uapi::Copy) -> Result<u32> {
         let size = self.cfg.buf_size as u64;
         let fits = |off: u64| off.checked_add(req.len).is_some_and(|end| end <= size);
@@ -29,15 +29,15 @@ impl Channel {
         let aligned = [req.src_off, req.dst_off, req.len]
             .iter()
             .all(|v| v % align == 0);
-        match req.mode {
-            uapi::MODE_CPU => Ok(uapi::MODE_CPU),
-            uapi::MODE_DMA if aligned => Ok(uapi::MODE_DMA),
-            uapi::MODE_DMA => Err(EINVAL),
-            uapi::MODE_AUTO if !aligned || req.len < self.auto_threshold.load(Relaxed) => {
-                Ok(uapi::MODE_CPU)
-            }
-            uapi::MODE_AUTO => Ok(uapi::MODE_DMA),
-            _ => Err(EINVAL),
+        let mode = match req.mode {
+            uapi::MODE_CPU | uapi::MODE_DMA => req.mode,
+            uapi::MODE_AUTO if req.len < self.auto_threshold.load(Relaxed) => uapi::MODE_CPU,
+            uapi::MODE_AUTO => uapi::MODE_DMA,
+            _ => return Err(EINVAL),
+        };
+        if mode == uapi::MODE_DMA && !aligned {
+            return Err(EINVAL);
         }
+        Ok(mode)
     }
 }

@@ -8,6 +8,7 @@ use kernel::{
     processor::cpu_relax,
     sync::atomic::{
         Acquire,
+        Full,
         Relaxed,
         Release, //
     },
@@ -29,12 +30,12 @@ use crate::{
         Ended,
         Xfer, //
     },
+    stand_in::window::WindowGuard,
     stand_in::{
         coherent,
         completion::WaitResult, //
     },
     uapi,
-    window::WindowGuard,
 };
 
 /// How the poll after starting a DMA copy ended.
@@ -159,6 +160,18 @@ impl Channel {
             }
             WaitResult::TimedOut => {
                 let status = self.stop_and_reset();
+                if self.engine.ended(status) == Ended::Failed {
+                    // The controller flagged an error and stopped without completing.
+                    self.stats.errors.add(1, Relaxed);
+                    return Err((
+                        EIO,
+                        Some(Outcome {
+                            elapsed_ns: self.since(start_ns),
+                            mode_used: uapi::MODE_DMA,
+                            hw_status: status,
+                        }),
+                    ));
+                }
                 self.stats.timeouts.add(1, Relaxed);
                 // A user can cause this at will (a short `timeout_ns`); `stats` is the record.
                 dev_dbg!(self.device(), "copy timed out; channel stopped and reset\n");
@@ -229,6 +242,13 @@ impl Channel {
             return false;
         }
         self.engine.mask();
+        // The handler may have read the same status before it was cleared: whoever clears
+        // `in_flight` records the completion, and no handler of this copy runs after this returns.
+        let claimed = self.in_flight.cmpxchg(true, false, Full).is_ok();
+        self.cfg.irq.synchronize();
+        if !claimed {
+            return self.status.load(Acquire) != 0;
+        }
         let Some(status) = fault.apply(status, &*self.engine) else {
             return false;
         };

@@ -1,21 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Bulk copies of coherent DMA memory (upstream: `memcpy` and `_copy_{to,from}_iter` on a
-//! `dma_alloc_coherent` buffer). 7.2's `Coherent` offers element-wise reads and writes only.
+//! Bulk copies of coherent DMA memory (upstream: `memcpy` on a `dma_alloc_coherent` buffer).
+//! 7.2's `Coherent` offers element-wise reads and writes only.
 //!
 //! Every function checks its range against the allocation, so a wrong offset is an error, never
 //! an access outside it. Coherent memory may change under a copy (a DMA transfer, a user
 //! mapping): that changes the bytes copied and nothing else, as bytes carry no invariant.
 
-use kernel::{
-    bindings,
-    dma::Coherent,
-    iov::{
-        IovIterDest,
-        IovIterSource, //
-    },
-    prelude::*,
-};
+use kernel::{dma::Coherent, prelude::*};
 
 /// Whether `[off, off + len)` lies within `buf`.
 fn fits(buf: &Coherent<[u8]>, off: usize, len: usize) -> bool {
@@ -49,42 +41,37 @@ pub(crate) fn copy(
     Ok(())
 }
 
-/// Copies up to `len` bytes of `buf[off..]` to `iov`; returns the bytes copied (fewer on a
-/// fault in the user buffer). `EINVAL` if the range leaves the allocation.
-pub(crate) fn copy_to_iter(
-    buf: &Coherent<[u8]>,
-    off: usize,
-    len: usize,
-    iov: &mut IovIterDest<'_>,
-) -> Result<usize> {
-    if !fits(buf, off, len) {
+/// Copies `out.len()` bytes of `buf[off..]` into `out`; `EINVAL` if the range leaves the
+/// allocation.
+pub(crate) fn read(buf: &Coherent<[u8]>, off: usize, out: &mut [u8]) -> Result {
+    if !fits(buf, off, out.len()) {
         return Err(EINVAL);
     }
-    // SAFETY: The range lies within the live allocation (checked above); `iov` is a valid
-    // destination iterator.
-    Ok(unsafe {
-        bindings::_copy_to_iter(buf.as_ptr().cast::<u8>().add(off).cast(), len, iov.as_raw())
-    })
+    // SAFETY: The range lies within the live allocation (checked above), and `out` is a
+    // distinct kernel buffer of that length.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            buf.as_ptr().cast::<u8>().add(off),
+            out.as_mut_ptr(),
+            out.len(),
+        )
+    };
+    Ok(())
 }
 
-/// Copies up to `len` bytes from `iov` into `buf[off..]`; returns the bytes copied (fewer on a
-/// fault in the user buffer). `EINVAL` if the range leaves the allocation.
-pub(crate) fn copy_from_iter(
-    buf: &Coherent<[u8]>,
-    off: usize,
-    len: usize,
-    iov: &mut IovIterSource<'_>,
-) -> Result<usize> {
-    if !fits(buf, off, len) {
+/// Copies `data` into `buf[off..]`; `EINVAL` if the range leaves the allocation.
+pub(crate) fn write(buf: &Coherent<[u8]>, off: usize, data: &[u8]) -> Result {
+    if !fits(buf, off, data.len()) {
         return Err(EINVAL);
     }
-    // SAFETY: The range lies within the live allocation (checked above); `iov` is a valid
-    // source iterator.
-    Ok(unsafe {
-        bindings::_copy_from_iter(
-            buf.as_mut_ptr().cast::<u8>().add(off).cast(),
-            len,
-            iov.as_raw(),
+    // SAFETY: The range lies within the live allocation (checked above), and `data` is a
+    // distinct kernel buffer of that length.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            data.as_ptr(),
+            buf.as_mut_ptr().cast::<u8>().add(off),
+            data.len(),
         )
-    })
+    };
+    Ok(())
 }

@@ -50,12 +50,13 @@ impl Completion {
 
     /// Returns the event to the not-signalled state.
     ///
-    /// Callers ensure nobody waits on the event and no `signal` races with this call: the channel
-    /// has no transfer in flight and its interrupt handler has finished.
+    /// Nobody waits on the event meanwhile: its only waiter is the caller.
     pub(crate) fn reinit(&self) {
-        // SAFETY: `inner` is an initialised completion, and with no waiter and no concurrent
-        // `complete` nothing else accesses it; this is the C `reinit_completion`.
-        unsafe { (*self.inner.get()).done = 0 };
+        // Consume every pending `complete` under the completion's lock (a `complete` from
+        // unbind's kick may race with this): `reinit_completion`'s plain store, made safe. Each
+        // round consumes one; only `complete` adds any, and nothing calls `complete_all`.
+        // SAFETY: `inner` is an initialised completion; `try_wait_for_completion` takes its lock.
+        while unsafe { bindings::try_wait_for_completion(self.inner.get()) } {}
     }
 
     /// Signals the event, waking the waiter. Callable from interrupt context.

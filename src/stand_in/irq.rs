@@ -8,18 +8,24 @@
 use kernel::{
     bindings,
     error::to_result,
+    irq::IrqRequest,
     prelude::*, //
 };
 
-/// An interrupt number taken from a device's resources (`IrqRequest::irq`), whose descriptor
-/// exists for as long as the system does.
+/// An interrupt of a device, as its `IrqRequest` gives it.
+///
+/// # Invariants
+///
+/// `self.0` is a Linux interrupt number mapped for a device, whose descriptor exists for as long
+/// as the system does.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Line(u32);
 
 impl Line {
-    /// The interrupt `irq` of a device, as its `IrqRequest` gives it.
-    pub(crate) fn new(irq: u32) -> Self {
-        Self(irq)
+    /// The interrupt that `request` asks for.
+    pub(crate) fn of(request: &IrqRequest<'_>) -> Self {
+        // INVARIANT: an `IrqRequest` holds an interrupt number of its device.
+        Self(request.irq())
     }
 
     /// The Linux interrupt number.
@@ -36,7 +42,7 @@ impl Line {
 
     /// Raises the interrupt with no cause in the device: sets it pending at the interrupt
     /// controller or, when the controller cannot, runs its handlers as the interrupt flow would.
-    pub(crate) fn raise(self) -> Result {
+    pub(crate) fn raise(self) -> Result<Raised> {
         // SAFETY: `self.0` is a valid interrupt number; setting the pending state of an
         // interrupt at its controller has no other precondition.
         let ret = unsafe {
@@ -46,11 +52,23 @@ impl Line {
                 true,
             )
         };
-        if ret == 0 {
-            return Ok(());
+        // EINVAL: the interrupt controller cannot set a pending state (no
+        // `irq_set_irqchip_state`); anything else is a real failure.
+        if ret != -(bindings::EINVAL as c_int) {
+            return to_result(ret).map(|()| Raised::Pending);
         }
         // SAFETY: `self.0` is a valid interrupt number; `generic_handle_irq_safe` may be called
         // from any context (it disables local interrupts around the flow handler).
-        to_result(unsafe { bindings::generic_handle_irq_safe(self.0) })
+        to_result(unsafe { bindings::generic_handle_irq_safe(self.0) }).map(|()| Raised::Handled)
     }
+}
+
+/// How [`Line::raise`] raised an interrupt.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Raised {
+    /// Pending at the interrupt controller: the handlers run soon, on some CPU.
+    Pending,
+    /// The flow handler ran before `raise` returned. It skips the handlers when another CPU is
+    /// running them at that moment.
+    Handled,
 }

@@ -77,7 +77,13 @@ impl Mapping {
             inner <- Opaque::ffi_init(|slot: *mut bindings::address_space| {
                 // SAFETY: `slot` is valid for writes; `address_space_init_once` zeroes it and
                 // initialises what a mapping without pages uses (the VMA tree and its lock).
-                unsafe { bindings::address_space_init_once(slot) };
+                // `empty_aops` (as on an anonymous inode): readahead (`fadvise`, `madvise`)
+                // finds no `read_folio` and does nothing, instead of calling through a null
+                // operations table.
+                unsafe {
+                    bindings::address_space_init_once(slot);
+                    (*slot).a_ops = &raw const bindings::empty_aops;
+                }
             }),
         })
     }
@@ -111,7 +117,10 @@ impl Mapping {
 
     /// Inserts the page at byte `offset` of the coherent buffer `buf` at the faulting address
     /// of `vmf`; `SIGBUS` if `offset` is not a page of `buf`.
-    pub(crate) fn insert(&self, vmf: &Fault, buf: &Coherent<[u8]>, offset: usize) -> FaultResult {
+    ///
+    /// Only [`Window`](super::window::Window) calls this: it zaps every mapping
+    /// ([`Mapping::revoke`]) before it frees a buffer whose pages it inserted.
+    pub(super) fn insert(&self, vmf: &Fault, buf: &Coherent<[u8]>, offset: usize) -> FaultResult {
         if offset % PAGE_SIZE != 0 || offset >= buf.len() {
             return FaultResult::SIGBUS;
         }

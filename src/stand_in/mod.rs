@@ -15,6 +15,7 @@
 //! | [`irq`] | `synchronize_irq`, `irq_set_irqchip_state`, `generic_handle_irq_safe` | not wrapped |
 //! | [`dma`] | `dma_set_mask_and_coherent` | `unsafe` even in probe, where nothing can race with it |
 //! | [`registry`] | `DEFINE_MUTEX` | `global_lock!` needs an `unsafe` initialisation |
+//! | [`window`] | `Revocable`, `drm_dev_enter`/`drm_dev_unplug` | `Revocable` is RCU-only: its users cannot sleep, but reads, writes, copies and faults of the window do |
 
 pub(crate) mod coherent;
 pub(crate) mod completion;
@@ -23,3 +24,4 @@ pub(crate) mod irq;
 pub(crate) mod mapping;
 pub(crate) mod miscdev;
 pub(crate) mod registry;
+pub(crate) mod window;

@@ -60,8 +60,7 @@
 /* struct dmacopy_copy.mode, .mode_used (and the same in copy_user) */
 #define DMACOPY_MODE_DMA	0	/* the DMA controller; completion by IRQ */
 #define DMACOPY_MODE_CPU	1	/* the CPU; no controller involved */
-#define DMACOPY_MODE_AUTO	2	/* CPU below auto_threshold or when not
-					 * aligned for DMA, else DMA */
+#define DMACOPY_MODE_AUTO	2	/* CPU below auto_threshold, else DMA */
 
 /* Bytes in struct dmacopy_info.controller, the terminating NUL included. */
 #define DMACOPY_CONTROLLER_LEN	16
@@ -82,8 +81,8 @@
  * @reg_base:       out: physical address of the channel's registers
  * @irq:            out: Linux IRQ number of the channel
  * @align:          out: in DMA mode, src_off, dst_off and len must be
- *                  multiples of this (1: any; 4 on the BCM2835); AUTO
- *                  copies a request that is not with the CPU
+ *                  multiples of this (1: any; 4 on the BCM2835), also
+ *                  when AUTO picks DMA
  * @auto_threshold: out: DMACOPY_MODE_AUTO copies shorter than this with the
  *                  CPU
  * @controller:     out: NUL-terminated model of the controller, e.g.

@@ -21,6 +21,24 @@
  * Data is checked too: the fuzzer keeps a shadow copy of each window and compares every read,
  * every access through a mapping and every copy's destination against it.
  *
+ * What it needs to know of the board it reads from the driver, not from one board's constants:
+ *   - the channels are the /dev/dmacopyN that exist; each node's platform device is the target
+ *     of /sys/class/misc/dmacopyN/device, and a channel is known by its INFO reg_base. One
+ *     device may carry many channels (BCM2835: one device, 11 channels; ZDMA: one each):
+ *     unbinding a device takes all its nodes away at once, and binding it again brings them
+ *     back with the lowest free numbers, in the device's probe order (checked). With a single
+ *     device, every unbind round takes every channel away.
+ *   - INFO controller selects the model of the controller (ctl_models[]): which hw_status bits
+ *     a good DMA copy must have and which mean an error, the bit an injected error sets, the
+ *     counter-overflow notices (none on bcm2835-dma: `overflow` must get EINVAL there), the
+ *     inject words offered, whether every DMA copy completes by its interrupt (no polling
+ *     phase: bcm2835-dma), and the align INFO must report. An unknown controller fails the run.
+ *   - INFO align: a DMA copy whose src_off, dst_off or len is not a multiple of it must get
+ *     EINVAL (and never reach the controller); CPU copies take any; AUTO is DMA from its
+ *     threshold on (the spec's modes table), so there a misaligned request gets EINVAL too.
+ *   - INFO irq: the same for a channel in every instance; channels may share one (the BCM2835's
+ *     channels 11 to 14): a copy on one of them must not count an interrupt on the others.
+ *
  * Tests (KTAP):
  *   single     DMACOPY_FUZZ_CALLS * 3/5 calls from one thread, with unbind/bind and inject
  *              among them, fully reproducible: the same seed gives the same calls, numbered
@@ -31,15 +49,20 @@
  *              a thread arming faults through debugfs inject on some channels, and a thread
  *              unbinding and binding other channels. Each worker's call sequence follows from
  *              the seed; the interleaving does not.
- *   rebind     every channel that is unbound is bound again and has its node back.
- *   verify     on every channel a DMA copy and a CPU copy of a pattern are exact.
+ *   rebind     every device that is unbound is bound again and its channels have nodes back.
+ *   verify     on every channel a DMA copy and a CPU copy of a pattern are exact, and so is a
+ *              DMA copy with `slow` armed; stats counts one interrupt for that one (and for
+ *              every DMA copy where the controller has no polling phase, at most one where it
+ *              has), none for the CPU copy, and none on the channels that share its IRQ.
  *   log_flood  360 injected errors and timeouts and 2000 bad requests, in a few seconds, make
  *              dmacopy log at most 50 + 30 lines per started 5 s (a rate limit, as printk's
  *              default of 10 lines per 5 s and call site, stays far below).
  *   kernel_log no BUG/WARNING/Oops/KASAN/lockdep/sleeping-in-atomic/... line appeared while
  *              the fuzzer ran (read from /dev/kmsg as it goes), no record was lost, and dmacopy
- *              logged at most 200 + 4 per unbind round + 2 per second + the log_flood bound.
- * Counters: "# dmacopy-count: fuzz_calls=N", "injected_faults=N", "unbind_rounds=N".
+ *              logged at most 200 + 4 per channel bound again + 2 per second + the log_flood
+ *              bound.
+ * Counters: "# dmacopy-count: fuzz_calls=N", "injected_faults=N", "unbind_rounds=N" (device
+ * unbinds that were bound again).
  *
  * Reproducing a failure: run again with the seed the first line printed ("# seed: N"):
  *
@@ -146,17 +169,12 @@ _Static_assert(sizeof(struct dmacopy_batch) == 40, "dmacopy_batch is 40 bytes");
 #define MODE_CPU	1U
 #define MODE_AUTO	2U
 
-/* ZDMA_CH_ISR bits as reported in hw_status. */
-#define HW_DONE		0x400U	/* DMA_DONE */
-#define HW_ERR		0x3c1U	/* AXI read/write data and descriptor errors, invalid APB */
-#define HW_NOTICE	0x038U	/* byte counter and interrupt accounting overflows: not errors */
-
-#define CONTROLLER	"zynqmp-zdma"
-
 #define DRV_DIR		"/sys/bus/platform/drivers/dmacopy"
 #define DBG_DIR		"/sys/kernel/debug/dmacopy"
+#define MISC_DIR	"/sys/class/misc"
 
-#define MAX_CH		32
+#define MAX_CH		32	/* the driver's node numbers: dmacopy0 .. dmacopy31 */
+#define MAX_DEV		MAX_CH
 #define NFDS		4	/* open files per channel and thread */
 #define NMAPS		6	/* live mappings per channel and thread */
 #define PG		4096ULL
@@ -378,22 +396,71 @@ static const char *const fault_names[F_NR] = {
 	"none", "timeout", "error", "spurious", "overflow", "stall", "slow",
 };
 
+#define FB(f)	(1U << (f))
+
+/* What the fuzzer knows of a controller family, keyed by INFO controller. */
+struct ctl_model {
+	const char *name;
+	uint32_t align;		/* what INFO align must say */
+	uint32_t done;		/* hw_status bits every good DMA copy has, all of them */
+	uint32_t err;		/* hw_status bits that mean an error: the copy fails with EIO */
+	uint32_t inj_err;	/* what `inject error` sets */
+	uint32_t notice;	/* `inject overflow`: counter-overflow notices, one at least; 0: the
+				 * controller has none, and the word gets EINVAL */
+	unsigned int words;	/* FB() of each word inject takes */
+	bool irq_always;	/* every DMA copy completes by its interrupt (no polling phase) */
+};
+
+static const struct ctl_model ctl_models[] = {
+	{
+		/* ZDMA_CH_ISR: DMA_DONE; AXI read/write data and descriptor errors, invalid
+		 * APB access; byte counter and interrupt accounting overflows (not errors). */
+		.name = "zynqmp-zdma", .align = 1,
+		.done = 1U << 10, .err = 0x3c1U, .inj_err = 1U << 8, .notice = 0x038U,
+		.words = FB(F_NONE) | FB(F_TIMEOUT) | FB(F_ERROR) | FB(F_SPURIOUS) |
+			 FB(F_OVERFLOW) | FB(F_STALL) | FB(F_SLOW),
+		.irq_always = false,
+	},
+	{
+		/* CS: END and INT (the last control block has INTEN); ERR (the DEBUG register
+		 * says which). No counter-overflow notices; the interrupt enable is in the
+		 * control block, so no copy is polled for. */
+		.name = "bcm2835-dma", .align = 4,
+		.done = (1U << 1) | (1U << 2), .err = 1U << 8, .inj_err = 1U << 8, .notice = 0,
+		.words = FB(F_NONE) | FB(F_TIMEOUT) | FB(F_ERROR) | FB(F_SPURIOUS) | FB(F_STALL) |
+			 FB(F_SLOW),
+		.irq_always = true,
+	},
+};
+
 /* Channel classes of the threaded phase. */
 #define CL_FAULT	1	/* the inject thread arms faults here */
 #define CL_UNBIND	2	/* the unbind thread unbinds and binds this one */
 #define CL_CUSER	4	/* COPY_USER runs here (and no window contents are checked) */
 
-/* Counters of stats that the fuzzer can bound from below. */
-enum { ST_DMA_COPIES, ST_CPU_COPIES, ST_DMA_BYTES, ST_CPU_BYTES, ST_ERRORS, ST_TIMEOUTS, ST_NR };
+/* Counters of stats that the fuzzer can bound from below (index in stat_names: st_name[]). */
+enum {
+	ST_DMA_COPIES, ST_CPU_COPIES, ST_DMA_BYTES, ST_CPU_BYTES, ST_ERRORS, ST_TIMEOUTS, ST_IRQS,
+	ST_NR
+};
 
 static const char *const stat_names[] = {
 	"dma_copies", "cpu_copies", "dma_bytes", "cpu_bytes", "errors", "timeouts",
 	"interrupted", "irqs", "spurious_irqs", "last_ns", "max_ns",
 };
 
+#define SN_IRQS		7
+#define SN_SPURIOUS	8
+
+static const int st_name[ST_NR] = { 0, 1, 2, 3, 4, 5, SN_IRQS };
+
 struct chan {
 	char dev[64];			/* platform device, e.g. ffa80000.dma */
+	int di;				/* index in devs[] */
 	uint64_t reg_base;
+	uint32_t irq;			/* INFO irq: the same in every instance */
+	uint32_t align;			/* INFO align */
+	const struct ctl_model *ctl;	/* from INFO controller */
 	_Atomic int node;		/* N of /dev/dmacopyN; -1 while unbound */
 	/* Even: bound (instance epoch / 2); odd: unbinding, unbound or binding. */
 	_Atomic unsigned int epoch;
@@ -404,25 +471,34 @@ struct chan {
 
 	/* Model of the single-threaded phase. */
 	int armed;			/* enum fault armed through inject */
-	int stall_offered;		/* -1 unknown, 0 no, 1 yes */
-	int none_offered;		/* the same for the word "none" */
 	bool stats_known;		/* st[] holds the last stats read of this instance */
 	uint64_t st[ST_NR];		/* last stats read + what ran since (lower bounds) */
 };
 
+/* A platform device bound to dmacopy: unbind and bind take and give all its channels. */
+struct devc {
+	char name[64];
+	int nchan;
+	int ch[MAX_CH];			/* its channels (chans[] indexes), in probe order */
+	bool unbinds;			/* threaded phase: the unbind thread unbinds and binds it */
+};
+
 static struct chan chans[MAX_CH];
 static int nch;
+static struct devc devs[MAX_DEV];
+static int ndev;
 static uint64_t bs;		/* buf_size of every channel */
 static uint64_t win;		/* 2 * bs */
 static uint32_t caps;
-static uint32_t align_;
 static uint64_t seed;
 
 static _Atomic uint64_t g_calls;
 static _Atomic uint64_t g_injected;
 static _Atomic uint64_t g_unbind_rounds;
+static _Atomic uint64_t g_rebound;		/* channels bound again, over all rounds */
 static _Atomic uint64_t g_signals;
 static _Atomic unsigned int g_failures;
+static bool g_unbind_takes_most;	/* a device holds more than half the channels */
 static _Atomic bool g_stop;		/* stop the fuzzing: too many failures or out of time */
 static uint64_t g_deadline;		/* now_ns() past which the run is out of time */
 static bool g_out_of_time;
@@ -878,14 +954,21 @@ static int parse_fault(const char *s)
 	return -1;
 }
 
-/* Reads the fault armed on node: enum fault, or -1 with the failure reported. */
-static int inject_state(struct ctx *c, int node)
+/*
+ * Reads the fault armed on ch: enum fault, or -1 with the failure reported (or unbound meanwhile:
+ * see inject_write).
+ */
+static int inject_state(struct ctx *c, int ch)
 {
+	unsigned int e1 = atomic_load(&chans[ch].epoch);
+	int err, f, node = atomic_load(&chans[ch].node);
 	char path[128], buf[128];
-	int err, f;
 
 	dbg_path(path, sizeof(path), node, "inject");
 	err = read_file(path, buf, sizeof(buf));
+	if (err && ((e1 & 1) || atomic_load(&chans[ch].epoch) != e1) &&
+	    (err == ENOENT || err == EIO))
+		return -1;
 	if (err) {
 		fz_fail(c, "read inject failed", "read %s: %s", path, strerror(err));
 		return -1;
@@ -905,63 +988,231 @@ static int info_of(int fd, struct dmacopy_info *info)
 	return ioctl(fd, DMACOPY_IOC_INFO, info) ? errno : 0;
 }
 
-static int cmp_chan(const void *a, const void *b)
+static const struct ctl_model *ctl_model_of(const struct dmacopy_info *info)
 {
-	return strcmp(((const struct chan *)a)->dev, ((const struct chan *)b)->dev);
+	size_t i;
+
+	if (strnlen(info->controller, sizeof(info->controller)) == sizeof(info->controller))
+		return NULL;
+	for (i = 0; i < ARRAY_LEN(ctl_models); i++)
+		if (!strcmp(info->controller, ctl_models[i].name))
+			return &ctl_models[i];
+	return NULL;
 }
 
-/* The platform devices bound to dmacopy. */
-static int list_devices(void)
+/* The platform device of /dev/dmacopyN: the last part of its misc device's "device" link. */
+static int node_device(int n, char *name, size_t len)
 {
-	DIR *d = opendir(DRV_DIR);
-	struct dirent *de;
+	char path[96], target[PATH_MAX];
+	const char *slash;
+	long r;
 
-	if (!d)
-		return -errno;
-	nch = 0;
-	while ((de = readdir(d)) && nch < MAX_CH) {
-		const char *dot = strrchr(de->d_name, '.');
+	snprintf(path, sizeof(path), MISC_DIR "/dmacopy%d/device", n);
+	r = readlink(path, target, sizeof(target) - 1);
+	if (r < 0)
+		return errno;
+	target[r] = 0;
+	slash = strrchr(target, '/');
+	snprintf(name, len, "%.63s", slash ? slash + 1 : target);
+	return 0;
+}
 
-		if (!dot || strcmp(dot, ".dma"))
-			continue;
-		snprintf(chans[nch].dev, sizeof(chans[nch].dev), "%.63s", de->d_name);
-		chans[nch].reg_base = strtoull(de->d_name, NULL, 16);
-		nch++;
-	}
-	closedir(d);
-	qsort(chans, (size_t)nch, sizeof(chans[0]), cmp_chan);
-	return nch;
+/* What /dev/dmacopyN is: its device, and its INFO. Returns 0 or an errno (ENOENT: no node). */
+static int node_probe(int n, char *dev, size_t len, struct dmacopy_info *info)
+{
+	char path[64];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "/dev/dmacopy%d", n);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	err = info_of(fd, info);
+	close(fd);
+	return err ? err : node_device(n, dev, len);
+}
+
+struct found {
+	char dev[64];
+	int node;
+	struct dmacopy_info info;
+};
+
+static int cmp_found(const void *a, const void *b)
+{
+	const struct found *x = a, *y = b;
+	int d = strcmp(x->dev, y->dev);
+
+	if (d)
+		return d;
+	return x->info.reg_base < y->info.reg_base ? -1 : x->info.reg_base > y->info.reg_base;
 }
 
 /*
- * Finds the node of channel ch by its reg_base: /dev/dmacopyN for N not used by another bound
- * channel. Sets node and thresh. Returns 0 or -1.
+ * Finds the channels: every /dev/dmacopyN, its device and its INFO; chans[] in the order of
+ * device name and reg_base, each device's channels in its probe order (that of their nodes).
+ * Exits on what the fuzzer cannot model.
  */
-static int find_node(int ch)
+static void discover(void)
 {
-	struct dmacopy_info info;
-	char path[64];
-	int n, i, fd;
+	static struct found f[MAX_CH];
+	int n, i, j, k, nf = 0, err, linked = 0;
+	struct dirent *de;
+	struct stat st;
+	char path[512];
+	DIR *dir;
 
 	for (n = 0; n < MAX_CH; n++) {
-		for (i = 0; i < nch; i++)
-			if (i != ch && atomic_load(&chans[i].node) == n)
-				break;
-		if (i < nch)
+		err = node_probe(n, f[nf].dev, sizeof(f[nf].dev), &f[nf].info);
+		if (err == ENOENT)
 			continue;
-		snprintf(path, sizeof(path), "/dev/dmacopy%d", n);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (!info_of(fd, &info) && info.reg_base == chans[ch].reg_base) {
-			atomic_store(&chans[ch].thresh, info.auto_threshold);
-			atomic_store(&chans[ch].node, n);
-			close(fd);
-			return 0;
-		}
-		close(fd);
+		if (err)
+			ksft_exit_fail_msg("/dev/dmacopy%d: INFO or " MISC_DIR
+					   "/dmacopy%d/device: %s\n", n, n, strerror(err));
+		f[nf++].node = n;
 	}
-	return -1;
+	if (!nf)
+		ksft_exit_fail_msg("no /dev/dmacopyN: dmacopy is not loaded or bound to nothing\n");
+	qsort(f, (size_t)nf, sizeof(f[0]), cmp_found);
+	for (i = 0; i < nf; i++) {
+		struct chan *h = &chans[i];
+		struct devc *d;
+
+		h->ctl = ctl_model_of(&f[i].info);
+		if (!h->ctl)
+			ksft_exit_fail_msg("/dev/dmacopy%d: INFO controller '%.16s' is none the "
+					   "fuzzer models (zynqmp-zdma, bcm2835-dma)\n",
+					   f[i].node, f[i].info.controller);
+		if (!f[i].info.align || (f[i].info.align & (f[i].info.align - 1)))
+			ksft_exit_fail_msg("/dev/dmacopy%d: INFO align %u is not a power of 2\n",
+					   f[i].node, f[i].info.align);
+		if (i && !strcmp(f[i].dev, f[i - 1].dev) &&
+		    f[i].info.reg_base == f[i - 1].info.reg_base)
+			ksft_exit_fail_msg("/dev/dmacopy%d and /dev/dmacopy%d of %s: both "
+					   "reg_base %#llx\n", f[i - 1].node, f[i].node,
+					   f[i].dev, U64(f[i].info.reg_base));
+		snprintf(h->dev, sizeof(h->dev), "%s", f[i].dev);
+		h->reg_base = f[i].info.reg_base;
+		h->irq = f[i].info.irq;
+		h->align = f[i].info.align;
+		atomic_store(&h->thresh, f[i].info.auto_threshold);
+		atomic_store(&h->node, f[i].node);
+		for (j = 0; j < ndev && strcmp(devs[j].name, h->dev); j++)
+			;
+		d = &devs[j];
+		if (j == ndev) {
+			memcpy(d->name, h->dev, sizeof(d->name));
+			ndev++;
+		}
+		h->di = j;
+		/* Insertion by node number: the probe order. */
+		for (k = d->nchan; k > 0 && atomic_load(&chans[d->ch[k - 1]].node) > f[i].node; k--)
+			d->ch[k] = d->ch[k - 1];
+		d->ch[k] = i;
+		d->nchan++;
+	}
+	nch = nf;
+	for (j = 0; j < ndev; j++)
+		if (2 * devs[j].nchan > nch)
+			g_unbind_takes_most = true;
+
+	/* The devices bound to dmacopy are exactly those of the nodes. */
+	dir = opendir(DRV_DIR);
+	if (!dir)
+		ksft_exit_fail_msg(DRV_DIR ": %s\n", strerror(errno));
+	while ((de = readdir(dir))) {
+		snprintf(path, sizeof(path), DRV_DIR "/%s", de->d_name);
+		if (!strcmp(de->d_name, "module") || lstat(path, &st) || !S_ISLNK(st.st_mode))
+			continue;
+		for (j = 0; j < ndev && strcmp(devs[j].name, de->d_name); j++)
+			;
+		if (j == ndev)
+			ksft_exit_fail_msg("%s is bound to dmacopy but no /dev/dmacopyN is its\n",
+					   de->d_name);
+		linked++;
+	}
+	closedir(dir);
+	if (linked != ndev)
+		ksft_exit_fail_msg("nodes name %d devices, %d are bound to dmacopy\n", ndev,
+				   linked);
+}
+
+/* Whether /dev/dmacopyN is held by a bound channel of another device than d. */
+static bool node_taken(int n, int d)
+{
+	int i;
+
+	for (i = 0; i < nch; i++)
+		if (chans[i].di != d && atomic_load(&chans[i].node) == n)
+			return true;
+	return false;
+}
+
+/*
+ * After device d was bound: finds its channels' nodes and sets node and thresh of each. They
+ * must be the lowest numbers no other bound channel holds, in the device's probe order, each
+ * naming d as its device, with its channel's reg_base and irq. Returns 0, or -1 when a channel
+ * has no node (all failures reported).
+ */
+static int find_nodes(struct ctx *c, int d)
+{
+	struct devc *dv = &devs[d];
+	int want[MAX_CH], got[MAX_CH], n, i, k = 0, err;
+	struct dmacopy_info info;
+	char name[64];
+
+	for (n = 0; n < MAX_CH && k < dv->nchan; n++)
+		if (!node_taken(n, d))
+			want[k++] = n;
+	for (i = 0; i < dv->nchan; i++)
+		got[i] = -1;
+	for (n = 0; n < MAX_CH; n++) {
+		if (node_taken(n, d))
+			continue;
+		err = node_probe(n, name, sizeof(name), &info);
+		if (err == ENOENT)
+			continue;
+		if (err) {
+			fz_fail(c, "node after bind unreadable", "bind %s: /dev/dmacopy%d: INFO or "
+				MISC_DIR "/dmacopy%d/device: %s", dv->name, n, n, strerror(err));
+			continue;
+		}
+		if (strcmp(name, dv->name)) {
+			fz_fail(c, "node of an unbound device", "bind %s: /dev/dmacopy%d is of %s, "
+				"which is unbound", dv->name, n, name);
+			continue;
+		}
+		for (i = 0; i < dv->nchan && chans[dv->ch[i]].reg_base != info.reg_base; i++)
+			;
+		if (i == dv->nchan || got[i] >= 0) {
+			fz_fail(c, "node after bind is no channel of its device", "bind %s: "
+				"/dev/dmacopy%d reports reg_base %#llx: %s", dv->name, n,
+				U64(info.reg_base), i == dv->nchan ? "not a channel of the device"
+								   : "another node has it");
+			continue;
+		}
+		got[i] = n;
+		if (info.irq != chans[dv->ch[i]].irq)
+			fz_fail(c, "INFO irq changed across bind", "bind %s: /dev/dmacopy%d "
+				"(reg_base %#llx) reports irq %u, %u before", dv->name, n,
+				U64(info.reg_base), info.irq, chans[dv->ch[i]].irq);
+		atomic_store(&chans[dv->ch[i]].thresh, info.auto_threshold);
+	}
+	for (i = 0; i < dv->nchan; i++)
+		if (got[i] < 0) {
+			fz_fail(c, "bound channel has no node", "bind %s: no /dev/dmacopyN reports "
+				"reg_base %#llx", dv->name, U64(chans[dv->ch[i]].reg_base));
+			return -1;
+		}
+	for (i = 0; i < dv->nchan; i++) {
+		atomic_store(&chans[dv->ch[i]].node, got[i]);
+		if (got[i] != want[i])
+			fz_fail(c, "nodes after bind are not the lowest free numbers in probe "
+				"order", "bind %s: channel reg_base %#llx, %d. in probe order, is "
+				"/dev/dmacopy%d, want /dev/dmacopy%d", dv->name,
+				U64(chans[dv->ch[i]].reg_base), i + 1, got[i], want[i]);
+	}
+	return 0;
 }
 
 static int sysfs_unbind(const char *dev)
@@ -977,6 +1228,12 @@ static int sysfs_bind(const char *dev)
 static bool is_bound(int ch)
 {
 	return !(atomic_load(&chans[ch].epoch) & 1);
+}
+
+/* Its channels are bound or unbound together. */
+static bool dev_bound(int d)
+{
+	return is_bound(devs[d].ch[0]);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1280,11 +1537,16 @@ static int fd_any(struct ctx *c, int ch)
 	for (i = 0; i < NFDS; i++)
 		if (v->fds[i].fd >= 0)
 			used[n++] = i;
-	if (c->threaded) {
-		/* Workers let go of files of an unbound instance soon. */
+	if (c->threaded || g_unbind_takes_most) {
+		/*
+		 * Workers let go of files of an unbound instance soon. So does the single thread,
+		 * more slowly, where an unbind takes most channels at once: else, with one device,
+		 * nearly every call after the first unbind would be on a gone instance; this way
+		 * they make a few percent of the calls, as where an unbind takes one channel of 8.
+		 */
 		for (i = 0; i < n; i++) {
 			if (v->fds[used[i]].epoch != atomic_load(&chans[ch].epoch) &&
-			    chance(&c->rng, 30)) {
+			    chance(&c->rng, c->threaded ? 30 : 3)) {
 				fd_close(c, ch, used[i]);
 				used[i--] = used[--n];
 			}
@@ -1347,6 +1609,16 @@ static int helper_fd(struct ctx *c, int ch)
 }
 
 /*
+ * The outcomes of a read of the whole of a range that did not return all of it: none on a live
+ * instance, ENODEV on one unbound before the call; on one unbound during the call, ENODEV or
+ * the bytes read before (as a read that a signal cuts short), which the model then ignores.
+ */
+static unsigned int short_accept(const struct env *e)
+{
+	return env_accept(e, e->maybe ? A(OK) : 0);
+}
+
+/*
  * Reads [off, off + n) of the window into the shadow, after a call that may or may not have
  * changed it (a failed copy, a fault).
  */
@@ -1368,7 +1640,7 @@ static void resync(struct ctx *c, int ch, uint64_t off, uint64_t n)
 	if (r == (long)n)
 		shadow_set(c, ch, off, c->rbuf, n);
 	else
-		chkf(c, env_accept(&e, A(OK)) & ~A(OK), r, err, "pread (resync)",
+		chkf(c, short_accept(&e), r, err, "pread (resync)",
 		     "{off %#llx, len %#llx}: short", U64(off), U64(n));
 }
 
@@ -1520,17 +1792,18 @@ static void check_info(struct ctx *c, int ch, const struct dmacopy_info *i)
 	n = strnlen(i->controller, sizeof(i->controller));
 	if (i->abi_version != DMACOPY_ABI_VERSION || (i->caps & ~CAP_ALL) ||
 	    !(i->caps & CAP_MMAP) || i->caps != caps || i->buf_size != bs || i->max_len != bs ||
-	    i->reg_base != chans[ch].reg_base || !i->irq || !i->align ||
-	    (i->align & (i->align - 1)) || i->align != align_ ||
-	    n == sizeof(i->controller) || strcmp(i->controller, CONTROLLER) ||
+	    i->reg_base != chans[ch].reg_base || !i->irq || i->irq != chans[ch].irq ||
+	    i->align != chans[ch].ctl->align ||
+	    n == sizeof(i->controller) || strcmp(i->controller, chans[ch].ctl->name) ||
 	    i->reserved[0] || i->reserved[1] || i->reserved[2] || i->reserved[3])
 		fz_fail(c, "INFO content",
 			"%s: abi %u caps %#x (first %#x) buf_size %llu (%llu) max_len %llu "
-			"reg_base %#llx (%#llx) irq %u align %u (%u) controller '%.16s' "
+			"reg_base %#llx (%#llx) irq %u (%u) align %u (%u) controller '%.16s' (%s) "
 			"reserved %#llx %#llx %#llx %#llx", what, i->abi_version, i->caps, caps,
 			U64(i->buf_size), U64(bs), U64(i->max_len), U64(i->reg_base),
-			U64(chans[ch].reg_base), i->irq, i->align, align_,
-			n < sizeof(i->controller) ? i->controller : "(no NUL)",
+			U64(chans[ch].reg_base), i->irq, chans[ch].irq, i->align,
+			chans[ch].ctl->align,
+			n < sizeof(i->controller) ? i->controller : "(no NUL)", chans[ch].ctl->name,
 			U64(i->reserved[0]), U64(i->reserved[1]), U64(i->reserved[2]),
 			U64(i->reserved[3]));
 }
@@ -1621,7 +1894,6 @@ static bool dst_allowed(struct ctx *c, uint64_t dst, uint64_t len)
 
 struct copy_check {
 	bool bad;		/* EINVAL by its fields */
-	bool maybe_bad;		/* EINVAL allowed (AUTO that picks DMA, misaligned) */
 	uint32_t eff;		/* the mode a valid copy must use */
 };
 
@@ -1630,16 +1902,17 @@ static struct copy_check copy_fields(int ch, const struct dmacopy_copy *q)
 	struct copy_check k = { 0 };
 	uint64_t thresh = atomic_load(&chans[ch].thresh);
 
+	uint32_t al = chans[ch].align;
+	bool misaligned = (q->src_off | q->dst_off | q->len) % al;
+
 	k.bad = !q->len || q->len > bs || q->src_off > bs || q->len > bs - q->src_off ||
 		q->dst_off > bs || q->len > bs - q->dst_off || q->mode > MODE_AUTO || q->flags ||
 		q->reserved[0] || q->reserved[1];
 	k.eff = q->mode == MODE_AUTO ? (q->len < thresh ? MODE_CPU : MODE_DMA) : q->mode;
-	if (align_ > 1 && ((q->src_off | q->dst_off | q->len) % align_)) {
-		if (q->mode == MODE_DMA)
-			k.bad = true;
-		else if (q->mode == MODE_AUTO && k.eff == MODE_DMA)
-			k.maybe_bad = true;
-	}
+	/* A misaligned copy in DMA mode (asked for, or AUTO from its threshold on) never reaches
+	 * the controller. */
+	if (misaligned && k.eff == MODE_DMA)
+		k.bad = true;
 	return k;
 }
 
@@ -1652,6 +1925,7 @@ static void gen_copy(struct ctx *c, int ch, struct dmacopy_copy *q, bool in_batc
 	static const uint64_t bad_modes[] = {
 		3, 4, 7, 8, 0x10, 0xff, 0x80000000U, UINT32_MAX,
 	};
+	uint32_t al = chans[ch].align;
 	uint64_t lo, hi, k;
 	struct copy_check cc;
 
@@ -1662,10 +1936,10 @@ static void gen_copy(struct ctx *c, int ch, struct dmacopy_copy *q, bool in_batc
 		q->src_off = chance(&c->rng, 10) ? bs - q->len : below(&c->rng, bs - q->len + 1);
 		q->dst_off = chance(&c->rng, 10) ? hi - q->len
 						 : lo + below(&c->rng, hi - lo - q->len + 1);
-		if (align_ > 1 && chance(&c->rng, 80) && q->len >= align_) {
-			q->len -= q->len % align_;
-			q->src_off -= q->src_off % align_;
-			q->dst_off -= q->dst_off % align_;
+		if (al > 1 && chance(&c->rng, 80) && q->len >= al) {
+			q->len -= q->len % al;
+			q->src_off -= q->src_off % al;
+			q->dst_off -= q->dst_off % al;
 		}
 	} else {
 		q->src_off = chance(&c->rng, 30) ? below(&c->rng, bs) : boundary(c);
@@ -1727,10 +2001,11 @@ static unsigned int copy_accept(struct ctx *c, int ch, uint32_t eff, uint64_t ti
  * Checks the struct a copy wrote back (on success, EIO, ETIMEDOUT). in is what was passed.
  * Returns whether it is right.
  */
-static bool check_copy_out(struct ctx *c, const char *op, const struct dmacopy_copy *in,
-			   const struct dmacopy_copy *out, int o, uint32_t eff, uint64_t wall_ns,
-			   int armed)
+static bool check_copy_out(struct ctx *c, int ch, const char *op,
+			   const struct dmacopy_copy *in, const struct dmacopy_copy *out, int o,
+			   uint32_t eff, uint64_t wall_ns, int armed)
 {
+	const struct ctl_model *m = chans[ch].ctl;
 	const char *why = NULL;
 
 	if (out->src_off != in->src_off || out->dst_off != in->dst_off || out->len != in->len ||
@@ -1745,24 +2020,27 @@ static bool check_copy_out(struct ctx *c, const char *op, const struct dmacopy_c
 	else if (o == O_OK && eff == MODE_CPU && out->hw_status)
 		why = "hw_status of a CPU copy is not 0";
 	else if (o == O_OK && eff == MODE_DMA &&
-		 (!(out->hw_status & HW_DONE) || (out->hw_status & HW_ERR)))
-		why = "hw_status of a good DMA copy lacks DONE or has an error bit";
+		 ((out->hw_status & m->done) != m->done || (out->hw_status & m->err)))
+		why = "hw_status of a good DMA copy lacks a done bit or has an error bit";
 	else if (o == O_OK && eff == MODE_DMA && armed == F_OVERFLOW &&
-		 !(out->hw_status & HW_NOTICE))
+		 !(out->hw_status & m->notice))
 		why = "inject overflow: hw_status shows no overflow notice";
-	else if (o == O_EIO && !(out->hw_status & HW_ERR))
+	else if (o == O_EIO && !(out->hw_status & m->err))
 		why = "EIO without an error bit in hw_status";
+	else if (o == O_EIO && armed == F_ERROR && (out->hw_status & m->inj_err) != m->inj_err)
+		why = "inject error: hw_status lacks the injected error bit";
 	else if (o != O_ETIMEDOUT && out->elapsed_ns > wall_ns)
 		why = "elapsed_ns longer than the whole call took";
 	if (!why)
 		return true;
-	fz_fail(c, why, "%s {src_off %#llx dst_off %#llx len %#llx mode %u} -> %s: %s: "
-		"out {src_off %#llx dst_off %#llx len %#llx mode %u flags %#x timeout_ns %llu "
-		"elapsed_ns %llu (call took %llu) mode_used %u hw_status %#x reserved %#llx %#llx}",
-		op, U64(in->src_off), U64(in->dst_off), U64(in->len), in->mode,
-		outcomes[o].name, why, U64(out->src_off), U64(out->dst_off), U64(out->len),
-		out->mode, out->flags, U64(out->timeout_ns), U64(out->elapsed_ns), U64(wall_ns),
-		out->mode_used, out->hw_status, U64(out->reserved[0]), U64(out->reserved[1]));
+	fz_fail(c, why, "%s {/dev/dmacopy%d (%s), src_off %#llx dst_off %#llx len %#llx mode %u} "
+		"-> %s: %s: out {src_off %#llx dst_off %#llx len %#llx mode %u flags %#x "
+		"timeout_ns %llu elapsed_ns %llu (call took %llu) mode_used %u hw_status %#x "
+		"reserved %#llx %#llx}", op, atomic_load(&chans[ch].node), m->name,
+		U64(in->src_off), U64(in->dst_off), U64(in->len), in->mode, outcomes[o].name, why,
+		U64(out->src_off), U64(out->dst_off), U64(out->len), out->mode, out->flags,
+		U64(out->timeout_ns), U64(out->elapsed_ns), U64(wall_ns), out->mode_used,
+		out->hw_status, U64(out->reserved[0]), U64(out->reserved[1]));
 	return false;
 }
 
@@ -1784,13 +2062,27 @@ static void verify_range(struct ctx *c, int ch, uint64_t off, uint64_t len, cons
 	if (r == (long)len)
 		shadow_check(c, ch, off, c->rbuf, len, what);
 	else
-		chkf(c, env_accept(&e, A(OK)) & ~A(OK), r, err, "pread (verify)",
+		chkf(c, short_accept(&e), r, err, "pread (verify)",
 		     "{off %#llx, len %#llx}: short", U64(off), U64(len));
 }
 
-/* The model after a copy from SRC[src] to DST[dst] of len bytes ended with outcome o. */
+/*
+ * Whether a DMA copy that ends with its completion (done or failed) must have been told by its
+ * interrupt, counted in stats irqs: always where the controller has no polling phase, unless
+ * its timeout is short enough for the driver to take a late completion from the controller
+ * itself (a timeout from the module's default on that ends so is a lost interrupt anyway).
+ */
+static bool completes_by_irq(int ch, uint64_t timeout_ns)
+{
+	return chans[ch].ctl->irq_always && (!timeout_ns || timeout_ns > SHORT_TIMEOUT_NS);
+}
+
+/*
+ * The model after a copy from SRC[src] to DST[dst] of len bytes ended with outcome o; by_irq:
+ * see completes_by_irq().
+ */
 static void copy_done(struct ctx *c, int ch, uint64_t src, uint64_t dst, uint64_t len,
-		      int o, uint32_t eff)
+		      int o, uint32_t eff, bool by_irq)
 {
 	struct chan *h = &chans[ch];
 
@@ -1814,6 +2106,8 @@ static void copy_done(struct ctx *c, int ch, uint64_t src, uint64_t dst, uint64_
 		} else {
 			h->st[o == O_EIO ? ST_ERRORS : ST_TIMEOUTS]++;
 		}
+		if (eff == MODE_DMA && by_irq && o != O_ETIMEDOUT)
+			h->st[ST_IRQS]++;
 	}
 }
 
@@ -1846,7 +2140,7 @@ static void op_copy(struct ctx *c, int ch)
 	else if (p.wr < sizeof(q))
 		base = A(EFAULT) | (c->threaded ? A(EINTR) : 0);
 	else
-		base = copy_accept(c, ch, cc.eff, q.timeout_ns) | (cc.maybe_bad ? A(EINVAL) : 0);
+		base = copy_accept(c, ch, cc.eff, q.timeout_ns);
 
 	e = env_begin(ch, c->v[ch].fds[s].epoch);
 	count_call(c, "ioctl COPY");
@@ -1869,9 +2163,9 @@ static void op_copy(struct ctx *c, int ch)
 		  c->threaded ? "?" : fault_names[chans[ch].armed])) {
 		/* Something unexpected ran: make the model right again. */
 		if (!cc.bad && o != O_ENODEV && o != O_EINVAL && o != O_EFAULT)
-			copy_done(c, ch, q.src_off, q.dst_off, q.len, O_EINTR, cc.eff);
+			copy_done(c, ch, q.src_off, q.dst_off, q.len, O_EINTR, cc.eff, false);
 		if (!c->threaded && is_bound(ch)) {
-			int f = inject_state(c, atomic_load(&chans[ch].node));
+			int f = inject_state(c, ch);
 
 			chans[ch].armed = f < 0 ? F_NONE : f;
 			chans[ch].stats_known = false;
@@ -1885,9 +2179,9 @@ static void op_copy(struct ctx *c, int ch)
 		return;
 	if (p.wr < sizeof(q)) {
 		/* The copy may have run before the write-back failed. */
-		copy_done(c, ch, q.src_off, q.dst_off, q.len, O_EINTR, cc.eff);
+		copy_done(c, ch, q.src_off, q.dst_off, q.len, O_EINTR, cc.eff, false);
 		if (!c->threaded) {
-			int f = inject_state(c, atomic_load(&chans[ch].node));
+			int f = inject_state(c, ch);
 
 			chans[ch].armed = f < 0 ? F_NONE : f;
 			chans[ch].stats_known = false;
@@ -1896,10 +2190,11 @@ static void op_copy(struct ctx *c, int ch)
 	}
 	if (o == O_OK || o == O_EIO || o == O_ETIMEDOUT) {
 		memcpy(&out, (void *)(uintptr_t)p.addr, sizeof(out));
-		check_copy_out(c, "ioctl COPY", &q, &out, o, cc.eff, wall,
+		check_copy_out(c, ch, "ioctl COPY", &q, &out, o, cc.eff, wall,
 			       c->threaded ? F_NONE : chans[ch].armed);
 	}
-	copy_done(c, ch, q.src_off, q.dst_off, q.len, o, cc.eff);
+	copy_done(c, ch, q.src_off, q.dst_off, q.len, o, cc.eff,
+		  completes_by_irq(ch, q.timeout_ns));
 	if (o == O_OK && q.len <= 65536 && verify)
 		verify_range(c, ch, bs + q.dst_off, q.len, "DST after COPY");
 }
@@ -2007,7 +2302,7 @@ static void op_copy_user(struct ctx *c, int ch)
 	else if (len && q.src < q.dst + len && q.dst < q.src + len)
 		ein = true;
 	/* A user address need not be aligned as the window offsets must: EINVAL or a copy. */
-	maybe_bad = align_ > 1 && eff == MODE_DMA && ((q.src | q.dst | len) % align_);
+	maybe_bad = eff == MODE_DMA && ((q.src | q.dst | len) % chans[ch].align);
 	efa = !user_range_ok(c, q.src, len, false) || !user_range_ok(c, q.dst, len, true);
 	if (!ein && !efa && eff == MODE_DMA && fault_possible(c, ch))
 		q.timeout_ns = between(&c->rng, NSEC_PER_MSEC, 4 * NSEC_PER_MSEC);
@@ -2054,7 +2349,7 @@ static void op_copy_user(struct ctx *c, int ch)
 	resync(c, ch, 0, win);
 	/* It may have run a DMA: the fault model and the counters follow the driver again. */
 	if (!c->threaded && eff == MODE_DMA && is_bound(ch)) {
-		int f = inject_state(c, atomic_load(&chans[ch].node));
+		int f = inject_state(c, ch);
 
 		chans[ch].armed = f < 0 ? F_NONE : f;
 	}
@@ -2062,7 +2357,7 @@ static void op_copy_user(struct ctx *c, int ch)
 	if ((o == O_OK || o == O_EIO || o == O_ETIMEDOUT) && p.wr >= sizeof(q) && !ein && !efa) {
 		memcpy(&out, (void *)(uintptr_t)p.addr, sizeof(out));
 		memcpy(&in, &q, sizeof(in));
-		check_copy_out(c, "ioctl COPY_USER", &in, &out, o, eff, wall, F_NONE);
+		check_copy_out(c, ch, "ioctl COPY_USER", &in, &out, o, eff, wall, F_NONE);
 	}
 	if (o == O_OK && !ein && !efa && !either &&
 	    memcmp((void *)(uintptr_t)q.dst, snap, len)) {
@@ -2082,6 +2377,7 @@ static void op_copy_user(struct ctx *c, int ch)
 
 static void gen_entry(struct ctx *c, int ch, struct dmacopy_copy *q)
 {
+	uint32_t al = chans[ch].align;
 	uint64_t lo, hi;
 
 	if (chance(&c->rng, 8)) {
@@ -2093,10 +2389,10 @@ static void gen_entry(struct ctx *c, int ch, struct dmacopy_copy *q)
 	q->len = skewed_len(&c->rng, min64(16384, hi - lo));
 	q->src_off = below(&c->rng, bs - q->len + 1);
 	q->dst_off = lo + below(&c->rng, hi - lo - q->len + 1);
-	if (align_ > 1 && q->len >= align_) {
-		q->len -= q->len % align_;
-		q->src_off -= q->src_off % align_;
-		q->dst_off -= q->dst_off % align_;
+	if (al > 1 && q->len >= al) {
+		q->len -= q->len % al;
+		q->src_off -= q->src_off % al;
+		q->dst_off -= q->dst_off % al;
 	}
 	q->mode = (uint32_t)below(&c->rng, 3);
 	q->elapsed_ns = rnd(&c->rng);
@@ -2113,7 +2409,7 @@ static void batch_resync_model(struct ctx *c, int ch, bool any_dma)
 		return;
 	chans[ch].stats_known = false;
 	if (any_dma && is_bound(ch)) {
-		f = inject_state(c, atomic_load(&chans[ch].node));
+		f = inject_state(c, ch);
 		chans[ch].armed = f < 0 ? F_NONE : f;
 	}
 }
@@ -2270,10 +2566,10 @@ static void op_batch(struct ctx *c, int ch)
 			bo.done, bo.reserved);
 	for (i = 0; i < count; i++) {
 		if (i < bo.done && bo.done <= count) {
-			check_copy_out(c, "ioctl COPY_BATCH entry", &ents[i], &outs[i], O_OK,
+			check_copy_out(c, ch, "ioctl COPY_BATCH entry", &ents[i], &outs[i], O_OK,
 				       cc[i].eff, wall, F_NONE);
 			copy_done(c, ch, ents[i].src_off, ents[i].dst_off, ents[i].len, O_OK,
-				  cc[i].eff);
+				  cc[i].eff, false);
 		} else {
 			if (memcmp(&ents[i], &outs[i], sizeof(ents[i])))
 				fz_fail(c, "COPY_BATCH touched an entry that did not complete",
@@ -2621,6 +2917,14 @@ static void op_rw(struct ctx *c, int ch, bool wr)
 	if (o != O_OK || vfs || e.maybe) {
 		if (wr && o == O_EFAULT && !vfs && acc && (uint64_t)pos < win)
 			resync(c, ch, (uint64_t)pos, min64(acc, win - (uint64_t)pos));
+		/* Unbound during the call: all of it, or ENODEV (never cut short by the unbind:
+		 * the rest would have failed had it started later); the bytes no longer matter. */
+		if (o == O_OK && !vfs && ((uint64_t)r < rmin || (uint64_t)r > rmax))
+			fz_fail(c, wr ? "write cut short by unbind" : "read cut short by unbind",
+				"%s {/dev/dmacopy%d, pos %lld len %#llx accessible %#llx} returned "
+				"%#lx while its channel was unbound, want %#llx..%#llx or ENODEV",
+				rw_names[wr][variant], atomic_load(&chans[ch].node), (long long)pos,
+				U64(n), U64(acc), r, U64(rmin), U64(rmax));
 		if (o == O_OK && !positional)
 			f->pos += (uint64_t)r;
 		return;
@@ -2985,7 +3289,9 @@ static void op_mremap(struct ctx *c, int ch)
 
 /*
  * Writes one word to inject of ch and checks the result. Returns the fault armed by it, -1 if
- * it armed nothing, -2 if the result was wrong.
+ * it armed nothing, -2 if the result was wrong. The inject thread may race with the unbind
+ * thread: a channel that is unbound meanwhile has its inject file gone (ENOENT) or removed
+ * under the open file (EIO), as debugfs does.
  */
 static int inject_write(struct ctx *c, int ch, struct rng *rng)
 {
@@ -3002,6 +3308,7 @@ static int inject_write(struct ctx *c, int ch, struct rng *rng)
 	};
 	struct chan *h = &chans[ch];
 	char path[128], text[160];
+	unsigned int e1 = atomic_load(&h->epoch);
 	int kind = (int)below(rng, 100), f = -1, err, node = atomic_load(&h->node);
 	const void *buf = text;
 	unsigned int accept;
@@ -3013,14 +3320,8 @@ static int inject_write(struct ctx *c, int ch, struct rng *rng)
 		f = words[below(rng, ARRAY_LEN(words))];
 		len = (size_t)snprintf(text, sizeof(text), "%s%s", fault_names[f],
 				       chance(rng, 50) ? "\n" : "");
-		if (f == F_STALL || f == F_NONE) {
-			int offered = f == F_STALL ? h->stall_offered : h->none_offered;
-
-			/* Offered or not, but the same every time. */
-			accept = offered < 0 ? A(OK) | A(EINVAL) : offered ? A(OK) : A(EINVAL);
-		} else {
-			accept = A(OK);
-		}
+		/* A word the controller does not offer (overflow where it has no notices). */
+		accept = h->ctl->words & FB(f) ? A(OK) : A(EINVAL);
 	} else if (kind < 95) {
 		size_t i = below(rng, ARRAY_LEN(invalid) + 2);
 
@@ -3053,20 +3354,16 @@ static int inject_write(struct ctx *c, int ch, struct rng *rng)
 			close(fd);
 		}
 	}
-	if (!chkf(c, accept, r, err, "write inject", "{%s, '%.*s' (%zu bytes)}", path,
-		  buf ? (int)strcspn(text, "\n") : 4, buf ? text : "NULL", len))
+	if ((e1 & 1) || atomic_load(&h->epoch) != e1)
+		accept |= A(ENOENT) | A(EIO);
+	if (!chkf(c, accept, r, err, "write inject", "{%s (%s), '%.*s' (%zu bytes)}", path,
+		  h->ctl->name, buf ? (int)strcspn(text, "\n") : 4, buf ? text : "NULL", len))
 		return -2;
 	if (r >= 0 && (size_t)r != len) {
 		fz_fail(c, "write inject short", "write inject '%s': %ld of %zu bytes", text, r,
 			len);
 		return -2;
 	}
-	if (f == F_STALL && r >= 0)
-		h->stall_offered = 1;
-	else if (f == F_STALL)
-		h->stall_offered = 0;
-	if (f == F_NONE)
-		h->none_offered = r >= 0;
 	if (f >= 0 && r >= 0) {
 		if (f != F_NONE)
 			atomic_fetch_add(&g_injected, 1);
@@ -3091,7 +3388,7 @@ static void op_inject(struct ctx *c, int ch)
 			count_call(c, "read inject");
 		else
 			count_helper(c, "read inject");
-		f = inject_state(c, node);
+		f = inject_state(c, ch);
 		if (f >= 0 && f != chans[ch].armed)
 			fz_fail(c, "inject reads back something else",
 				"inject of /dev/dmacopy%d reads '%s', want '%s'", node,
@@ -3101,22 +3398,18 @@ static void op_inject(struct ctx *c, int ch)
 	}
 }
 
-static void op_stats(struct ctx *c, int ch)
+/* Reads stats of ch into val[] (in the order of stat_names). Returns whether it worked. */
+static bool stats_read(struct ctx *c, int ch, uint64_t *val)
 {
-	struct chan *h = &chans[ch];
 	char path[128], buf[2048], *line, *save = NULL;
-	uint64_t val[ARRAY_LEN(stat_names)];
 	bool seen[ARRAY_LEN(stat_names)] = { false };
 	size_t i;
 	int err;
 
-	if (!is_bound(ch))
-		return;
-	dbg_path(path, sizeof(path), atomic_load(&h->node), "stats");
-	count_call(c, "read stats");
+	dbg_path(path, sizeof(path), atomic_load(&chans[ch].node), "stats");
 	err = read_file(path, buf, sizeof(buf));
 	if (!chkf(c, A(OK), err ? -1 : 0, err, "read stats", "{%s}", path))
-		return;
+		return false;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char name[32];
 		unsigned long long v;
@@ -3134,85 +3427,119 @@ static void op_stats(struct ctx *c, int ch)
 		if (!seen[i]) {
 			fz_fail(c, "stats lacks a counter", "%s has no line '%s: N'", path,
 				stat_names[i]);
-			h->stats_known = false;
-			return;
+			return false;
 		}
+	return true;
+}
+
+static void op_stats(struct ctx *c, int ch)
+{
+	struct chan *h = &chans[ch];
+	uint64_t val[ARRAY_LEN(stat_names)];
+	char path[128];
+	size_t i;
+
+	if (!is_bound(ch))
+		return;
+	dbg_path(path, sizeof(path), atomic_load(&h->node), "stats");
+	count_call(c, "read stats");
+	if (!stats_read(c, ch, val)) {
+		h->stats_known = false;
+		return;
+	}
 	for (i = 0; h->stats_known && i < ST_NR; i++)
-		if (val[i] < h->st[i])
-			fz_fail(c, "stats counter too low", "%s: %s is %llu, want at least %llu",
-				path, stat_names[i], U64(val[i]), U64(h->st[i]));
+		if (val[st_name[i]] < h->st[i])
+			fz_fail(c, "stats counter too low", "%s (%s): %s is %llu, want at least "
+				"%llu", path, h->ctl->name, stat_names[st_name[i]],
+				U64(val[st_name[i]]), U64(h->st[i]));
 	for (i = 0; i < ST_NR; i++)
-		h->st[i] = val[i];
+		h->st[i] = val[st_name[i]];
 	h->stats_known = true;
 }
 
-/* Unbinds ch. Returns whether it worked. */
-static bool do_unbind(struct ctx *c, int ch)
+/*
+ * Unbinds device d, and with it all its channels. Returns whether it worked. Each channel's
+ * epoch turns odd before the write and its unbind count grows once the write has returned: a
+ * call that starts after that on a file of any of them must fail with ENODEV.
+ */
+static bool do_unbind(struct ctx *c, int d)
 {
-	struct chan *h = &chans[ch];
-	int err;
+	struct devc *dv = &devs[d];
+	int err, i;
 
-	atomic_fetch_add(&h->epoch, 1);		/* odd: going away */
+	for (i = 0; i < dv->nchan; i++)
+		atomic_fetch_add(&chans[dv->ch[i]].epoch, 1);	/* odd: going away */
 	count_call(c, "unbind");
-	err = sysfs_unbind(h->dev);
-	if (!chkf(c, A(OK), err ? -1 : 0, err, "unbind", "{%s}", h->dev)) {
-		atomic_fetch_sub(&h->epoch, 1);
+	err = sysfs_unbind(dv->name);
+	if (!chkf(c, A(OK), err ? -1 : 0, err, "unbind", "{%s, %d channels}", dv->name,
+		  dv->nchan)) {
+		for (i = 0; i < dv->nchan; i++)
+			atomic_fetch_sub(&chans[dv->ch[i]].epoch, 1);
 		return false;
 	}
-	atomic_store(&h->node, -1);
-	atomic_fetch_add(&h->unbinds, 1);
+	for (i = 0; i < dv->nchan; i++) {
+		atomic_store(&chans[dv->ch[i]].node, -1);
+		atomic_fetch_add(&chans[dv->ch[i]].unbinds, 1);
+	}
 	return true;
 }
 
-/* Binds ch and finds its node. Returns whether it worked. */
-static bool do_bind(struct ctx *c, int ch)
+/* Binds device d and finds its channels' nodes. Returns whether it worked. */
+static bool do_bind(struct ctx *c, int d)
 {
-	struct chan *h = &chans[ch];
-	int err;
+	struct devc *dv = &devs[d];
+	int err, i;
 
 	count_call(c, "bind");
-	err = sysfs_bind(h->dev);
-	if (!chkf(c, A(OK), err ? -1 : 0, err, "bind", "{%s}", h->dev))
+	err = sysfs_bind(dv->name);
+	if (!chkf(c, A(OK), err ? -1 : 0, err, "bind", "{%s, %d channels}", dv->name, dv->nchan))
 		return false;
-	if (find_node(ch)) {
-		fz_fail(c, "bound channel has no node", "bind %s: no /dev/dmacopyN reports "
-			"reg_base %#llx", h->dev, U64(h->reg_base));
+	if (find_nodes(c, d))
 		return false;
+	for (i = 0; i < dv->nchan; i++) {
+		struct chan *h = &chans[dv->ch[i]];
+
+		h->armed = F_NONE;
+		h->stats_known = false;
+		atomic_fetch_add(&h->epoch, 1);		/* even: a new instance */
 	}
-	h->armed = F_NONE;
-	h->stats_known = false;
-	atomic_fetch_add(&h->epoch, 1);		/* even: a new instance */
 	atomic_fetch_add(&g_unbind_rounds, 1);
+	atomic_fetch_add(&g_rebound, (uint64_t)dv->nchan);
 	return true;
 }
 
-static int count_unbound(void)
+static int count_unbound_devs(void)
 {
-	int i, n = 0;
+	int d, n = 0;
 
-	for (i = 0; i < nch; i++)
-		n += !is_bound(i);
+	for (d = 0; d < ndev; d++)
+		n += !dev_bound(d);
 	return n;
 }
 
+/* Unbinds the device of ch, unless three are unbound (a single device: every channel goes). */
 static void op_unbind(struct ctx *c, int ch)
 {
-	if (is_bound(ch) && count_unbound() < 3)
-		do_unbind(c, ch);
+	if (is_bound(ch) && count_unbound_devs() < 3)
+		do_unbind(c, chans[ch].di);
 }
 
+/* Binds the device of ch; every channel of it must then have a zeroed window. */
 static void op_bind(struct ctx *c, int ch)
 {
-	int fd;
+	struct devc *dv = &devs[chans[ch].di];
+	int i, k;
 
-	if (is_bound(ch) || !do_bind(c, ch))
+	if (is_bound(ch) || !do_bind(c, chans[ch].di))
 		return;
-	/* Spec: the buffers are zeroed at probe. */
-	shadow_zero_known(c, ch);
-	c->v[ch].seen = atomic_load(&chans[ch].epoch);
-	fd = helper_fd(c, ch);
-	if (fd >= 0)
-		verify_range(c, ch, 0, win, "window after bind");
+	for (i = 0; i < dv->nchan; i++) {
+		k = dv->ch[i];
+		/* Spec: the buffers are zeroed at probe. */
+		shadow_zero_known(c, k);
+		c->v[k].seen = atomic_load(&chans[k].epoch);
+		if (helper_fd(c, k) >= 0)
+			verify_range(c, k, 0, win, "window after bind");
+	}
 }
 
 /* ------------------------------------------------------------------------ */
@@ -3440,8 +3767,8 @@ static void run_ops(struct ctx *c, uint64_t unbind_period)
 			op_unbind(c, ch);
 			continue;
 		}
-		if (unbind_period && !b && count_unbound()) {
-			/* Bind one of the unbound channels, the first from ch on. */
+		if (unbind_period && !b && count_unbound_devs()) {
+			/* Bind the device of an unbound channel, the first from ch on. */
 			int j;
 
 			for (j = 0; j < nch; j++)
@@ -3461,7 +3788,13 @@ static void run_ops(struct ctx *c, uint64_t unbind_period)
 			prof_ns[i] += now_ns() - t;
 			prof_calls[i] += c->calls - n;
 		} else {
+			uint64_t n = c->calls;
+
 			ops[i].fn(c, ch);
+			/* A worker with nothing to call while the channel's device is unbound (with
+			 * a single device: every channel) leaves the CPUs to the bind. */
+			if (c->threaded && c->calls == n && !is_bound(ch))
+				sleep_us(200);
 		}
 	}
 }
@@ -3504,8 +3837,8 @@ static void disarm(struct ctx *c, int ch)
 		 "{/dev/dmacopy%d, 4096 bytes by DMA to use up the armed fault %s}",
 		 atomic_load(&chans[ch].node), fault_names[chans[ch].armed]) &&
 	    (o == O_OK || o == O_EIO || o == O_ETIMEDOUT))
-		check_copy_out(c, "ioctl COPY", &q, &out, o, MODE_DMA, wall, chans[ch].armed);
-	copy_done(c, ch, 0, 0, 4096, o, MODE_DMA);
+		check_copy_out(c, ch, "ioctl COPY", &q, &out, o, MODE_DMA, wall, chans[ch].armed);
+	copy_done(c, ch, 0, 0, 4096, o, MODE_DMA, completes_by_irq(ch, q.timeout_ns));
 	chans[ch].armed = F_NONE;
 }
 
@@ -3663,15 +3996,18 @@ static void *inject_main(void *arg)
 	alt_stack();
 	tls_ctx = c;
 	for (i = 0; i < nch; i++)
-		if (chans[i].cls == CL_FAULT)
+		if (chans[i].cls & CL_FAULT)
 			list[n++] = i;
 	while (n && !atomic_load(&workers_done) && !atomic_load(&g_stop)) {
 		sleep_us(between(&c->rng, 1000, 8000));
 		ch = list[below(&c->rng, (uint64_t)n)];
+		/* Its device may be unbound (with a single device, it is now and then). */
+		if (!is_bound(ch))
+			continue;
 		inject_write(c, ch, &c->rng);
 		if (chance(&c->rng, 20)) {
 			count_call(c, "read inject");
-			inject_state(c, atomic_load(&chans[ch].node));
+			inject_state(c, ch);
 		}
 	}
 	return NULL;
@@ -3680,22 +4016,22 @@ static void *inject_main(void *arg)
 static void *unbind_main(void *arg)
 {
 	struct ctx *c = arg;
-	int list[MAX_CH], n = 0, i, ch;
+	int list[MAX_DEV], n = 0, d;
 
 	block_async_signals();
 	alt_stack();
 	tls_ctx = c;
-	for (i = 0; i < nch; i++)
-		if (chans[i].cls & CL_UNBIND)
-			list[n++] = i;
+	for (d = 0; d < ndev; d++)
+		if (devs[d].unbinds)
+			list[n++] = d;
 	while (n && !atomic_load(&workers_done) && !atomic_load(&g_stop) &&
 	       c->calls < 2 * MAX_THREADED_UNBINDS) {
 		sleep_us(between(&c->rng, 20000, 100000));
-		ch = list[below(&c->rng, (uint64_t)n)];
-		if (!do_unbind(c, ch))
+		d = list[below(&c->rng, (uint64_t)n)];
+		if (!do_unbind(c, d))
 			continue;
 		sleep_us(between(&c->rng, 0, 20000));
-		do_bind(c, ch);
+		do_bind(c, d);
 	}
 	return NULL;
 }
@@ -3754,7 +4090,7 @@ static bool run_threaded(uint64_t quota, int want_workers)
 	unsigned int f0 = atomic_load(&g_failures);
 	uint64_t t0 = now_ns();
 	struct rng r;
-	int i, j, nq, nf;
+	int i, j, k, d, nd, nq, nf, nu;
 	bool reached = true;
 
 	/* Classes: some channels quiet, some with faults, some unbound and bound. */
@@ -3771,15 +4107,46 @@ static bool run_threaded(uint64_t quota, int want_workers)
 	}
 	nq = nch >= 3 ? nch / 3 : 0;
 	nf = nch >= 2 ? (nch - nq + 1) / 2 : 1;
+	nu = nch - nq - nf;
+	/*
+	 * The devices the unbind thread unbinds and binds: those of the last channels of the
+	 * permutation, until nu channels are theirs, never all when there are several. A single
+	 * device is unbound and bound with every channel: each round is all or nothing.
+	 */
+	for (d = 0; d < ndev; d++)
+		devs[d].unbinds = ndev == 1;
+	for (i = nch - 1, k = 0, nd = 0; ndev > 1 && i >= 0 && k < nu && nd < ndev - 1; i--) {
+		d = chans[perm[i]].di;
+		if (!devs[d].unbinds) {
+			devs[d].unbinds = true;
+			nd++;
+			k += devs[d].nchan;
+		}
+	}
+	/* The other channels (all of them with a single device), in the permutation's order:
+	 * nq quiet ones (the first gets COPY_USER), nf with faults, the rest as they are. */
+	for (i = 0, k = 0; i < nch; i++) {
+		struct chan *h = &chans[perm[i]];
+
+		h->cls = devs[h->di].unbinds ? CL_UNBIND : 0;
+		if (ndev > 1 && h->cls)
+			continue;
+		if (k == 0 && nq)
+			h->cls |= CL_CUSER;
+		else if (k >= nq && k < nq + nf)
+			h->cls |= CL_FAULT;
+		k++;
+	}
 	for (i = 0; i < nch; i++)
-		chans[perm[i]].cls = i < nq ? 0 : i < nq + nf ? CL_FAULT : CL_UNBIND;
-	if (nq)
-		chans[perm[0]].cls = CL_CUSER;
-	for (i = 0; i < nch; i++)
-		say("threaded: %s (/dev/dmacopy%d) %s", chans[i].dev, atomic_load(&chans[i].node),
-		    chans[i].cls == CL_FAULT ? "gets faults injected" :
-		    chans[i].cls == CL_UNBIND ? "gets unbound and bound" :
-		    chans[i].cls == CL_CUSER ? "gets COPY_USER (no data checks)" : "is left alone");
+		say("threaded: %s (/dev/dmacopy%d) %s%s%s", chans[i].dev,
+		    atomic_load(&chans[i].node),
+		    chans[i].cls & CL_FAULT ? "gets faults injected" :
+		    chans[i].cls & CL_CUSER ? "gets COPY_USER (no data checks)" :
+		    chans[i].cls & CL_UNBIND ? "" : "is left alone",
+		    chans[i].cls & CL_UNBIND && chans[i].cls != CL_UNBIND ? ", and " : "",
+		    chans[i].cls & CL_UNBIND ? (devs[chans[i].di].nchan > 1 ?
+						"gets unbound and bound with its device" :
+						"gets unbound and bound") : "");
 
 	nworkers = want_workers;
 	slice = (bs / (uint64_t)(nworkers + 1)) & ~(PG - 1);
@@ -3842,32 +4209,33 @@ static bool run_threaded(uint64_t quota, int want_workers)
 static bool rebind_all(struct ctx *c)
 {
 	unsigned int f0 = atomic_load(&g_failures);
-	char path[256];
-	int i, fd;
 	struct dmacopy_info info;
+	char path[256], name[64];
+	int d, i, err, node;
 
-	for (i = 0; i < nch; i++) {
-		snprintf(path, sizeof(path), DRV_DIR "/%.63s", chans[i].dev);
-		if (!is_bound(i) || access(path, F_OK)) {
-			if (is_bound(i))
-				atomic_fetch_add(&chans[i].epoch, 1);
-			do_bind(c, i);
+	for (d = 0; d < ndev; d++) {
+		snprintf(path, sizeof(path), DRV_DIR "/%.63s", devs[d].name);
+		if (!dev_bound(d) || access(path, F_OK)) {
+			if (dev_bound(d))
+				for (i = 0; i < devs[d].nchan; i++)
+					atomic_fetch_add(&chans[devs[d].ch[i]].epoch, 1);
+			do_bind(c, d);
 		}
 	}
+	for (d = 0; d < ndev; d++) {
+		snprintf(path, sizeof(path), DRV_DIR "/%.63s", devs[d].name);
+		if (access(path, F_OK))
+			fz_fail(c, "device not bound at the end", "%s is not bound to dmacopy",
+				devs[d].name);
+	}
 	for (i = 0; i < nch; i++) {
-		snprintf(path, sizeof(path), DRV_DIR "/%.63s", chans[i].dev);
-		if (access(path, F_OK)) {
-			fz_fail(c, "channel not bound at the end", "%s is not bound to dmacopy",
-				chans[i].dev);
-			continue;
-		}
-		snprintf(path, sizeof(path), "/dev/dmacopy%d", atomic_load(&chans[i].node));
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0 || info_of(fd, &info) || info.reg_base != chans[i].reg_base)
-			fz_fail(c, "channel node wrong at the end", "%s: %s is not its node",
-				chans[i].dev, path);
-		if (fd >= 0)
-			close(fd);
+		node = atomic_load(&chans[i].node);
+		err = node < 0 ? ENOENT : node_probe(node, name, sizeof(name), &info);
+		if (err || info.reg_base != chans[i].reg_base || strcmp(name, chans[i].dev))
+			fz_fail(c, "channel node wrong at the end", "%s reg_base %#llx: "
+				"/dev/dmacopy%d is not its node (%s)", chans[i].dev,
+				U64(chans[i].reg_base), node,
+				err ? strerror(err) : "another channel");
 	}
 	return atomic_load(&g_failures) == f0;
 }
@@ -3879,13 +4247,34 @@ static uint8_t pattern(uint64_t i, unsigned int salt)
 	return (uint8_t)(x * 0x9d + salt * 0x3b + 1);
 }
 
+/* Channels that report the same irq as ch (itself included): their indexes in peer[]. */
+static int irq_peers(int ch, int *peer)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nch; i++)
+		if (chans[i].irq == chans[ch].irq)
+			peer[n++] = i;
+	return n;
+}
+
+/*
+ * A DMA copy, a CPU copy, and a DMA copy with `slow` armed, of all of SRC: exact, and counted
+ * in stats as they completed: the slow one by one interrupt, the CPU one by none, the plain DMA
+ * one by one where the controller has no polling phase and by one at most where it has; no
+ * interrupt or spurious interrupt counted on the other channels of a shared IRQ.
+ */
 static bool verify_channel(struct ctx *c, int ch)
 {
+	static const char *const what[3] = { "DMA", "CPU", "DMA (inject slow)" };
+	const struct ctl_model *m = chans[ch].ctl;
 	unsigned int f0 = atomic_load(&g_failures), k;
-	int node = atomic_load(&chans[ch].node), fd, f, tries;
+	int node = atomic_load(&chans[ch].node), fd, f, tries, peer[MAX_CH], np, j;
+	uint64_t before[MAX_CH][ARRAY_LEN(stat_names)], after[MAX_CH][ARRAY_LEN(stat_names)];
+	uint64_t i, d_irqs, lo, hi;
 	struct dmacopy_copy q;
-	char path[64];
-	uint64_t i;
+	char path[64], ip[128];
+	bool stats_ok;
 	long r;
 
 	snprintf(path, sizeof(path), "/dev/dmacopy%d", node);
@@ -3896,7 +4285,7 @@ static bool verify_channel(struct ctx *c, int ch)
 	}
 	/* Use up a fault the fuzzing left armed. */
 	for (tries = 0; tries < 4; tries++) {
-		f = inject_state(c, node);
+		f = inject_state(c, ch);
 		if (f <= F_NONE)
 			break;
 		memset(&q, 0, sizeof(q));
@@ -3905,25 +4294,58 @@ static bool verify_channel(struct ctx *c, int ch)
 		q.timeout_ns = 50 * NSEC_PER_MSEC;
 		ioctl(fd, DMACOPY_IOC_COPY, &q);
 	}
-	for (k = 0; k < 2; k++) {
+	np = irq_peers(ch, peer);
+	for (k = 0; k < 3; k++) {
+		if (k == 2 && !(m->words & FB(F_SLOW)))
+			break;
 		for (i = 0; i < bs; i++)
-			c->wbuf[i] = pattern(i, k + (unsigned int)ch * 2);
+			c->wbuf[i] = pattern(i, k + (unsigned int)ch * 3);
 		r = pwrite(fd, c->wbuf, bs, 0);
 		if (r != (long)bs) {
 			fz_fail(c, "verify: fill SRC", "pwrite SRC of %s: %ld (%s)", path, r,
 				strerror(errno));
 			break;
 		}
+		stats_ok = true;
+		for (j = 0; j < np; j++)
+			stats_ok &= stats_read(c, peer[j], before[j]);
+		if (k == 2) {
+			dbg_path(ip, sizeof(ip), node, "inject");
+			f = write_file(ip, "slow", 4, NULL);
+			if (!chkf(c, A(OK), f ? -1 : 0, f, "write inject", "{%s, 'slow'}", ip))
+				break;
+		}
 		memset(&q, 0, sizeof(q));
 		q.len = bs;
-		q.mode = k ? MODE_CPU : MODE_DMA;
+		q.mode = k == 1 ? MODE_CPU : MODE_DMA;
 		r = ioctl(fd, DMACOPY_IOC_COPY, &q);
 		if (r || q.mode_used != q.mode ||
-		    (q.mode == MODE_DMA && (!(q.hw_status & HW_DONE) || (q.hw_status & HW_ERR)))) {
-			fz_fail(c, "verify: copy", "%s copy of %llu bytes on %s: %ld (%s), "
-				"mode_used %u hw_status %#x", k ? "CPU" : "DMA", U64(bs), path, r,
+		    (q.mode == MODE_DMA &&
+		     ((q.hw_status & m->done) != m->done || (q.hw_status & m->err)))) {
+			fz_fail(c, "verify: copy", "%s copy of %llu bytes on %s (%s): %ld (%s), "
+				"mode_used %u hw_status %#x", what[k], U64(bs), path, m->name, r,
 				r ? strerror(errno) : "ok", q.mode_used, q.hw_status);
 			continue;
+		}
+		for (j = 0; j < np; j++)
+			stats_ok &= stats_read(c, peer[j], after[j]);
+		for (j = 0; stats_ok && j < np; j++) {
+			d_irqs = after[j][SN_IRQS] - before[j][SN_IRQS];
+			lo = hi = 0;
+			if (peer[j] == ch && k != 1) {
+				hi = 1;
+				lo = k == 2 || m->irq_always;
+			}
+			if (d_irqs < lo || d_irqs > hi ||
+			    after[j][SN_SPURIOUS] != before[j][SN_SPURIOUS])
+				fz_fail(c, "verify: interrupts counted", "%s copy on %s (%s, "
+					"irq %u of %d channel%s): stats of /dev/dmacopy%d count %llu "
+					"interrupts (want %llu..%llu) and %llu spurious ones "
+					"(want 0)", what[k], path, m->name, chans[ch].irq, np,
+					np > 1 ? "s" : "",
+					atomic_load(&chans[peer[j]].node), U64(d_irqs), U64(lo),
+					U64(hi), U64(after[j][SN_SPURIOUS] -
+						    before[j][SN_SPURIOUS]));
 		}
 		memset(c->rbuf, 0, bs);
 		r = pread(fd, c->rbuf, bs, (off_t)bs);
@@ -3931,10 +4353,14 @@ static bool verify_channel(struct ctx *c, int ch)
 			for (i = 0; r == (long)bs && c->rbuf[i] == c->wbuf[i]; i++)
 				;
 			fz_fail(c, "verify: DST differs", "%s copy on %s: DST byte %#llx is %#04x, "
-				"want %#04x (pread %ld)", k ? "CPU" : "DMA", path, U64(i),
-				c->rbuf[i], c->wbuf[i], r);
+				"want %#04x (pread %ld)", what[k], path, U64(i), c->rbuf[i],
+				c->wbuf[i], r);
 		}
 	}
+	f = inject_state(c, ch);
+	if (f > F_NONE)
+		fz_fail(c, "verify: a fault stays armed", "inject of %s reads '%s' after a DMA "
+			"copy", path, fault_names[f]);
 	close(fd);
 	return atomic_load(&g_failures) == f0;
 }
@@ -3969,7 +4395,7 @@ static bool log_flood(struct ctx *c)
 	for (round = 0; round < 360; round++) {
 		/* 300 injected errors, 40 injected timeouts, 20 stalls where offered. */
 		f = round < 300 ? F_ERROR : round < 340 ? F_TIMEOUT : F_STALL;
-		if (f == F_STALL && chans[ch].stall_offered != 1)
+		if (!(chans[ch].ctl->words & FB(f)))
 			break;
 		{
 			char ip[128];
@@ -4035,7 +4461,7 @@ static bool kernel_log_clean(uint64_t run_secs)
 	__atomic_store_n(&klog.stop, true, __ATOMIC_RELEASE);
 	pthread_join(klog.thread, NULL);
 	klog_drain();
-	bound = 200 + 4 * atomic_load(&g_unbind_rounds) + 2 * run_secs + flood_bound;
+	bound = 200 + 4 * atomic_load(&g_rebound) + 2 * run_secs + flood_bound;
 	say("kernel log: %llu lines while fuzzing, %llu of them dmacopy's (bound %llu), %llu "
 	    "reports", U64(klog.lines), U64(klog.dmacopy), U64(bound), U64(klog.reports));
 	for (i = 0; i < (int)klog.reports && i < MAX_REPORTS; i++)
@@ -4080,7 +4506,7 @@ int main(void)
 	pthread_t wd;
 	unsigned int f0;
 	bool ok;
-	int i, fd, err, threads;
+	int i, d, fd, err, threads;
 	char path[64];
 
 	ksft_print_header();
@@ -4108,17 +4534,7 @@ int main(void)
 	err = klog_start();
 	if (err)
 		ksft_exit_fail_msg("cannot read /dev/kmsg: %s\n", strerror(err));
-	if (list_devices() <= 0)
-		ksft_exit_fail_msg("no platform device bound to dmacopy in " DRV_DIR "\n");
-	for (i = 0; i < nch; i++) {
-		atomic_store(&chans[i].node, -1);
-		chans[i].stall_offered = -1;
-		chans[i].none_offered = -1;
-	}
-	for (i = 0; i < nch; i++)
-		if (find_node(i))
-			ksft_exit_fail_msg("%s is bound but no /dev/dmacopyN reports reg_base %#llx\n",
-					   chans[i].dev, U64(chans[i].reg_base));
+	discover();
 	snprintf(path, sizeof(path), "/dev/dmacopy%d", atomic_load(&chans[0].node));
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0 || info_of(fd, &info))
@@ -4127,10 +4543,40 @@ int main(void)
 	bs = info.buf_size;
 	win = 2 * bs;
 	caps = info.caps;
-	align_ = info.align;
 	if (!bs || bs % PG || bs > (1ULL << 30))
 		ksft_exit_fail_msg("buf_size %llu: not a page multiple up to 1 GiB\n", U64(bs));
-	say("%d channels, buf_size %llu, caps %#x, align %u", nch, U64(bs), caps, align_);
+	say("%d channels on %d devices, buf_size %llu, caps %#x", nch, ndev, U64(bs), caps);
+	for (d = 0; d < ndev; d++) {
+		char line[900];
+		size_t n;
+		int k;
+
+		i = devs[d].ch[0];
+		n = (size_t)snprintf(line, sizeof(line), "device %s (%s, align %u): %d channel%s:",
+				     devs[d].name, chans[i].ctl->name, chans[i].align,
+				     devs[d].nchan, devs[d].nchan > 1 ? "s" : "");
+		for (k = 0; k < devs[d].nchan && n < sizeof(line); k++) {
+			int j, peers = 0;
+
+			i = devs[d].ch[k];
+			for (j = 0; j < nch; j++)
+				peers += chans[j].irq == chans[i].irq;
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+					      " dmacopy%d %#llx irq %u%s",
+					      atomic_load(&chans[i].node), U64(chans[i].reg_base),
+					      chans[i].irq, peers > 1 ? " (shared)" : "");
+		}
+		say("%s", line);
+	}
+	/* What every node says from the start (INFO is checked on every call too). */
+	for (i = 0; i < nch; i++) {
+		snprintf(path, sizeof(path), "/dev/dmacopy%d", atomic_load(&chans[i].node));
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0 || info_of(fd, &info))
+			ksft_exit_fail_msg("INFO of %s: %s\n", path, strerror(errno));
+		close(fd);
+		check_info(NULL, i, &info);
+	}
 
 	if (pthread_create(&wd, NULL, watchdog_main, NULL))
 		ksft_exit_fail_msg("pthread_create\n");

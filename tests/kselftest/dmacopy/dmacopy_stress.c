@@ -902,8 +902,7 @@ static int region_copy(struct region *r, uint32_t mode)
 	}
 	want_mode = mode;
 	if (mode == DMACOPY_MODE_AUTO)
-		want_mode = len < r->auto_threshold || s % r->align || d % r->align ||
-			    len % r->align ? DMACOPY_MODE_CPU : DMACOPY_MODE_DMA;
+		want_mode = len < r->auto_threshold ? DMACOPY_MODE_CPU : DMACOPY_MODE_DMA;
 	if (c.mode_used != want_mode ||
 	    (want_mode == DMACOPY_MODE_CPU && c.hw_status != 0) ||
 	    (want_mode == DMACOPY_MODE_DMA && ((c.hw_status & r->ctl->hw_done) != r->ctl->hw_done ||

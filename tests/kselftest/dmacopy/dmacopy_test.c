@@ -303,7 +303,7 @@ static int dc_copy(int fd, struct dmacopy_copy *c)
 
 /* ------------------------------------------------------------------------ */
 /* Alignment: "in DMA mode, src_off, dst_off and len must be multiples of    */
-/* align"; AUTO copies a misaligned request with the CPU, whatever its length. */
+/* align"; AUTO is DMA from its threshold on, so there the same holds.      */
 
 static uint64_t info_align(const struct dmacopy_info *info)
 {
@@ -324,8 +324,6 @@ static __u32 mode_wanted(const struct dmacopy_copy *in, const struct dmacopy_inf
 {
 	if (in->mode != DMACOPY_MODE_AUTO)
 		return in->mode;
-	if (!dma_aligned(info, in->src_off, in->dst_off, in->len))
-		return DMACOPY_MODE_CPU;
 	return in->len < info->auto_threshold ? DMACOPY_MODE_CPU : DMACOPY_MODE_DMA;
 }
 
@@ -638,23 +636,50 @@ static void copy_checked_dma(struct __test_metadata *_metadata, const struct nod
 }
 
 /*
- * A DMA-mode copy that is misaligned: EINVAL, and nothing was copied (DST
- * around the destination, len bytes and GUARD more on each side, unchanged).
+ * A copy in DMA mode (mode DMA, or AUTO at or above its threshold) that is
+ * misaligned: EINVAL, and nothing was copied (DST around the destination, len
+ * bytes and GUARD more on each side, unchanged).
  */
+static void copy_misaligned_mode(struct __test_metadata *_metadata, const struct node *n,
+				 const struct view *v, uint64_t src_off, uint64_t dst_off,
+				 uint64_t len, __u32 mode)
+{
+	struct dmacopy_copy c = mkcopy(src_off, dst_off, len, mode);
+	int ret;
+
+	ASSERT_FALSE(dma_aligned(&n->info, src_off, dst_off, len));
+	ASSERT_EQ((__u32)DMACOPY_MODE_DMA, mode_wanted(&c, &n->info));
+	ret = dc_copy(n->fd, &c);
+	ASSERT_EQ(EINVAL, ret) TH_LOG("misaligned copy in mode %u (DMA) src_off %" PRIu64
+				      " dst_off %" PRIu64 " len %" PRIu64 " (align %u,"
+				      " auto_threshold %llu) on /dev/dmacopy%d: %s",
+				      mode, src_off, dst_off, len, n->info.align,
+				      U64(n->info.auto_threshold), n->idx, strerror(ret));
+	ASSERT_VIEW(v, src_off, dst_off, 0, len + GUARD);
+}
+
 static void copy_misaligned(struct __test_metadata *_metadata, const struct node *n,
 			    const struct view *v, uint64_t src_off, uint64_t dst_off,
 			    uint64_t len)
 {
-	struct dmacopy_copy c = mkcopy(src_off, dst_off, len, DMACOPY_MODE_DMA);
-	int ret;
+	copy_misaligned_mode(_metadata, n, v, src_off, dst_off, len, DMACOPY_MODE_DMA);
+}
 
-	ASSERT_FALSE(dma_aligned(&n->info, src_off, dst_off, len));
-	ret = dc_copy(n->fd, &c);
-	ASSERT_EQ(EINVAL, ret) TH_LOG("misaligned DMA copy src_off %" PRIu64 " dst_off %" PRIu64
-				      " len %" PRIu64 " (align %u) on /dev/dmacopy%d: %s",
-				      src_off, dst_off, len, n->info.align, n->idx,
-				      strerror(ret));
-	ASSERT_VIEW(v, src_off, dst_off, 0, len + GUARD);
+/*
+ * An AUTO copy: misaligned at or above the threshold (DMA mode), EINVAL and
+ * nothing copied; otherwise it works, by the mode mode_wanted() says.
+ */
+static void copy_checked_auto(struct __test_metadata *_metadata, const struct node *n,
+			      const struct view *v, uint64_t src_off, uint64_t dst_off,
+			      uint64_t len)
+{
+	struct dmacopy_copy c = mkcopy(src_off, dst_off, len, DMACOPY_MODE_AUTO);
+
+	if (!dma_aligned(&n->info, src_off, dst_off, len) &&
+	    mode_wanted(&c, &n->info) == DMACOPY_MODE_DMA)
+		copy_misaligned_mode(_metadata, n, v, src_off, dst_off, len, DMACOPY_MODE_AUTO);
+	else
+		copy_checked(_metadata, n, v, src_off, dst_off, len, DMACOPY_MODE_AUTO);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1574,15 +1599,18 @@ static uint64_t fit(uint64_t off, uint64_t len, uint64_t size)
 /*
  * One copy of a length sweep. In DMA mode on a controller with align > 1, a
  * misaligned copy must fail with EINVAL and copy nothing; the copy moved onto
- * the alignment is made instead (AUTO takes any copy, by the CPU when it is
- * misaligned; copy_out_ok() checks which).
+ * the alignment is made instead; the same for AUTO from its threshold on
+ * (DMA mode), while below it AUTO takes any copy, by the CPU.
  */
 static void sweep_copy(struct __test_metadata *_metadata, const struct node *n,
 		       const struct view *v, uint64_t src_off, uint64_t dst_off, uint64_t len,
 		       __u32 mode, unsigned int *ncopies, unsigned int *refused)
 {
-	if (mode == DMACOPY_MODE_DMA && !dma_aligned(&n->info, src_off, dst_off, len)) {
-		copy_misaligned(_metadata, n, v, src_off, dst_off, len);
+	struct dmacopy_copy in = mkcopy(src_off, dst_off, len, mode);
+
+	if (mode_wanted(&in, &n->info) == DMACOPY_MODE_DMA &&
+	    !dma_aligned(&n->info, src_off, dst_off, len)) {
+		copy_misaligned_mode(_metadata, n, v, src_off, dst_off, len, mode);
 		(*refused)++;
 		align_dma(&n->info, n->size, &src_off, &dst_off, &len);
 	}
@@ -1744,9 +1772,8 @@ TEST_F_TIMEOUT(dmacopy, copy_errno, 120)
 			ASSERT_VIEW_ALL(&v);
 			copy_checked(_metadata, &n, &v, bad[i].s, bad[i].d, bad[i].len,
 				     DMACOPY_MODE_CPU);
-			/* mode_used CPU: copy_out_ok() wants it for a misaligned AUTO copy. */
-			copy_checked(_metadata, &n, &v, bad[i].s, bad[i].d, bad[i].len,
-				     DMACOPY_MODE_AUTO);
+			/* AUTO: by the CPU below its threshold, EINVAL from there on. */
+			copy_checked_auto(_metadata, &n, &v, bad[i].s, bad[i].d, bad[i].len);
 		}
 		/* The same length aligned, where AUTO picks DMA by length. */
 		if (n.info.auto_threshold <= size - al) {
@@ -3855,12 +3882,13 @@ TEST_F_TIMEOUT(dmacopy, fault_stall_unbind, 120)
 #define AUTO_MISALIGNED_THRESHOLD	4096U
 
 /*
- * "AUTO with a request that is misaligned for DMA copies it with the CPU,
- * whatever its length": with align > 1, and the module loaded with a low
+ * AUTO is "CPU below auto_threshold bytes, DMA from there on", and a request
+ * misaligned in DMA mode gets EINVAL: with align > 1, and the module loaded with a low
  * auto_threshold (the measured one may be above buf_size, as on QEMU's
  * raspi3b, where AUTO would take the CPU for every length anyway), an aligned
- * AUTO copy at or above the threshold goes by DMA, and the same copies
- * misaligned by a byte go by the CPU, up to the whole buffer; the statistics
+ * AUTO copy at or above the threshold goes by DMA, the same copies misaligned
+ * by a byte get EINVAL and copy nothing, up to the whole buffer, and shorter
+ * ones go by the CPU, misaligned or not; the statistics
  * count them so. The module is loaded as it was afterwards.
  */
 TEST_F_TIMEOUT(dmacopy, auto_misaligned, 180)
@@ -3868,7 +3896,7 @@ TEST_F_TIMEOUT(dmacopy, auto_misaligned, 180)
 	const char *params = getenv("DMACOPY_MODULE_PARAMS");
 	struct stats a, b;
 	char msg[256], more[64];
-	uint64_t size, al, dma = 0, cpu = 0;
+	uint64_t size, al, dma = 0, cpu = 0, rejected = 0;
 	struct dmacopy_info info;
 	struct node n;
 	struct view v;
@@ -3925,17 +3953,21 @@ TEST_F_TIMEOUT(dmacopy, auto_misaligned, 180)
 				len = size - (s || d ? al : 0);
 			}
 			in = mkcopy(s, d, len, DMACOPY_MODE_AUTO);
-			if (mode_wanted(&in, &n.info) == DMACOPY_MODE_DMA)
+			/* Misaligned at or above the threshold: DMA mode, so EINVAL. */
+			if (mode_wanted(&in, &n.info) == DMACOPY_MODE_CPU)
+				cpu++;
+			else if (dma_aligned(&n.info, s, d, len))
 				dma++;
 			else
-				cpu++;
-			/* copy_out_ok() wants DMA for the aligned ones at or above the threshold. */
-			copy_checked(_metadata, &n, &v, s, d, len, DMACOPY_MODE_AUTO);
+				rejected++;
+			copy_checked_auto(_metadata, &n, &v, s, d, len);
 		}
 	}
 	TH_LOG("AUTO with auto_threshold %u, align %" PRIu64 ": %" PRIu64 " copies by DMA, %"
-	       PRIu64 " by the CPU", AUTO_MISALIGNED_THRESHOLD, al, dma, cpu);
+	       PRIu64 " by the CPU, %" PRIu64 " misaligned from the threshold on refused",
+	       AUTO_MISALIGNED_THRESHOLD, al, dma, cpu, rejected);
 	EXPECT_EQ(3U, dma);
+	EXPECT_EQ(6U, rejected);
 	if (stats) {
 		READ_STATS(0, &b);
 		EXPECT_EQ(dma, DELTA(a, b, ST_DMA_COPIES));

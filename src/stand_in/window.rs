@@ -35,7 +35,7 @@ use kernel::{
     },
 };
 
-use crate::stand_in::mapping::{
+use super::mapping::{
     Fault,
     FaultResult,
     Mapping, //
