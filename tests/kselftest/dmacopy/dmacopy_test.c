@@ -1753,7 +1753,8 @@ TEST_F_TIMEOUT(dmacopy, copy_errno, 120)
 	/*
 	 * "misaligned in DMA mode": with align > 1 (BCM2835: 4), an offset or
 	 * length that is not a multiple fails in DMA mode, and nothing is copied;
-	 * the CPU takes it, and so does AUTO, with the CPU whatever the length.
+	 * the CPU takes it, and so does AUTO below its threshold (from there on
+	 * AUTO is DMA mode, and refuses it the same way).
 	 * With align 1 (ZDMA) nothing is misaligned: odd offsets and lengths work
 	 * by DMA (copy_lengths_dma does the rest).
 	 */
@@ -1778,7 +1779,7 @@ TEST_F_TIMEOUT(dmacopy, copy_errno, 120)
 		/* The same length aligned, where AUTO picks DMA by length. */
 		if (n.info.auto_threshold <= size - al) {
 			copy_checked(_metadata, &n, &v, 0, 0, size - al, DMACOPY_MODE_AUTO);
-			TH_LOG("AUTO, %" PRIu64 " bytes (auto_threshold %llu): DMA when aligned, CPU"
+			TH_LOG("AUTO, %" PRIu64 " bytes (auto_threshold %llu): DMA when aligned, EINVAL"
 			       " when not", size - al, U64(n.info.auto_threshold));
 		} else {
 			TH_LOG("auto_threshold %llu is above buf_size - align: AUTO copies every"
