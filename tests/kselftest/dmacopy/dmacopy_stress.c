@@ -27,6 +27,9 @@
  *   DMACOPY_LOAD_CYCLES     insmod/rmmod cycles of load_cycles [100]
  *   DMACOPY_SOAK_SECS       duration of soak in seconds [20]
  *   DMACOPY_FAULT_MAX       most injected faults per loop of load_failures [400]
+ *   DMACOPY_SCALE           percent, 10..100, for slow kernels: the fault loops of
+ *                           load_failures over a device of many channels fail every
+ *                           (100 / DMACOPY_SCALE)-th allocation only [100]
  *   DMACOPY_SEED            seed of every random choice [from the clock; printed]
  */
 
@@ -1273,6 +1276,22 @@ static int fi_run(enum fi_call call, const char *ko, const char *arg, unsigned l
 	ret = read(pfd[0], out, sizeof(*out)) == sizeof(*out) ? 0 : EPROTO;
 	close(pfd[0]);
 	return ret;
+}
+
+/*
+ * The step of a fault loop over the probe of a device of channels channels:
+ * 1, or with DMACOPY_SCALE below 100 on a device of many channels (each bind,
+ * unbind or load of it sets up or tears down all of them: seconds each on a
+ * debug kernel), 100 / DMACOPY_SCALE. A device of one channel keeps every
+ * allocation.
+ */
+static unsigned long fault_stride(int channels)
+{
+	long pct = env_long("DMACOPY_SCALE", 100);
+
+	if (pct < 10 || pct > 100)
+		pct = 100;
+	return channels > 1 ? (unsigned long)(100 / pct) : 1;
 }
 
 /* Smallest order o with PAGE_SIZE << o >= bytes. */
@@ -2561,7 +2580,7 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 	char what[128], params[PARAMS_LEN + 64];
 	unsigned long injected = 0, t0, n;
 	int ret, unbound, first, victim, others;
-	unsigned long cut;
+	unsigned long cut, stride;
 	bool probe_failed;
 	size_t v;
 
@@ -2654,8 +2673,9 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 	ASSERT_EQ(0, ret) TH_LOG("fault injection setup: %s", strerror(ret));
 	probe_failed = false;
 	cut = 0;
+	stride = fault_stride(board_dev_nodes(self->dev[victim]));
 	/* After a cut, one more: the bind without a fault. */
-	for (n = 1; n <= (unsigned long)fault_max || (cut && n == cut + 1); n++) {
+	for (n = 1; cut || n <= (unsigned long)fault_max; n += cut ? 1 : stride) {
 		if (cut)
 			snprintf(what, sizeof(what), "bind %s without a fault", self->dev[victim]);
 		else
@@ -2690,12 +2710,10 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 		if (fo.err && kmsg_count_word(log, "/dev/dmacopy") >= 3)
 			cut = n;
 	}
-	if (cut)
-		ksft_print_msg("load_failures: bind of %s failed at each of its first %lu allocations, through its second channel\n",
-			       self->dev[victim], cut);
-	else
-		ksft_print_msg("load_failures: bind of %s failed at each of its first %lu allocations\n",
-			       self->dev[victim], n - 1);
+	snprintf(what, sizeof(what), ", every %lu (DMACOPY_SCALE)", stride);
+	ksft_print_msg("load_failures: bind of %s failed at each of its first %lu allocations%s%s\n",
+		       self->dev[victim], cut ? cut : n - stride,
+		       cut ? ", through its second channel" : "", stride > 1 ? what : "");
 	EXPECT_GE((unsigned long)fault_max, cut ? cut : n)
 		TH_LOG("the probe makes more than DMACOPY_FAULT_MAX=%ld allocations", fault_max);
 	EXPECT_TRUE(probe_failed) TH_LOG("no injected fault made the probe itself fail");
@@ -2725,7 +2743,10 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 		 strstr(self->params, "auto_threshold") ? "" : " auto_threshold=4096");
 	first = -1;
 	probe_failed = false;
-	for (n = t0 + 1; n <= t0 + (unsigned long)fault_max; n++) {
+	for (stride = 1, v = 0; v < (size_t)self->ndev; v++)
+		if (fault_stride(board_dev_nodes(self->dev[v])) > stride)
+			stride = fault_stride(board_dev_nodes(self->dev[v]));
+	for (n = t0 + 1; n <= t0 + (unsigned long)fault_max; n += stride) {
 		snprintf(what, sizeof(what), "insmod with allocation %lu (loader: %lu) failing", n, t0);
 		kmsg_mark(_metadata, self->kmsg, log);
 		ret = fi_run(FI_INSMOD, self->ko, params, n, &fo);
@@ -2757,8 +2778,9 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 		if (!fo.injected)
 			break;
 	}
-	ksft_print_msg("load_failures: insmod failed at allocations %lu..%lu (after the loader's %lu)\n",
-		       t0 + 1, n, t0);
+	snprintf(what, sizeof(what), ", every %lu (DMACOPY_SCALE)", stride);
+	ksft_print_msg("load_failures: insmod failed at allocations %lu..%lu%s (after the loader's %lu)\n",
+		       t0 + 1, n, stride > 1 ? what : "", t0);
 	EXPECT_TRUE(probe_failed) TH_LOG("no injected fault in insmod made a probe fail");
 	EXPECT_GE(t0 + (unsigned long)fault_max, n)
 		TH_LOG("module init and the first probe make more than DMACOPY_FAULT_MAX=%ld allocations",
