@@ -59,6 +59,8 @@ BENCH_REPEATS ?= 3
 BENCH_SIZES ?=
 BENCH_DMATEST_CPUS ?= all
 BENCH_TIMEOUT ?= 1800
+# Where make bench writes: build/bench on versal, build/bench-BOARD on another board.
+BENCH_OUT ?= $(BUILD)/bench$(if $(filter-out versal,$(BOARD)),-$(BOARD))
 
 KSELFTEST_CMD := cd /kselftest && DMACOPY_MODULE=/lib/modules/dmacopy.ko ./run_kselftest.sh -c dmacopy
 # The debug kernel runs every test too, with the longest workloads scaled down (it is 5 to 10
@@ -202,7 +204,7 @@ test: modules modules-debug tools kselftest
 			$$(cat $(BUILD)/guest-$(r).rc) $$(cat $(BUILD)/guest-$(r).secs) $(BUILD)/test-$(r).log)
 
 bench: modules tools
-	@KDIR=$(KDIR) CLI=$(CLI) BUILD=$(BUILD) scripts/bench.sh --out $(BUILD)/bench \
+	@KDIR=$(KDIR) CLI=$(CLI) BUILD=$(BUILD) scripts/bench.sh --board $(BOARD) --out $(BENCH_OUT) \
 		--buf-size $(BENCH_BUF_SIZE) --secs $(BENCH_SECS) --repeats $(BENCH_REPEATS) \
 		$(if $(BENCH_SIZES),--sizes $(BENCH_SIZES)) \
 		--dmatest-cpus $(BENCH_DMATEST_CPUS) --timeout $(BENCH_TIMEOUT)

@@ -2,16 +2,26 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make bench`, the part that runs inside the emulated board (busybox sh), started by
-# scripts/bench.sh through scripts/qemu.sh with dmacopy.ko loaded and bound to all 8 channels.
+# scripts/bench.sh through scripts/qemu.sh with dmacopy.ko loaded and bound to every channel.
 #
-#   bench-guest.sh [--secs S] [--repeats N] [--warmup S] [--sizes 'LIST']
+#   bench-guest.sh [--board versal|rpi3] [--secs S] [--repeats N] [--warmup S] [--sizes 'LIST']
 #                  [--dmatest-cpus all|none|LIST]
 #
 # 1. `dmacopy bench --json --out FILE` (our rows: DMA, CPU and AUTO from each CPU, memcpy,
-#    the null ioctl, 1/2/4/8 channels at once), with --secs and --repeats, and --sizes when
-#    given.
-# 2. The last channel (ffaf0000.dma) goes to the upstream C driver zynqmp_dma, and the kernel's
-#    dmatest copies on it: for each repeat { for each size { interrupt mode, then polled=1 } }.
+#    the null ioctl, 1/2/4/8 channels at once, and all 11 on rpi3), with --secs and --repeats,
+#    and --sizes when given.
+# 2. A channel goes to the board's upstream C driver, and the kernel's dmatest copies on it: for
+#    each repeat { for each size { interrupt mode, then polled=1 } }.
+#    versal (the default): the last ZDMA channel, ffaf0000.dma (a platform device of its own),
+#    goes to zynqmp_dma; the other 7 stay with dmacopy.
+#    rpi3: the BCM2835 controller is one platform device for all 11 channels, and the upstream
+#    bcm2835-dma takes all of them: dmacopy is unbound from 3f007000.dma-controller (its 11
+#    nodes go), virt-dma.ko and bcm2835-dma.ko are loaded, and dmatest copies on dma0chan0
+#    (hardware channel 0, the channel of /dev/dmacopy0). Every size must be a multiple of 4:
+#    with norandom=1 dmatest copies exactly the size, from offset 0 to offset 0, and QEMU's
+#    BCM2835 model never ends a copy whose length is not a multiple of 4. (dmatest's
+#    alignment=2 would round the lengths, but it also adds 2 bytes to each buffer it
+#    kmalloc()s, which makes a 4 MiB buffer an order-11 allocation: a page allocator WARNING.)
 #    Every dmatest run lasts --secs: it starts with iterations=0 (no limit) and is stopped by
 #    `echo 0 > run` once --secs have passed; dmatest then prints its summary with the copies
 #    it ran and its own run time in microseconds. This bounds each run whatever the rate,
@@ -28,8 +38,8 @@
 #    times slower, so that the median of a few unpinned runs would be a draw. `none`: not
 #    pinned, the CPUs its thread was seen on are recorded.
 #    `cat wait` is not used: it waits uninterruptibly and without a bound.
-#    Then dmatest is unloaded before zynqmp_dma (see release_upstream) and the channel goes
-#    back to dmacopy.
+#    Then dmatest is unloaded before the upstream driver (see release_upstream) and the
+#    device goes back to dmacopy.
 #
 # Output on standard output, each JSON document between its own marker lines:
 #   DMACOPY-BENCH-OURS-JSON-BEGIN / -END        `dmacopy bench`'s document (schema dmacopy-bench/1)
@@ -40,14 +50,12 @@ set -eu
 # shellcheck disable=SC3040 # busybox ash has pipefail
 set -o pipefail
 
+board=versal
 secs=1
 repeats=3
 warmup=0.1
 sizes=""
 dmatest_cpus=all
-# The channel handed to the upstream driver, and what dmatest is told of it.
-DEV=ffaf0000.dma
-UPSTREAM_DRIVER=xilinx-zynqmp-dma
 P=/sys/module/dmatest/parameters
 PLAT=/sys/bus/platform
 DEFAULT_SIZES="64 256 1024 4096 16384 65536 262144 1048576 4194304"
@@ -64,6 +72,7 @@ die() { printf 'bench-guest: error: %s\n' "$*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--board) board=$2; shift ;;
 	--secs) secs=$2; shift ;;
 	--repeats) repeats=$2; shift ;;
 	--warmup) warmup=$2; shift ;;
@@ -74,6 +83,30 @@ while [ $# -gt 0 ]; do
 	shift
 done
 case "$repeats" in ''|*[!0-9]*|0) die "--repeats wants a whole number above 0, not '$repeats'" ;; esac
+# The board: DEV, the platform device handed to the upstream driver; UPSTREAM_DRIVER, that
+# driver's name; UPSTREAM_MODULES, its modules in load order (/lib/modules/NAME.ko; unloaded in
+# the reverse order); IRQ_NAME, its interrupts' name in /proc/interrupts; ALIGN, the bytes
+# every size must be a multiple of; CHANNELS, the channel counts of our `channels` rows.
+case "$board" in
+versal)
+	DEV=ffaf0000.dma
+	UPSTREAM_DRIVER=xilinx-zynqmp-dma
+	UPSTREAM_MODULES="zynqmp_dma"
+	IRQ_NAME=zynqmp-dma
+	ALIGN=1
+	CHANNELS=1,2,4,8
+	;;
+rpi3)
+	DEV=3f007000.dma-controller
+	UPSTREAM_DRIVER=bcm2835-dma
+	UPSTREAM_MODULES="virt-dma bcm2835-dma"
+	IRQ_NAME="DMA IRQ"
+	ALIGN=4
+	# All 11 at once too: channels 11 to 14 (nodes 7 to 10) share one interrupt.
+	CHANNELS=1,2,4,8,11
+	;;
+*) die "--board: unknown board '$board' (versal or rpi3)" ;;
+esac
 # centis S: S seconds (decimal, e.g. 1, 0.5) in hundredths, at least 1.
 centis() {
 	case "$1" in ''|*[!0-9.]*|*.*.*|.) die "not a number of seconds: '$1'" ;; esac
@@ -84,6 +117,7 @@ warmup_cs=$(centis "$warmup")
 sizes=$(echo "${sizes:-$DEFAULT_SIZES}" | tr ',' ' ')
 for s in $sizes; do
 	case "$s" in ''|*[!0-9]*|0) die "sizes are whole numbers of bytes above 0, not '$s'" ;; esac
+	[ $((s % ALIGN)) = 0 ] || die "size $s is not a multiple of $ALIGN, the DMA alignment on $board"
 done
 ncpus=$(grep -c '^processor' /proc/cpuinfo)
 case "$dmatest_cpus" in
@@ -116,11 +150,12 @@ command -v dmacopy >/dev/null || die "no dmacopy CLI in the guest"
 [ -e "$PLAT/drivers/dmacopy/$DEV" ] || die "$DEV is not bound to dmacopy (is dmacopy.ko loaded?)"
 cli_sizes=""
 [ "$sizes" = "$DEFAULT_SIZES" ] || cli_sizes="--sizes $(echo "$sizes" | tr ' ' ',')"
-say "dmacopy bench --secs $secs --repeats $repeats ${cli_sizes}"
+say "dmacopy bench --secs $secs --repeats $repeats --channels $CHANNELS ${cli_sizes}"
 # shellcheck disable=SC2086 # cli_sizes is two words or none
 # -q: a line per finished run on the console (the log) rather than a live progress line; its
 # table on standard output is left out: the report prints the merged one.
-if ! dmacopy bench --json --out /tmp/ours.json -q --secs "$secs" --repeats "$repeats" $cli_sizes \
+if ! dmacopy bench --json --out /tmp/ours.json -q --secs "$secs" --repeats "$repeats" \
+	--channels "$CHANNELS" $cli_sizes \
 	>/tmp/ours.stdout; then
 	cat /tmp/ours.stdout
 	die "dmacopy bench failed"
@@ -131,24 +166,29 @@ fi
 chan=""
 upstream_loaded=0
 
-# release_upstream: stop dmatest, unload it, then zynqmp_dma, and give the channel back to
-# dmacopy. The order matters: dmatest keeps the channel it was given (dma_request_channel)
-# until a run is stopped, `run` or `channel` is read after the run, or dmatest is unloaded;
-# removing zynqmp_dma's device while a client holds a channel (sysfs unbind, or the
-# .shutdown = zynqmp_dma_remove at poweroff) makes dma_async_device_unregister() warn
-# ("__dma_async_device_channel_unregister called while 1 clients hold a reference",
-# drivers/dma/dmaengine.c). Unloading dmatest first releases the channel.
+# release_upstream: stop dmatest, unload it, then the upstream driver's modules, and give the
+# device back to dmacopy. The order matters: dmatest keeps the channel it was given
+# (dma_request_channel) until a run is stopped, `run` or `channel` is read after the run, or
+# dmatest is unloaded; removing the upstream driver's device while a client holds a channel
+# (sysfs unbind, rmmod, or zynqmp_dma's .shutdown at poweroff) makes
+# dma_async_device_unregister() warn ("__dma_async_device_channel_unregister called while 1
+# clients hold a reference", drivers/dma/dmaengine.c). Unloading dmatest first releases the
+# channel.
 release_upstream() {
-	local ok=0
+	local ok=0 m mods=""
 	[ $upstream_loaded = 1 ] || return 0
 	upstream_loaded=0
 	if [ -d /sys/module/dmatest ]; then
 		echo 0 >$P/run 2>/dev/null || true
 		rmmod dmatest || { say "rmmod dmatest failed"; ok=1; }
 	fi
-	if [ -d /sys/module/zynqmp_dma ]; then
-		rmmod zynqmp_dma || { say "rmmod zynqmp_dma failed"; ok=1; }
-	fi
+	for m in $UPSTREAM_MODULES; do mods="$m $mods"; done
+	for m in $mods; do
+		m=$(echo "$m" | tr - _)
+		if [ -d "/sys/module/$m" ]; then
+			rmmod "$m" || { say "rmmod $m failed"; ok=1; }
+		fi
+	done
 	echo >"$PLAT/devices/$DEV/driver_override" || ok=1
 	echo "$DEV" >"$PLAT/drivers/dmacopy/bind" || { say "binding $DEV to dmacopy again failed"; ok=1; }
 	return $ok
@@ -158,13 +198,16 @@ trap 'release_upstream || true' EXIT
 upstream_loaded=1
 echo "$DEV" >"$PLAT/drivers/dmacopy/unbind"
 echo "$UPSTREAM_DRIVER" >"$PLAT/devices/$DEV/driver_override"
-insmod /lib/modules/zynqmp_dma.ko
+for m in $UPSTREAM_MODULES; do insmod "/lib/modules/$m.ko"; done
 insmod /lib/modules/dmatest.ko
+# The device's channel with the lowest number (dma0chan0 rather than dma0chan10).
 for c in /sys/class/dma/*; do
 	[ -e "$c/device" ] || continue
-	if [ "$(basename "$(readlink -f "$c/device")")" = "$DEV" ]; then chan=$(basename "$c"); fi
+	[ "$(basename "$(readlink -f "$c/device")")" = "$DEV" ] || continue
+	c=$(basename "$c")
+	if [ -z "$chan" ] || [ "${c##*chan}" -lt "${chan##*chan}" ]; then chan=$c; fi
 done
-[ -n "$chan" ] || die "zynqmp_dma registered no channel for $DEV (ls /sys/class/dma: $(ls /sys/class/dma))"
+[ -n "$chan" ] || die "$UPSTREAM_DRIVER registered no channel for $DEV (ls /sys/class/dma: $(ls /sys/class/dma))"
 thread="$chan-copy0"
 say "dmatest on $chan ($DEV, driver $UPSTREAM_DRIVER)"
 
@@ -200,7 +243,8 @@ dmatest_run() {
 	echo 1 >$P/run
 	while :; do
 		sleep 0.2
-		if read -r l <"/proc/$pid/stat" 2>/dev/null; then
+		# (2>/dev/null first: the thread may have ended, and the message would come first.)
+		if read -r l 2>/dev/null <"/proc/$pid/stat"; then
 			# Field 39 is the CPU the task last ran on (comm, field 2, has no spaces here).
 			# shellcheck disable=SC2086
 			set -- $l
@@ -296,7 +340,7 @@ for rep in $(seq 0 $((repeats - 1))); do
 		done
 	done
 done
-irqs=$(grep "$UPSTREAM_DRIVER\|zynqmp-dma" /proc/interrupts | tr -s ' ' || true)
+irqs=$(grep "$IRQ_NAME" /proc/interrupts | tr -s ' ' || true)
 trap - EXIT
 release_upstream || die "giving $DEV back to dmacopy failed"
 
@@ -308,7 +352,7 @@ echo "DMACOPY-BENCH-OURS-JSON-END"
 echo "DMACOPY-BENCH-DMATEST-JSON-BEGIN"
 cat <<EOF
 {"schema":"dmacopy-dmatest/1",
-"device":"$DEV","driver":"$UPSTREAM_DRIVER","channel":"$chan","thread":"$thread",
+"board":"$board","device":"$DEV","driver":"$UPSTREAM_DRIVER","channel":"$chan","thread":"$thread",
 "uname":$(json_str "$(uname -srm)"),
 "settings":{"secs":$secs,"warmup_secs":$warmup,"repeats":$repeats,"sizes":[$(json_list "$sizes")],
 "modes":{"irq":{"polled":0},"polled":{"polled":1}},

@@ -8,8 +8,9 @@ the table and the targets of issue 7, and writes the same table in Markdown and 
     bench-report.py --self-test
 
 OURS.json is `dmacopy bench --json`'s document (schema dmacopy-bench/1); DMATEST.json is
-scripts/bench-guest.sh's record of the kernel's dmatest on the upstream zynqmp_dma (schema
-dmacopy-dmatest/1). Writes DIR/bench.json (ours, plus the rows dmatest-irq and
+scripts/bench-guest.sh's record of the kernel's dmatest on the board's upstream driver
+(zynqmp_dma on versal, bcm2835-dma on rpi3; schema dmacopy-dmatest/1, whose "board" names the
+board, versal when absent). Writes DIR/bench.json (ours, plus the rows dmatest-irq and
 dmatest-polled, "date", "host", "targets"), DIR/bench.md and DIR/bench.png.
 
 Exit status: 0 when the data is complete, whether or not the targets are met (a benchmark
@@ -41,6 +42,25 @@ T1_LARGE_NEED = 1.2            # ...and 1.2x above
 T2_SIZE, T2_NEED = 64, 0.15    # DMA at 64 B against the null ioctl
 T3_NEED = 0.95                 # AUTO within 5% of the better of DMA and CPU
 T4_SIZE, T4_NEED = 64 << 10, 1.7   # 2 channels against 1
+# The emulated boards: QEMU's machine, and what the comparison with dmatest measures there. The
+# targets above were set for versal; on another board they are shown for reference.
+BOARDS = {
+    "versal": {
+        "machine": "xlnx-versal-virt",
+        "targets": "issue 7",
+        "how": "dmatest's channel is another ZDMA channel of the same model, handed from dmacopy "
+               "to zynqmp_dma for the purpose; the other channels stay with dmacopy",
+    },
+    "rpi3": {
+        "machine": "raspi3b",
+        "targets": "issue 7, set for versal's ZDMA; here for reference only",
+        "how": "the BCM2835 controller is one device for all its channels, so dmacopy is unbound "
+               "from it after its rows, bcm2835-dma (with virt-dma) takes it, and dmatest "
+               "copies on hardware channel 0, the one dmacopy0 used; every size is a multiple "
+               "of 4 (QEMU's model never ends a copy of another length), which dmatest copies "
+               "exactly (norandom=1)",
+    },
+}
 
 
 class Problem(Exception):
@@ -158,6 +178,9 @@ class Data:
             raise Problem(f"OURS is not a dmacopy-bench/1 document (schema {ours.get('schema')!r})")
         if dm.get("schema") != "dmacopy-dmatest/1":
             raise Problem(f"DMATEST is not a dmacopy-dmatest/1 document (schema {dm.get('schema')!r})")
+        self.board = dm.get("board", "versal")
+        if self.board not in BOARDS:
+            raise Problem(f"DMATEST names an unknown board {self.board!r} (known: {', '.join(BOARDS)})")
         self.ours, self.dm = ours, dm
         self.points = list(ours.get("points", [])) + dmatest_points(dm)
         self.idx = {}
@@ -475,7 +498,7 @@ def target_lines(ts):
 
 # --- Host ------------------------------------------------------------------------------------
 
-def host_info(qemu, uname):
+def host_info(qemu, uname, machine):
     cpu, n = "unknown", 0
     try:
         with open("/proc/cpuinfo") as f:
@@ -498,7 +521,7 @@ def host_info(qemu, uname):
     except OSError:
         load = "unknown"
     # The load over the last 15 minutes, i.e. during the run: TCG's figures move with it.
-    return {"cpu": cpu, "cores": n or os.cpu_count(), "qemu": qv, "machine": "xlnx-versal-virt",
+    return {"cpu": cpu, "cores": n or os.cpu_count(), "qemu": qv, "machine": machine,
             "kernel": uname, "host_kernel": platform.release(), "loadavg_at_end": load}
 
 
@@ -511,7 +534,7 @@ def plot(d, path, title):
 
     colors = {"dma": "tab:blue", "cpu": "tab:orange", "auto": "tab:green", "memcpy": "tab:purple",
               "dmatest-irq": "black", "dmatest-polled": "tab:gray", "null": "tab:red"}
-    styles = {None: "-", 0: "-", 1: "--"}
+    styles = {None: "-", 0: "-", 1: "--", 2: "-.", 3: (0, (1, 1))}
     fig, axes = plt.subplots(1, 3, figsize=(19, 7.5))
     series = {}
     for p in d.points:
@@ -556,7 +579,8 @@ def plot(d, path, title):
         ax.set_ylabel(ylabel)
         ax.grid(True, which="both", alpha=0.3)
     axes[2].legend(fontsize=8)
-    # One legend for the rate and latency panels, under them (cpu1: dashed).
+    # One legend for the rate and latency panels, under them (cpu1: dashed, cpu2: dash-dot,
+    # cpu3: dotted).
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=8, fontsize=8, frameon=False)
     axes[0].set_title("rate")
@@ -579,6 +603,16 @@ def footnote(d):
         " [cpu N]: the CPUs its thread (not pinned) was seen on, sampled every 0.2 s.")
 
 
+def comparison(d):
+    """What the run compares, on its board: our node against dmatest's channel."""
+    dev = d.ours.get("device", {})
+    reg = dev.get("reg_base")
+    return (f"compares: dmacopy's {dev.get('path', '?')} ({dev.get('controller', '?')}, registers at "
+            f"{hex(reg) if isinstance(reg, int) else '?'}) against the kernel's dmatest on the "
+            f"upstream {d.dm.get('driver', '?')}, channel {d.dm.get('channel')} of "
+            f"{d.dm.get('device')}, in the same boot: {BOARDS[d.board]['how']}")
+
+
 def describe(d, doc):
     h = doc["host"]
     st = d.ours.get("settings", {})
@@ -586,15 +620,17 @@ def describe(d, doc):
     dev = d.ours.get("device", {})
     return [
         f"date: {doc['date']}",
-        f"machine: QEMU xlnx-versal-virt (TCG, {d.ours.get('system', {}).get('cpus', '?')} guest CPUs),"
+        f"machine: QEMU {h['machine']} (board {d.board}; TCG, "
+        f"{d.ours.get('system', {}).get('cpus', '?')} guest CPUs),"
         f" {h['qemu']}; host {h['cpu']}, {h['cores']} cores, load average (1, 5, 15 min) at the end"
         f" {h.get('loadavg_at_end', '?')}; guest {h['kernel']}",
         f"dmacopy: buf_size {fmt_size(dev.get('buf_size', 0))}, auto_threshold "
         f"{dev.get('auto_threshold_before', '?')} -> {dev.get('auto_threshold_after', '?')} bytes; "
         f"{st.get('secs', '?')} s per point after {st.get('warmup_secs', '?')} s warm-up, "
         f"{st.get('repeats', '?')} run(s) per point: median [min-max]",
-        f"dmatest: upstream zynqmp_dma on {d.dm.get('device')} ({d.dm.get('channel')}), norandom=1 "
-        f"noverify=1, {dst.get('secs', '?')} s per run after {dst.get('warmup_secs', '?')} s warm-up, "
+        comparison(d),
+        f"dmatest: upstream {d.dm.get('driver', '?')} on {d.dm.get('device')} ({d.dm.get('channel')}), "
+        f"norandom=1 noverify=1, {dst.get('secs', '?')} s per run after {dst.get('warmup_secs', '?')} s warm-up, "
         f"{dst.get('repeats', '?')} run(s) per point, " + (
             f"its thread pinned to CPU {', '.join(str(c) for c in d.dm_cpus)} in turn"
             if d.dm_cpus != [None] else "its thread not pinned") + "; in interrupt mode the copy "
@@ -612,9 +648,10 @@ def report(ours, dm, out_dir, date, qemu, console=None):
     uname = ours.get("system", {}).get("uname") or dm.get("uname", "unknown")
     doc = dict(ours)
     doc["date"] = date
-    doc["host"] = host_info(qemu, uname)
+    doc["board"] = d.board
+    doc["host"] = host_info(qemu, uname, BOARDS[d.board]["machine"])
     doc["points"] = sorted(d.points, key=lambda p: (p["size"], sort_key(p)))
-    doc["dmatest"] = {k: dm.get(k) for k in ("device", "driver", "channel", "thread", "settings",
+    doc["dmatest"] = {k: dm.get(k) for k in ("board", "device", "driver", "channel", "thread", "settings",
                                               "interrupts", "skipped", "failed")}
     problems = d.problems()
     doc["problems"] = problems
@@ -635,15 +672,15 @@ def report(ours, dm, out_dir, date, qemu, console=None):
     head = describe(d, doc)
     out = head + [""] + null_lines(d) + [""] + text_table(d) + ["",
         "* " + footnote(d), "",
-        "targets (issue 7, ratios of medians within this run):"] + target_lines(ts)
+        f"targets ({BOARDS[d.board]['targets']}; ratios of medians within this run):"] + target_lines(ts)
     md = ["## Benchmark (`make bench`)", ""] + [f"- {x}" for x in head] + [""] + \
         [f"- {x}" for x in null_lines(d)] + ["", "![make bench: rate and latency against size](bench.png)", ""] + \
         md_table(d) + ["", "\\* " + footnote(d), "",
-                       "### Targets (issue 7)", "", "```"] + target_lines(ts) + ["```", ""]
+                       f"### Targets ({BOARDS[d.board]['targets']})", "", "```"] + target_lines(ts) + ["```", ""]
     with open(os.path.join(out_dir, "bench.md"), "w") as f:
         f.write("\n".join(md))
     plot(d, os.path.join(out_dir, "bench.png"),
-         f"dmacopy on QEMU xlnx-versal-virt, {date}; host {doc['host']['cpu']} x{doc['host']['cores']}"
+         f"dmacopy on QEMU {doc['host']['machine']}, {date}; host {doc['host']['cpu']} x{doc['host']['cores']}"
          f" (the emulated copy costs no modelled time)")
     out += ["", f"written: {os.path.join(out_dir, 'bench.json')}, bench.md, bench.png"]
     return 0, out
@@ -703,6 +740,7 @@ def fixture():
                          "kib_per_s": tests * size // 1024, "ret": 0, "cpus_seen": [i % 2],
                          "summary": line})
     dm = {"schema": "dmacopy-dmatest/1", "device": "ffaf0000.dma", "channel": "dma0chan0",
+          "driver": "xilinx-zynqmp-dma",
           "settings": {"secs": 1, "warmup_secs": 0.1, "repeats": 2, "sizes": sizes + [4194304]},
           "runs": runs,
           "skipped": [{"mode": "polled", "size": 4194304, "reason": "every copy failed: x"}],
@@ -849,6 +887,25 @@ def self_test():
            and any(p["row"] == "dmatest-polled" for p in doc["points"]),
            "bench.json has the date, the host and dmatest's rows")
         ok(os.path.getsize(os.path.join(tmp, "bench.png")) > 10000, "the plot is drawn")
+        ok("QEMU xlnx-versal-virt (board versal" in text
+           and "upstream xilinx-zynqmp-dma, channel dma0chan0 of ffaf0000.dma" in text
+           and "targets (issue 7;" in text, "versal: the machine, what is compared, its targets")
+        ours8, dm8 = fixture()
+        ours8["device"].update(controller="bcm2835-dma", align=4, reg_base=0x3f007000)
+        dm8.update(board="rpi3", device="3f007000.dma-controller", driver="bcm2835-dma")
+        rc8, lines8 = report(ours8, dm8, tmp, "2026-01-01T00:00:00Z", "true")
+        text8 = "\n".join(lines8)
+        ok(rc8 == 0 and "QEMU raspi3b (board rpi3" in text8 and "bcm2835-dma, registers at 0x3f007000"
+           in text8 and "channel dma0chan0 of 3f007000.dma-controller" in text8
+           and "multiple of 4" in text8 and "for reference only" in text8
+           and json.load(open(os.path.join(tmp, "bench.json")))["host"]["machine"] == "raspi3b",
+           "rpi3: the machine, what is compared, and the targets marked as versal's")
+        dm8["board"] = "pdp11"
+        try:
+            Data(ours8, dm8)
+            ok(False, "an unknown board is refused")
+        except Problem:
+            ok(True, "an unknown board is refused")
         rc, _ = report(ours3, dm3, tmp, "2026-01-01T00:00:00Z", "true")
         ok(rc == 1 and not os.path.exists(os.path.join(tmp, "bench.md"))
            and json.load(open(os.path.join(tmp, "bench.json")))["problems"],

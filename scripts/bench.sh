@@ -2,19 +2,23 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make bench`: one boot of the emulated board (scripts/qemu.sh) that measures our copy paths
-# (`dmacopy bench`) and the kernel's dmatest on the upstream zynqmp_dma driver
-# (scripts/bench-guest.sh), then the report (scripts/bench-report.py): the table and the
-# targets on the terminal, bench.json, bench.md and bench.png in the output directory.
+# (`dmacopy bench`) and the kernel's dmatest on the board's upstream driver (zynqmp_dma on
+# versal, bcm2835-dma on rpi3; scripts/bench-guest.sh), then the report
+# (scripts/bench-report.py): the table and the targets on the terminal, bench.json, bench.md
+# and bench.png in the output directory.
 #
-#   scripts/bench.sh [--out DIR] [--buf-size BYTES] [--secs S] [--repeats N] [--warmup S]
-#                    [--sizes LIST] [--dmatest-cpus all|none|LIST] [--timeout SECS]
+#   scripts/bench.sh [--board versal|rpi3] [--out DIR] [--buf-size BYTES] [--secs S]
+#                    [--repeats N] [--warmup S] [--sizes LIST] [--dmatest-cpus all|none|LIST]
+#                    [--timeout SECS]
 #
-# --out DIR         where the results go (default build/bench)
+# --board NAME      the emulated board, as for scripts/qemu.sh (default versal)
+# --out DIR         where the results go (default build/bench, on rpi3 build/bench-rpi3)
 # --buf-size BYTES  dmacopy's buf_size module parameter (default 4194304: the largest size fits)
 # --secs S          seconds per timed run, ours and dmatest's (default 1)
 # --repeats N       runs of each point (default 3)
 # --warmup S        dmatest's warm-up run before each timed run (default 0.1)
-# --sizes LIST      bytes per copy, comma-separated (default 64 B to 4 MiB, as `dmacopy bench`)
+# --sizes LIST      bytes per copy, comma-separated (default 64 B to 4 MiB, as `dmacopy bench`;
+#                   on rpi3 multiples of 4, the BCM2835's DMA alignment)
 # --dmatest-cpus C  the CPUs dmatest's thread is pinned to in turn, a row per CPU: all (the
 #                   default), none (not pinned), or a list (0,1)
 # --timeout SECS    wall-clock limit of the boot (default 1800)
@@ -29,7 +33,8 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$top/build}
-out=$BUILD/bench
+board=versal
+out=""
 buf_size=4194304
 secs=1
 repeats=3
@@ -44,6 +49,7 @@ say() { printf '[bench] %s\n' "$*" >&2; }
 
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--board) board=$2; shift ;;
 	--out) out=$2; shift ;;
 	--buf-size) buf_size=$2; shift ;;
 	--secs) secs=$2; shift ;;
@@ -52,11 +58,17 @@ while [ $# -gt 0 ]; do
 	--sizes) sizes=$2; shift ;;
 	--dmatest-cpus) dmatest_cpus=$2; shift ;;
 	--timeout) limit=$2; shift ;;
-	-h|--help) sed -n '4,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '4,/^set -euo/{/^set -euo/d;p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) usage "unknown argument '$1'" ;;
 	esac
 	shift
 done
+case "$board" in
+versal) align=1 ;;
+rpi3) align=4 ;;
+*) usage "--board: unknown board '$board' (versal or rpi3)" ;;
+esac
+[ -n "$out" ] || out=$BUILD/bench$([ "$board" = versal ] || echo "-$board")
 [[ $buf_size =~ ^[1-9][0-9]*$ ]] || usage "--buf-size wants a number of bytes, not '$buf_size'"
 # is_secs S: S is a decimal number of seconds above 0 (1, 0.5, .25).
 is_secs() { [[ $1 =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ && $1 =~ [1-9] ]]; }
@@ -68,6 +80,8 @@ if [ -n "$sizes" ]; then
 	[[ $sizes =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] ||
 		usage "--sizes wants bytes separated by commas (64,4096,65536), not '$sizes'"
 	for s in ${sizes//,/ }; do
+		[ $((s % align)) = 0 ] ||
+			usage "--sizes: $s is not a multiple of $align (the DMA alignment on $board)"
 		[ "$s" -le "$buf_size" ] || say "note: $s B is above buf_size: dmacopy bench skips it, dmatest runs it"
 	done
 fi
@@ -83,11 +97,13 @@ mkdir -p "$BUILD" "$out"
 rm -f "$out"/{ours.json,dmatest.json,guest.out,bench.json,bench.md,bench.png}
 date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 start=$(date +%s)
-guest_args="--secs $secs --repeats $repeats --warmup $warmup${sizes:+ --sizes $sizes}"
+guest_args="--board $board --secs $secs --repeats $repeats --warmup $warmup${sizes:+ --sizes $sizes}"
 guest_args+=" --dmatest-cpus $dmatest_cpus"
-say "one boot: dmacopy bench, then dmatest on zynqmp_dma ($guest_args; buf_size=$buf_size)"
+upstream=zynqmp_dma
+[ "$board" = versal ] || upstream=bcm2835-dma
+say "one boot of $board: dmacopy bench, then dmatest on $upstream ($guest_args; buf_size=$buf_size)"
 : >"$out/console.log"
-"$top/scripts/qemu.sh" --add "$top/scripts/bench-guest.sh" --module-args "buf_size=$buf_size" \
+"$top/scripts/qemu.sh" --board "$board" --add "$top/scripts/bench-guest.sh" --module-args "buf_size=$buf_size" \
 	--log "$out/console.log" --timeout "$limit" \
 	--exec "bench-guest.sh $guest_args" >"$out/guest.out" &
 qemu_pid=$!
