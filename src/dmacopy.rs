@@ -272,6 +272,10 @@ impl platform::Driver for DmacopyDriver {
     }
 
     fn unbind<'bound>(_pdev: &'bound platform::Device<Core<'_>>, this: Pin<&DeviceData>) {
+        // Every channel's copiers are told first; then each channel waits for its users.
+        for data in &this.chans {
+            data.chan.begin_shutdown();
+        }
         for data in &this.chans {
             data.chan.shutdown();
         }

@@ -226,15 +226,22 @@ impl Channel {
         &self.cfg.dev
     }
 
-    /// Unbinds the channel: marks it gone (every later call fails with `ENODEV`), stops the
-    /// hardware, ends a copy that waits for it, waits for every user of the buffers to leave,
-    /// zaps every user mapping (a later touch raises `SIGBUS`) and frees the buffers, all while
-    /// the device is still bound. Does nothing the second time.
-    pub(crate) fn shutdown(&self) {
-        if self.gone.xchg(true, Full) {
-            return;
+    /// The first half of [`Channel::shutdown`]: marks the channel gone (every later call fails
+    /// with `ENODEV`), stops the hardware and ends a copy that waits for it, without waiting for
+    /// anything. Unbinding a device with many channels does this for all of them first, so that
+    /// no copier waits for the other channels' teardown.
+    pub(crate) fn begin_shutdown(&self) {
+        if !self.gone.xchg(true, Full) {
+            let _ = self.engine.stop();
         }
-        let _ = self.engine.stop();
+        self.done.complete();
+    }
+
+    /// Unbinds the channel: [`Channel::begin_shutdown`], then waits for every user of the
+    /// buffers to leave, zaps every user mapping (a later touch raises `SIGBUS`) and frees the
+    /// buffers, all while the device is still bound. Does nothing more the second time.
+    pub(crate) fn shutdown(&self) {
+        self.begin_shutdown();
         self.window.revoke(|| self.done.complete());
     }
 
