@@ -29,6 +29,11 @@ LLVM ?= -19
 BOARD ?= versal
 BOARDS := versal rpi3
 TEST_BOARDS ?= $(BOARDS)
+# The boards whose kselftest also runs on the debug kernel. rpi3 is not among them yet: on the
+# debug kernel every bind and unbind of its 11 channels takes seconds, and its whole run does
+# not end within TEST_TIMEOUT_DEBUG (see the issue's note); TEST_BOARDS_DEBUG='versal rpi3'
+# runs it.
+TEST_BOARDS_DEBUG ?= versal
 ifneq ($(filter-out $(BOARDS),$(BOARD) $(TEST_BOARDS)),)
 $(error unknown board '$(filter-out $(BOARDS),$(BOARD) $(TEST_BOARDS))': BOARD and TEST_BOARDS take $(BOARDS))
 endif
@@ -99,7 +104,9 @@ MODULE_debug = $(MODULE_DEBUG_DIR)/dmacopy.ko
 QEMU_ARGS_normal :=
 QEMU_ARGS_debug = --kmemleak --append '$(DEBUG_APPEND)' --module-args 'auto_threshold=65536'
 # The guest runs in this order: both boards on the normal kernel first, then the debug kernel.
-TEST_RUNS := $(foreach k,normal debug,$(foreach b,$(TEST_BOARDS),$(b)-$(k)))
+TEST_BOARDS_normal = $(TEST_BOARDS)
+TEST_BOARDS_debug = $(filter $(TEST_BOARDS_DEBUG),$(TEST_BOARDS))
+TEST_RUNS := $(foreach k,normal debug,$(foreach b,$(TEST_BOARDS_$(k)),$(b)-$(k)))
 
 .PHONY: all modules modules-debug run test shell clean modules_install tools kselftest \
 	host-test prepare prepare-normal prepare-debug setup bench
@@ -193,7 +200,7 @@ test: modules modules-debug tools kselftest
 	@{ /usr/bin/python3 scripts/bench-report.py --self-test; echo $$? >$(BUILD)/bench-check.rc; } \
 		>$(BUILD)/bench-check.log 2>&1; tail -n 1 $(BUILD)/bench-check.log
 	@rm -f $(foreach r,$(TEST_RUNS),$(BUILD)/ktap-$(r).log $(BUILD)/guest-$(r).rc $(BUILD)/guest-$(r).secs)
-	@$(foreach k,normal debug,$(foreach b,$(TEST_BOARDS),$(call kselftest_run,$(b),$(k))))
+	@$(foreach k,normal debug,$(foreach b,$(TEST_BOARDS_$(k)),$(call kselftest_run,$(b),$(k))))
 	@scripts/ktap-summary.py --cargo $(BUILD)/host-test.log \
 		$$([ -f $(BUILD)/uapi-check.log ] && echo --tap uapi $(BUILD)/uapi-check.log $$(cat $(BUILD)/uapi-check.rc)) \
 		--tap log-scan $(BUILD)/scan-check.log $$(cat $(BUILD)/scan-check.rc) \
