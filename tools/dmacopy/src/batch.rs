@@ -378,7 +378,9 @@ mod tests {
         let e = b.run(&dev).unwrap_err();
         assert_eq!(e.errno(), Some(libc::ENOTTY));
         assert_eq!((e.done, e.completed.len()), (None, 0));
-        assert!(e.to_string().starts_with("batch of 1 copies failed: ENOTTY ("));
+        assert!(e
+            .to_string()
+            .starts_with("batch of 1 copies failed: ENOTTY ("));
         // Part-way: the message says how many completed.
         let e = BatchError {
             error: io::Error::from_raw_os_error(libc::EIO),

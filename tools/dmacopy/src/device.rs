@@ -80,7 +80,11 @@ pub struct CopyResult {
 
 impl CopyResult {
     /// The result from the out fields; an error if the kernel reported an unknown mode.
-    pub(crate) fn from_out(elapsed_ns: u64, mode_used: u32, hw_status: u32) -> io::Result<CopyResult> {
+    pub(crate) fn from_out(
+        elapsed_ns: u64,
+        mode_used: u32,
+        hw_status: u32,
+    ) -> io::Result<CopyResult> {
         let mode_used = Mode::from_raw(mode_used).ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
