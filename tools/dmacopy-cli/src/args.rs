@@ -58,6 +58,10 @@ pub struct CopyOpts {
     pub seed: u64,
     /// `-q`: no line per copy, only the summary.
     pub quiet: bool,
+    /// `--user`: `DMACOPY_IOC_COPY_USER` between two buffers of the CLI's own memory.
+    pub user: bool,
+    /// `--batch N`: N copies in one `DMACOPY_IOC_COPY_BATCH`.
+    pub batch: Option<u32>,
 }
 
 impl Default for CopyOpts {
@@ -72,6 +76,8 @@ impl Default for CopyOpts {
             iterations: 1,
             seed: DEFAULT_SEED,
             quiet: false,
+            user: false,
+            batch: None,
         }
     }
 }
@@ -494,11 +500,42 @@ fn parse_copy(args: &mut Args<impl Iterator<Item = String>>) -> Result<Command> 
                 flag(&opt)?;
                 o.quiet = true;
             }
+            "--user" => {
+                flag(&opt)?;
+                o.user = true;
+            }
+            "--batch" => {
+                o.batch = Some(args.parsed(&mut opt, |v| {
+                    parse_number(v).and_then(|n| {
+                        u32::try_from(n)
+                            .ok()
+                            .filter(|n| (1..=dmacopy::BATCH_MAX).contains(n))
+                            .ok_or_else(|| {
+                                format!("'{v}' is not 1 to {} copies", dmacopy::BATCH_MAX)
+                            })
+                    })
+                })?);
+            }
             _ => return unknown("copy", &opt),
         }
     }
     if o.len == Some(0) {
         return usage("--len must be at least 1");
+    }
+    if o.user && o.batch.is_some() {
+        return usage("--user and --batch do not go together (COPY_USER copies one range)");
+    }
+    if let Some(len) = o.len.filter(|&l| o.user && l > dmacopy::COPY_USER_MAX_LEN) {
+        return usage(format!(
+            "--len {len} is above what one COPY_USER copies ({} bytes, 1 GiB)",
+            dmacopy::COPY_USER_MAX_LEN
+        ));
+    }
+    if o.user && o.src_off.max(o.dst_off) > dmacopy::COPY_USER_MAX_LEN {
+        return usage(format!(
+            "with --user, --src-off and --dst-off are at most {} (1 GiB)",
+            dmacopy::COPY_USER_MAX_LEN
+        ));
     }
     if o.iterations == 0 {
         return usage("--iterations must be at least 1");
@@ -652,8 +689,36 @@ mod tests {
                 iterations: 10,
                 seed: 0xdead,
                 quiet: true,
+                user: false,
+                batch: None,
             }))
         );
+        assert!(matches!(
+            parse_str("copy --user --len 3 --src-off 1"),
+            Ok(Command::Copy(CopyOpts {
+                user: true,
+                batch: None,
+                len: Some(3),
+                src_off: 1,
+                ..
+            }))
+        ));
+        assert!(matches!(
+            parse_str("copy --batch 256 -m cpu"),
+            Ok(Command::Copy(CopyOpts {
+                user: false,
+                batch: Some(256),
+                mode: Mode::Cpu,
+                ..
+            }))
+        ));
+        assert!(matches!(
+            parse_str("copy --batch=0x10"),
+            Ok(Command::Copy(CopyOpts {
+                batch: Some(16),
+                ..
+            }))
+        ));
         assert!(matches!(
             parse_str("copy --mode CPU"),
             Ok(Command::Copy(CopyOpts {
@@ -746,6 +811,17 @@ mod tests {
             ("copy --iterations 0", "--iterations must be at least 1"),
             ("copy --iterations 1K", "--iterations: '1K' is not a number"),
             ("copy --timeout-ms 18446744073709551", "too large"),
+            ("copy --batch 0", "--batch: '0' is not 1 to 256 copies"),
+            ("copy --batch 257", "--batch: '257' is not 1 to 256 copies"),
+            ("copy --batch", "--batch needs a value"),
+            ("copy --batch 4K", "--batch: '4K' is not a number"),
+            ("copy --user=1", "--user takes no value"),
+            (
+                "copy --user --batch 2",
+                "--user and --batch do not go together",
+            ),
+            ("copy --user --len 1025M", "above what one COPY_USER copies"),
+            ("copy --user --src-off 2048M", "at most 1073741824"),
             ("stats --json", "stats: unknown option '--json'"),
             ("bench --sizes", "--sizes needs a value"),
             (

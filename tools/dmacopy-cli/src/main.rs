@@ -23,6 +23,7 @@ Usage:
   dmacopy info [--json] [-d N]
   dmacopy copy [-d N] [--mode dma|cpu|auto] [--len BYTES] [--src-off BYTES]
                [--dst-off BYTES] [--timeout-ms MS] [--iterations N] [--seed N] [-q]
+               [--user | --batch N]
   dmacopy stats [-d N]
   dmacopy bench [-d N] [--sizes LIST] [--secs S] [--repeats N] [--cpus LIST]
                 [--channels LIST] [--rows LIST] [--json] [--out FILE] [-q]
@@ -31,7 +32,12 @@ Usage:
 Commands:
   info    what each /dev/dmacopyN drives, one row per channel
   copy    fill SRC with a pseudo-random pattern and DST with a fixed one, copy,
-          check DST, the rest of DST and SRC, and report the time and rate
+          check DST, the rest of DST and SRC, and report the time and rate.
+          --user: the same between two buffers of this process's own memory
+          (DMACOPY_IOC_COPY_USER; --src-off and --dst-off are offsets into them, any
+          alignment). --batch N: N copies of --len bytes (default 4K, or what fits) in
+          one DMACOPY_IOC_COPY_BATCH, entry i from SRC slot i to DST slot N-1-i. Both need
+          the driver to set copy_user / batch in caps (see info), else they fail saying so
   stats   the driver's counters from debugfs (root only)
   bench   copies/s, MB/s and per-call latency (p50, p99) of each copy mode, from each CPU,
           against memcpy and the null ioctl (INFO), and with several channels at once;
@@ -47,6 +53,8 @@ Options:
       --timeout-ms MS   time limit of each copy (default 0: the module's timeout_ms)
   -n, --iterations N    copies to run (default 1); above 1, min/avg/max follow
       --seed N          seed of the SRC pattern (default 1)
+      --user            copy: COPY_USER between two buffers of this process (--len to 1024M)
+      --batch N         copy: N copies (1 to 256) in one COPY_BATCH
   -q, --quiet           copy: no line per copy, only the summary and errors;
                         bench: no live progress line, a line per finished run instead
   -h, --help            this help
