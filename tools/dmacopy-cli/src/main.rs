@@ -26,7 +26,8 @@ Usage:
                [--user | --batch N]
   dmacopy stats [-d N]
   dmacopy bench [-d N] [--sizes LIST] [--secs S] [--repeats N] [--cpus LIST]
-                [--channels LIST] [--rows LIST] [--json] [--out FILE] [-q]
+                [--channels LIST] [--rows LIST] [--user-sizes LIST] [--batch-entries LIST]
+                [--batch-sizes LIST] [--json] [--out FILE] [-q]
   dmacopy help
 
 Commands:
@@ -72,7 +73,18 @@ about 20 ms until each has had its time, so that their ratios hold on a busy mac
                         above the number of nodes are skipped); thread i uses the i-th node
                         and the i-th CPU of --cpus, round robin
       --rows LIST       what to measure (default all): dma, cpu, auto (DMACOPY_IOC_COPY in
-                        that mode), memcpy (user space), null (DMACOPY_IOC_INFO), channels
+                        that mode), memcpy (user space), null (DMACOPY_IOC_INFO), channels;
+                        user (DMACOPY_IOC_COPY_USER, dma mode, between two heap buffers),
+                        bounce (the same bytes by pwrite to SRC, COPY in dma mode, pread from
+                        DST), user-memcpy (memcpy between two heap buffers), side by side at
+                        each of --user-sizes; batch (one DMACOPY_IOC_COPY_BATCH of N dma
+                        copies) and single (the same N copies, one COPY each), side by side;
+                        copies/s counts copies. Rows the driver cannot run (caps), and bounce
+                        above buf_size, are listed as not measured, with the reason
+      --user-sizes LIST bytes per copy of user, bounce, user-memcpy (default 4K,16K,64K,256K,
+                        1M,4M,16M,64M; at most 1024M)
+      --batch-entries LIST  copies per batch of batch and single (default 1,16,256; at most 256)
+      --batch-sizes LIST    bytes per copy of batch and single (default 64,4K,64K)
   -o, --out FILE        bench: write the JSON document to FILE (the table still goes to
                         standard output)
 
