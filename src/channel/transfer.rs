@@ -104,7 +104,7 @@ impl Channel {
             t => t,
         };
         let start_ns = self.now_ns();
-        if let Err(e) = self.engine.start(&xfer, !polls, fault == Fault::Stall) {
+        if let Err(e) = self.engine.start(&[xfer], !polls, fault == Fault::Stall) {
             self.in_flight.store(false, Relaxed);
             // Nothing was started unless the registers were written; make sure of it.
             self.stop_and_reset();
