@@ -173,6 +173,12 @@ impl Channel {
         let mut status = 0;
         let mut off = head;
         while off < head + body {
+            // A long copy stays interruptible between chunks, also where the chunks complete
+            // while polled.
+            if off > head && kernel::current!().signal_pending() {
+                self.stats.interrupted.add(1, Relaxed);
+                return Err((ERESTARTSYS, None));
+            }
             let n = CHUNK.min(head + body - off);
             status = self
                 .user_dma_chunk(c.src + off, c.dst + off, n, timeout_ns)
