@@ -433,11 +433,11 @@ fn verify_pass(
                     0,
                     0,
                     p.size,
-                    verify::check_user(dev, p.size, 0, 0, seed),
+                    verify::check_user(dev, info, p.size, 0, 0, seed),
                 );
                 if p.size > 8 {
                     // Odd offsets: neither address, nor the two alike, aligned.
-                    let r = verify::check_user(dev, p.size - 8, 3, 5, seed);
+                    let r = verify::check_user(dev, info, p.size - 8, 3, 5, seed);
                     check(Row::User, 3, 5, p.size - 8, r);
                 }
             }
