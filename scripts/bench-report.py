@@ -735,7 +735,8 @@ def plot(d, path, title):
     import matplotlib.pyplot as plt
 
     colors = {"dma": "tab:blue", "cpu": "tab:orange", "auto": "tab:green", "memcpy": "tab:purple",
-              "dmatest-irq": "black", "dmatest-polled": "tab:gray", "null": "tab:red"}
+              "dmatest-irq": "black", "dmatest-polled": "tab:gray", "null": "tab:red",
+              "user": "tab:cyan", "bounce": "tab:olive", "user-memcpy": "tab:brown"}
     styles = {None: "-", 0: "-", 1: "--", 2: "-.", 3: (0, (1, 1))}
     fig, axes = plt.subplots(1, 3, figsize=(19, 7.5))
     series = {}
