@@ -173,7 +173,9 @@ pub(crate) fn start(
 /// Starts the chain of descriptors whose lists begin at bus addresses `src_list` and `dst_list`
 /// (linked-list descriptors, the last source descriptor with `CMD_STOP`), its interrupts masked
 /// as in [`start`]. The chain completes with `DMA_DONE` once the channel has stopped at the last
-/// descriptor and all data has reached the destination; `clear_total` as in [`start`].
+/// descriptor and all data has reached the destination (UG1085 "Channel Disabled": a `CMD_STOP`
+/// source descriptor disables the channel after all its data is written; upstream `zynqmp_dma`
+/// likewise takes `DMA_DONE` for an idle channel); `clear_total` as in [`start`].
 ///
 /// QEMU's model sets `DMA_DONE` after every source descriptor, but runs the whole chain inside
 /// the enabling write, so no CPU sees the status before the chain has ended (or paused, on a
