@@ -1743,6 +1743,7 @@ TEST_F_TIMEOUT(zc, cu_errno_efault, 120)
 	struct dmacopy_copy_user *cp;
 	uint8_t *hole, *lim_s, *lim_d;
 	size_t lim = (size_t)DMACOPY_COPY_USER_MAX_LEN + page_size;
+	unsigned char vec[1];
 	unsigned int m;
 	struct node n;
 	int ret;
@@ -1755,10 +1756,16 @@ TEST_F_TIMEOUT(zc, cu_errno_efault, 120)
 	pat_fill(D.p, 0, area, D.seed);
 	pat_fill(RO.p, 0, area, RO.seed);
 	ASSERT_EQ(0, mprotect(RO.p, area, PROT_READ));
-	/* An unmapped hole. */
-	hole = mmap(NULL, area, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/*
+	 * An unmapped hole between two PROT_NONE mappings (so that only a mapping as small as it
+	 * could land there; this test maps nothing before its uses).
+	 */
+	hole = mmap(NULL, 3 * area, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, hole);
+	hole += area;
 	ASSERT_EQ(0, munmap(hole, area));
+	ASSERT_EQ(-1, mincore(hole, page_size, vec));
+	ASSERT_EQ(ENOMEM, errno) TH_LOG("the hole at %p is mapped", (void *)hole);
 
 	for (m = 0; m < ARRAY_SIZE(all_modes); m++) {
 		__u32 mode = all_modes[m];
@@ -1830,6 +1837,9 @@ TEST_F_TIMEOUT(zc, cu_errno_efault, 120)
 	/* The channel works, by every mode. */
 	for (m = 0; m < ARRAY_SIZE(all_modes); m++)
 		CU_CHECK(&n, &S, 1, &D, 2, len, all_modes[m], 0);
+	ASSERT_EQ(-1, mincore(hole, page_size, vec)) TH_LOG("the hole got mapped meanwhile");
+	munmap(hole - area, area);
+	munmap(hole + area, area);
 	region_free(&S);
 	region_free(&D);
 	region_free(&RO);
