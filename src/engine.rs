@@ -26,13 +26,19 @@ use kernel::{
     sync::Arc,
 };
 
-/// One copy for the controller: `len` bytes from bus address `src` to bus address `dst`, both
-/// multiples of [`Engine::align`], within buffers the DMA mask reaches.
+/// One piece of a copy for the controller: `len` bytes from bus address `src` to bus address
+/// `dst`, all three multiples of [`Engine::align`], within memory the DMA mask reaches. A copy
+/// is a chain of pieces ([`Engine::start`]).
+#[derive(Clone, Copy)]
 pub(crate) struct Xfer {
     pub(crate) src: DmaAddress,
     pub(crate) dst: DmaAddress,
     pub(crate) len: usize,
 }
+
+/// Descriptors (control blocks) in each channel's pool at least: a chain of pieces uses one per
+/// [`Engine::max_block`] bytes of each piece, and longer chains are started in turns.
+pub(crate) const CHAIN_POOL: usize = 512;
 
 /// What an interrupt status says about the transfer it was read during.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -56,8 +62,21 @@ pub(crate) trait Engine: Send + Sync {
     /// DMA copies need offsets and lengths that are multiples of this.
     fn align(&self) -> u32;
 
-    /// The largest length one descriptor (control block) moves; longer copies are chained.
+    /// The largest length one descriptor (control block) moves; longer pieces take several.
     fn max_block(&self) -> usize;
+
+    /// Descriptors one chain may use ([`Engine::start`]): at least 1, and enough for a piece of
+    /// the `max_len` the family's probe was given.
+    fn max_descriptors(&self) -> usize;
+
+    /// Descriptors a piece of `len` bytes uses.
+    fn descriptors(&self, len: usize) -> usize {
+        len.div_ceil(self.max_block()).max(1)
+    }
+
+    /// Whether chains of several pieces run in the controller's scatter-gather (descriptor)
+    /// mode, with one completion at the end of the chain (`DMACOPY_CAP_SG`).
+    fn sg(&self) -> bool;
 
     /// Whether a copy can start with its completion interrupt masked and have it unmasked
     /// later ([`Engine::unmask`]), so that a short copy is polled for. Without that, every copy
@@ -71,12 +90,16 @@ pub(crate) trait Engine: Send + Sync {
     /// then `overflow` is not offered.
     fn overflow_notices(&self) -> u32;
 
-    /// Programs `xfer` and starts it, its completion interrupt enabled with `irq` (masked for
-    /// polling otherwise, where [`Engine::polls`]). With `stall`, the channel is made to stop
-    /// without completing instead (fault injection): no completion ever comes, and only
-    /// [`Engine::stop`] brings it back. The caller has armed its completion first: on QEMU the
-    /// copy happens inside the register write that starts it. `ENODEV` once unbound.
-    fn start(&self, xfer: &Xfer, irq: bool, stall: bool) -> Result;
+    /// Programs the chain of pieces `chain` (copied in order, one completion at its end) and
+    /// starts it, its completion interrupt enabled with `irq` (masked for polling otherwise,
+    /// where [`Engine::polls`]). With `stall`, the channel is made to stop without completing
+    /// instead (fault injection): no completion ever comes, and only [`Engine::stop`] brings it
+    /// back. The caller has armed its completion first: on QEMU the copy happens inside the
+    /// register write that starts it.
+    ///
+    /// `EINVAL` if `chain` is empty, a piece is empty or misaligned, or the pieces need more
+    /// than [`Engine::max_descriptors`] descriptors; `ENODEV` once unbound.
+    fn start(&self, chain: &[Xfer], irq: bool, stall: bool) -> Result;
 
     /// The raw interrupt status if the transfer has ended (done or failed), cleared; 0 while it
     /// runs. For polling with the interrupt masked.

@@ -22,6 +22,18 @@ pub(crate) const ABI_VERSION: u32 = 1;
 /// `DMACOPY_CAP_MMAP`: the window can be mapped.
 pub(crate) const CAP_MMAP: u32 = 1 << 0;
 
+/// `DMACOPY_CAP_COPY_USER`: `DMACOPY_IOC_COPY_USER` works.
+pub(crate) const CAP_COPY_USER: u32 = 1 << 1;
+/// `DMACOPY_CAP_SG`: the controller's scatter-gather mode is used.
+pub(crate) const CAP_SG: u32 = 1 << 2;
+/// `DMACOPY_CAP_BATCH`: `DMACOPY_IOC_COPY_BATCH` works.
+pub(crate) const CAP_BATCH: u32 = 1 << 3;
+
+/// `DMACOPY_COPY_USER_MAX_LEN`: the largest `len` of a `COPY_USER`, 1 GiB.
+pub(crate) const COPY_USER_MAX_LEN: u64 = 1 << 30;
+/// `DMACOPY_BATCH_MAX`: the most entries of a `COPY_BATCH`.
+pub(crate) const BATCH_MAX: u32 = 256;
+
 /// `DMACOPY_MODE_DMA`.
 pub(crate) const MODE_DMA: u32 = 0;
 /// `DMACOPY_MODE_CPU`.
@@ -36,6 +48,10 @@ const MAGIC: u32 = 0xDC;
 pub(crate) const IOC_INFO: u32 = _IOR::<Info>(MAGIC, 0x00);
 /// `DMACOPY_IOC_COPY`.
 pub(crate) const IOC_COPY: u32 = _IOWR::<Copy>(MAGIC, 0x01);
+/// `DMACOPY_IOC_COPY_USER`.
+pub(crate) const IOC_COPY_USER: u32 = _IOWR::<CopyUser>(MAGIC, 0x02);
+/// `DMACOPY_IOC_COPY_BATCH`.
+pub(crate) const IOC_COPY_BATCH: u32 = _IOWR::<Batch>(MAGIC, 0x03);
 
 /// `struct dmacopy_info`.
 #[repr(C)]
@@ -69,7 +85,41 @@ pub(crate) struct Copy {
     pub(crate) reserved: [u64; 2],
 }
 
+/// `struct dmacopy_copy_user`: `struct dmacopy_copy` with user addresses for offsets.
+#[repr(C)]
+#[derive(Default, Clone)]
+pub(crate) struct CopyUser {
+    pub(crate) src: u64,
+    pub(crate) dst: u64,
+    pub(crate) len: u64,
+    pub(crate) mode: u32,
+    pub(crate) flags: u32,
+    pub(crate) timeout_ns: u64,
+    pub(crate) elapsed_ns: u64,
+    pub(crate) mode_used: u32,
+    pub(crate) hw_status: u32,
+    pub(crate) reserved: [u64; 2],
+}
+
+/// `struct dmacopy_batch`.
+#[repr(C)]
+#[derive(Default, Clone)]
+pub(crate) struct Batch {
+    pub(crate) copies: u64,
+    pub(crate) count: u32,
+    pub(crate) flags: u32,
+    pub(crate) timeout_ns: u64,
+    pub(crate) elapsed_ns: u64,
+    pub(crate) done: u32,
+    pub(crate) reserved: u32,
+}
+
 const _: () = assert!(core::mem::size_of::<Info>() == 96);
+const _: () = assert!(core::mem::size_of::<CopyUser>() == 72);
+const _: () = assert!(core::mem::size_of::<Batch>() == 40);
+const _: () = assert!(core::mem::offset_of!(Batch, done) == 32);
+const _: () = assert!(IOC_COPY_USER == 0xc048_dc02);
+const _: () = assert!(IOC_COPY_BATCH == 0xc028_dc03);
 const _: () = assert!(core::mem::size_of::<Copy>() == 72);
 const _: () = assert!(core::mem::offset_of!(Info, controller) == 48);
 const _: () = assert!(core::mem::offset_of!(Copy, elapsed_ns) == 40);
@@ -85,3 +135,13 @@ unsafe impl AsBytes for Info {}
 unsafe impl AsBytes for Copy {}
 // SAFETY: `Copy` is made only of integers, for which any bit pattern is valid.
 unsafe impl FromBytes for Copy {}
+
+// SAFETY: `CopyUser` is `repr(C)` of integers with no padding, so every byte is initialised.
+unsafe impl AsBytes for CopyUser {}
+// SAFETY: `CopyUser` is made only of integers, for which any bit pattern is valid.
+unsafe impl FromBytes for CopyUser {}
+
+// SAFETY: `Batch` is `repr(C)` of integers with no padding, so every byte is initialised.
+unsafe impl AsBytes for Batch {}
+// SAFETY: `Batch` is made only of integers, for which any bit pattern is valid.
+unsafe impl FromBytes for Batch {}

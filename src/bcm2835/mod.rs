@@ -41,7 +41,8 @@ use crate::{
         Engine,
         Family,
         HwChannel,
-        Xfer, //
+        Xfer,
+        CHAIN_POOL, //
     },
     stand_in,
 };
@@ -121,7 +122,7 @@ fn probe<'a>(pdev: &'a platform::Device<Core<'_>>, max_len: usize) -> Result<KVe
             .try_read(DEBUG::try_at(hw).ok_or(EINVAL)?)?
             .lite();
         let max_block = if lite { MAX_BLOCK_LITE } else { MAX_BLOCK };
-        let cb_count = max_len.div_ceil(max_block).max(1);
+        let cb_count = max_len.div_ceil(max_block).max(CHAIN_POOL);
         let cbs = Coherent::<u32>::zeroed_slice(dev, cb_count * CB_WORDS, GFP_KERNEL)?;
         let engine = Arc::new(
             Bcm2835 {
@@ -185,39 +186,55 @@ impl Bcm2835 {
             .map_or(0, |r| r.into_raw())
     }
 
-    /// Writes the control blocks of `xfer` into `cbs`; returns the bus address of the first.
-    fn build_chain(&self, cbs: &Coherent<[u32]>, xfer: &Xfer, irq: bool) -> Result<u32> {
-        let blocks = xfer.len.div_ceil(self.max_block);
-        if xfer.len == 0 || blocks > self.cb_count {
+    /// Writes the control blocks of `chain` into `cbs`, one per [`Engine::max_block`] bytes of
+    /// each piece, linked in order, the interrupt (with `irq`) on the last; returns the bus
+    /// address of the first.
+    fn build_chain(&self, cbs: &Coherent<[u32]>, chain: &[Xfer], irq: bool) -> Result<u32> {
+        let mut blocks = 0usize;
+        for x in chain {
+            if x.len == 0 || x.len % 4 != 0 || x.src % 4 != 0 || x.dst % 4 != 0 {
+                return Err(EINVAL);
+            }
+            blocks = blocks.checked_add(self.descriptors(x.len)).ok_or(EINVAL)?;
+        }
+        if blocks == 0 || blocks > self.cb_count {
             return Err(EINVAL);
         }
         let bus = |addr: u64| u32::try_from(addr).map_err(|_| EINVAL);
         let first = bus(cbs.dma_handle())?;
-        let mut off = 0;
-        for b in 0..blocks {
-            let len = self.max_block.min(xfer.len - off);
-            let last = b + 1 == blocks;
-            // CAST: offsets and lengths are below `max_len`, a `usize`; bus addresses are 64 bits.
-            let (src, dst) = (bus(xfer.src + off as u64)?, bus(xfer.dst + off as u64)?);
-            let ti =
-                TI_SRC_INC | TI_DEST_INC | TI_WAIT_RESP | if last && irq { TI_INTEN } else { 0 };
-            // CAST: each block is 32 bytes, and there are at most `cb_count` of them.
-            let next = if last {
-                0
-            } else {
-                first + ((b + 1) * CB_WORDS * 4) as u32
-            };
-            let mut words = [0u32; CB_WORDS];
-            words[CB_TI] = ti;
-            words[CB_SOURCE_AD] = src;
-            words[CB_DEST_AD] = dst;
-            words[CB_TXFR_LEN] = len as u32;
-            words[CB_STRIDE] = 0;
-            words[CB_NEXTCONBK] = next;
-            for (k, w) in words.into_iter().enumerate() {
-                dma_write!(cbs, [try: b * CB_WORDS + k], w);
+        let mut b = 0;
+        for x in chain {
+            let mut off = 0;
+            while off < x.len {
+                let len = self.max_block.min(x.len - off);
+                b += 1;
+                let last = b == blocks;
+                // CAST: offsets and lengths are below 1 GiB; bus addresses are 64 bits.
+                let (src, dst) = (bus(x.src + off as u64)?, bus(x.dst + off as u64)?);
+                let ti = TI_SRC_INC
+                    | TI_DEST_INC
+                    | TI_WAIT_RESP
+                    | if last && irq { TI_INTEN } else { 0 };
+                // CAST: each block is 32 bytes, and there are at most `cb_count` of them, whose
+                // bus addresses fit 32 bits (checked above for the first and the mask for all).
+                let next = if last {
+                    0
+                } else {
+                    first + (b * CB_WORDS * 4) as u32
+                };
+                let mut words = [0u32; CB_WORDS];
+                words[CB_TI] = ti;
+                words[CB_SOURCE_AD] = src;
+                words[CB_DEST_AD] = dst;
+                // CAST: `len <= max_block < 2^30`.
+                words[CB_TXFR_LEN] = len as u32;
+                words[CB_STRIDE] = 0;
+                words[CB_NEXTCONBK] = next;
+                for (k, w) in words.into_iter().enumerate() {
+                    dma_write!(cbs, [try: (b - 1) * CB_WORDS + k], w);
+                }
+                off += len;
             }
-            off += len;
         }
         Ok(first)
     }
@@ -242,6 +259,15 @@ impl Engine for Bcm2835 {
         self.max_block
     }
 
+    fn max_descriptors(&self) -> usize {
+        self.cb_count
+    }
+
+    fn sg(&self) -> bool {
+        // Every copy is a control-block chain.
+        true
+    }
+
     fn polls(&self) -> bool {
         false
     }
@@ -254,12 +280,9 @@ impl Engine for Bcm2835 {
         0
     }
 
-    fn start(&self, xfer: &Xfer, irq: bool, stall: bool) -> Result {
-        if xfer.len % 4 != 0 || xfer.src % 4 != 0 || xfer.dst % 4 != 0 {
-            return Err(EINVAL);
-        }
+    fn start(&self, chain: &[Xfer], irq: bool, stall: bool) -> Result {
         let cbs = self.cbs.try_access().ok_or(ENODEV)?;
-        let first = self.build_chain(&cbs, xfer, irq)?;
+        let first = self.build_chain(&cbs, chain, irq)?;
         let io = self.regs.try_access().ok_or(ENODEV)?;
         let loc = CONBLK_AD::try_at(self.hw).ok_or(EINVAL)?;
         io.try_write(loc, CONBLK_AD::from_raw(first))?;

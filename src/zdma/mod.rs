@@ -112,6 +112,14 @@ impl Engine for Zdma {
         MAX_LEN as usize
     }
 
+    fn max_descriptors(&self) -> usize {
+        1
+    }
+
+    fn sg(&self) -> bool {
+        false
+    }
+
     fn polls(&self) -> bool {
         true
     }
@@ -124,10 +132,13 @@ impl Engine for Zdma {
         regs::INT_OVRFL
     }
 
-    fn start(&self, xfer: &Xfer, irq: bool, stall: bool) -> Result {
+    fn start(&self, chain: &[Xfer], irq: bool, stall: bool) -> Result {
+        let [xfer] = chain else {
+            return Err(EINVAL);
+        };
         let len = u32::try_from(xfer.len)
             .ok()
-            .filter(|&l| u64::from(l) <= MAX_LEN)
+            .filter(|&l| l != 0 && u64::from(l) <= MAX_LEN)
             .ok_or(EINVAL)?;
         let regs = self.regs.try_access().ok_or(ENODEV)?;
         // The controller's 32-bit byte counter raises BYTE_CNT_OVRFL when it wraps: clear it
