@@ -1692,6 +1692,7 @@ TEST_F_TIMEOUT(zc, cu_errno_einval, 120)
 				EXPECT_TRUE(ok) TH_LOG("%s", msg);
 				continue;
 			}
+			pat_fill(O.p, 0, area, O.seed);
 			c = mkcu(O.p + overlaps[i].s, O.p + overlaps[i].d, overlaps[i].l, mode);
 			ret = cu_call(n.fd, &c);
 			EXPECT_EQ(EINVAL, ret) TH_LOG("%s, %s (src +%zu dst +%zu len %zu): %s",
