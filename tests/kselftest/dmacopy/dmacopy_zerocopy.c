@@ -1047,10 +1047,13 @@ static void run_cu_lengths(struct __test_metadata *_metadata, FIXTURE_DATA(zc) *
 	size_t len;
 
 	OPEN_CU(&n, NODE_COPY);
-	/* Every length from 1 to 4096, at page offsets of their own, across pages. */
+	/*
+	 * Every length from 1 to 4096, at page offsets of their own, across pages (every length to
+	 * 256, then every sweep_step()-th, at a DMACOPY_SCALE below 100).
+	 */
 	REGION(&S, 4 * 4096 + 8192, 0x51);
 	REGION(&D, 4 * 4096 + 8192, 0xd1);
-	for (len = 1; len <= 4096; len++) {
+	for (len = 1; len <= 4096; len += len < 256 ? 1 : sweep_step()) {
 		o = (unsigned int)(len % ARRAY_SIZE(short_offs));
 		CU_CHECK(&n, &S, short_offs[o].so, &D, short_offs[o].dof, len, mode, 0);
 		done++;
@@ -2036,7 +2039,7 @@ TEST_F_TIMEOUT(zc, cu_stall_kill, 60)
 /* COPY_USER: a signal storm.                                               */
 
 #define STORM_COPIES		((int)scaled(1500, 150))
-#define STORM_SECONDS		40
+#define STORM_SECONDS		scaled(40, 10)
 #define STORM_PERIOD_US		50
 /* SA_RESTART only: stop the timer when no call has returned for this long (see below). */
 #define STORM_STALL_NS		NSEC_PER_SEC
@@ -2464,9 +2467,10 @@ static bool entry_ok(const struct node *n, const struct dmacopy_copy *in,
  * A batch that must succeed: 0, done = count, each entry's out fields, the batch's; DST as
  * the model says. in: the entries as given (kept), e: the array the call used.
  */
-static void batch_checked(struct __test_metadata *_metadata, const struct node *n,
-			  const struct dmacopy_copy *in, struct dmacopy_copy *e, unsigned int count,
-			  uint8_t *model, const char *what)
+static void batch_checked_timeout(struct __test_metadata *_metadata, const struct node *n,
+				  const struct dmacopy_copy *in, struct dmacopy_copy *e,
+				  unsigned int count, uint64_t timeout_ns, uint8_t *model,
+				  const char *what)
 {
 	struct dmacopy_batch b;
 	uint64_t t0, wall;
@@ -2476,20 +2480,32 @@ static void batch_checked(struct __test_metadata *_metadata, const struct node *
 	memcpy(e, in, count * sizeof(*e));
 	mark_outs(e, count);
 	b = mkbatch(e, count);
+	b.timeout_ns = timeout_ns;
 	t0 = now_ns();
 	ret = batch_call(n->fd, &b);
 	wall = now_ns() - t0;
-	ASSERT_EQ(0, ret) TH_LOG("%s: batch of %u: errno %d (%s)", what, count, ret, strerror(ret));
+	ASSERT_EQ(0, ret) TH_LOG("%s: batch of %u (timeout_ns %llu): errno %d (%s) after %llu ms",
+				 what, count, U64(timeout_ns), ret, strerror(ret),
+				 U64(wall / NSEC_PER_MSEC));
 	ASSERT_EQ(count, b.done) TH_LOG("%s", what);
 	EXPECT_GE(wall, b.elapsed_ns) TH_LOG("%s: batch elapsed_ns %llu", what, U64(b.elapsed_ns));
 	EXPECT_EQ(0U, b.reserved);
 	EXPECT_EQ(0U, b.flags);
+	EXPECT_EQ(timeout_ns, b.timeout_ns);
 	EXPECT_EQ(count, b.count);
 	EXPECT_EQ((uintptr_t)e, b.copies);
 	for (i = 0; i < count; i++)
 		ASSERT_ENTRY_OK(n, &in[i], &e[i], wall, i);
 	model_apply(n, model, in, count);
 	ASSERT_DST(n, model, what);
+}
+
+/* The same with timeout_ns 0 (the module's timeout_ms for the whole batch). */
+static void batch_checked(struct __test_metadata *_metadata, const struct node *n,
+			  const struct dmacopy_copy *in, struct dmacopy_copy *e, unsigned int count,
+			  uint8_t *model, const char *what)
+{
+	batch_checked_timeout(_metadata, n, in, e, count, 0, model, what);
 }
 
 /* An entry for node n: len bytes, aligned for DMA where the mode needs it. */
@@ -3027,10 +3043,14 @@ TEST_F_TIMEOUT(zc, batch_timeout_whole, 120)
 	in[count - 1] = mkcopy(0, 0, min_u64(4096, n.size), DMACOPY_MODE_DMA);
 	win_fill(&n);
 	ARM(self, n.idx, "none");
-	/* T: the slowest of three runs without a fault. */
+	/*
+	 * T: the slowest of three runs without a fault (with a timeout of 60 s: the CPU entries
+	 * alone may take longer than the module's default on a slow kernel).
+	 */
 	for (r = 0; r < 3; r++) {
 		t0 = now_ns();
-		batch_checked(_metadata, &n, in, e, count, model, "the CPU batch");
+		batch_checked_timeout(_metadata, &n, in, e, count, 60 * NSEC_PER_SEC, model,
+				      "the CPU batch");
 		wall = now_ns() - t0;
 		if (wall > cpu_t)
 			cpu_t = wall;
