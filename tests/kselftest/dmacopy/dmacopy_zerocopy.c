@@ -2068,8 +2068,8 @@ static void storm_handler(int sig)
 }
 
 /*
- * SIGALRM every STORM_PERIOD_US while COPY_USER runs in a loop (random lengths up to 256 KiB,
- * random alignments, DMA mostly): without SA_RESTART every call returns 0 (with the data
+ * SIGALRM every STORM_PERIOD_US while COPY_USER runs in a loop (random lengths up to 256 KiB
+ * and now and then over 1 MiB, random alignments, DMA mostly): without SA_RESTART every call returns 0 (with the data
  * right) or EINTR, never another error; with SA_RESTART every call returns 0. The pages are
  * unpinned after all of them.
  */
@@ -2081,7 +2081,7 @@ static void run_cu_storm(struct __test_metadata *_metadata, FIXTURE_DATA(zc) *se
 		.it_value = { .tv_sec = 0, .tv_usec = STORM_PERIOD_US },
 	};
 	struct itimerval off;
-	size_t area = 512 * 1024;
+	size_t area = 3 << 20;
 	int i, ok = 0, eintr = 0, stalls = 0;
 	uint32_t rng = 4242;
 	struct sigaction sa;
@@ -2107,7 +2107,9 @@ static void run_cu_storm(struct __test_metadata *_metadata, FIXTURE_DATA(zc) *se
 	ASSERT_EQ(0, setitimer(ITIMER_REAL, &period, NULL));
 
 	for (i = 0; i < STORM_COPIES && now_ns() - t0 < STORM_SECONDS * NSEC_PER_SEC; i++) {
-		size_t len = 1 + (size_t)rnd_below(&rng, 256 * 1024);
+		/* Every 32nd over 1 MiB: a copy of several chunks, interruptible between them. */
+		size_t len = i % 32 == 31 ? (1 << 20) + (size_t)rnd_below(&rng, 3 << 19) :
+			     1 + (size_t)rnd_below(&rng, 256 * 1024);
 		size_t so = (size_t)rnd_below(&rng, area - len + 1);
 		size_t dof = (size_t)rnd_below(&rng, area - len + 1);
 		__u32 mode = i % 8 == 7 ? DMACOPY_MODE_AUTO : DMACOPY_MODE_DMA;
