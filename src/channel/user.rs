@@ -5,15 +5,17 @@
 //! By DMA, the ranges are pinned and mapped a chunk at a time ([`CHUNK`] bytes of each), and
 //! the controller copies straight from the source pages to the destination pages: the pieces
 //! where both the source and the destination segment continue, chained ([`Engine::start`]),
-//! in as few chains as the controller's descriptor pool allows. What the controller cannot move
-//! (the unaligned head and tail, or everything when the two ranges are misaligned with each
-//! other, on a controller whose `align` is above 1) goes by the CPU, with the same result.
+//! in as few chains as the controller's descriptor pool allows. What the controller cannot or
+//! should not move goes by the CPU, with the same result: the head and tail of the destination
+//! outside whole DMA cache lines, and everything when the two ranges are misaligned with each
+//! other on a controller whose `align` is above 1.
 //!
 //! By the CPU, the bytes go through a kernel buffer, [`CPU_STEP`] bytes at a time.
 //!
 //! [`Engine::start`]: crate::engine::Engine::start
 
 use kernel::{
+    bindings,
     dma::DataDirection,
     prelude::*,
     sync::atomic::Relaxed,
@@ -155,12 +157,18 @@ impl Channel {
         start: Instant<Monotonic>,
     ) -> Result<Outcome, (Error, Option<Outcome>)> {
         let align = self.engine.align().max(1) as usize;
-        // The controller moves `[head, head + body)`: both ends aligned in both ranges.
+        // The controller moves `[head, head + body)`, whose destination starts and ends on a
+        // cache-line boundary for DMA (`ARCH_DMA_MINALIGN`, a multiple of `align`): on a SoC
+        // whose DMA is not cache-coherent, a destination line shared with bytes the CPU writes
+        // meanwhile (the caller's other data, another thread) could be written back over what
+        // the controller put there. The source then is aligned too, as both ranges have the
+        // same offset modulo `align`.
+        let line = (bindings::ARCH_DMA_MINALIGN as usize).max(align);
         let (head, body) = if (c.src ^ c.dst) % align != 0 {
             (c.len, 0)
         } else {
-            let head = ((align - c.src % align) % align).min(c.len);
-            (head, (c.len - head) / align * align)
+            let head = ((line - c.dst % line) % line).min(c.len);
+            (head, (c.len - head) / line * line)
         };
         if body == 0 {
             // Nothing the controller can move.

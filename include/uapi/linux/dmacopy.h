@@ -177,11 +177,13 @@ struct dmacopy_copy {
  * needs read access, the destination write access) and unpinned on every
  * path. The out fields are written back as for DMACOPY_IOC_COPY.
  *
- * Any alignment is accepted in every mode. In DMA mode, what the controller
- * cannot move (on a controller whose align is above 1: the unaligned head and
- * tail, or all of a copy whose two ranges are misaligned with each other
- * modulo align) is copied by the CPU, with the same result; @mode_used is
- * DMACOPY_MODE_CPU only when no byte went by DMA. The pages are pinned and
+ * Any alignment is accepted in every mode. In DMA mode, the bytes of the
+ * destination outside whole DMA cache lines (at most 127 at each end on
+ * arm64: on a SoC whose DMA is not cache-coherent, a line shared with other
+ * data could lose what the controller wrote), and all of a copy whose two
+ * ranges are misaligned with each other modulo align (on a controller whose
+ * align is above 1), are copied by the CPU, with the same result; @mode_used
+ * is DMACOPY_MODE_CPU only when no byte went by DMA (short copies). The pages are pinned and
  * mapped 1 MiB of each range at a time; @timeout_ns bounds each transfer of
  * the controller (one per descriptor chain), and a signal is acted on
  * between chunks and while waiting. @hw_status is that of the last chain.
