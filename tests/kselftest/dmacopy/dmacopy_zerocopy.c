@@ -2978,7 +2978,8 @@ static void *kicker_thread(void *arg)
 /*
  * EINTR part-way: a signal (no SA_RESTART) while the batch waits for a DMA entry whose
  * interrupt is ignored (inject timeout, batch timeout 5 s): EINTR at once, done = the CPU
- * entries before it, theirs valid, the rest untouched, the batch's out fields written.
+ * entries before it, theirs valid, the rest untouched, the batch's out fields written. Then
+ * the same with the first entry waiting: done 0, no entry written.
  */
 TEST_F_TIMEOUT(zc, batch_signal, 60)
 {
@@ -3041,11 +3042,42 @@ TEST_F_TIMEOUT(zc, batch_signal, 60)
 
 		EXPECT_EQ(in[i].len, at) TH_LOG("entry %u (after the interrupted one) was copied", i);
 	}
+
+	/* The same when the very first entry waits: EINTR, done 0, no entry written. */
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	usr1_count = 0;
+	ARM(self, n.idx, "timeout");
+	memcpy(e, in + FAULT_FIRST_DMA, 3 * sizeof(e[0]));
+	mark_outs(e, 3);
+	b = mkbatch(e, 3);
+	b.timeout_ns = 5 * NSEC_PER_SEC;
+	ASSERT_EQ(0, pthread_create(&th, NULL, kicker_thread, &k));
+	t0 = now_ns();
+	ret = batch_call(n.fd, &b);
+	wall = now_ns() - t0;
+	pthread_join(th, NULL);
+	signal(SIGUSR1, SIG_IGN);
+	ASSERT_EQ(EINTR, ret) TH_LOG("batch (DMA, DMA, CPU) waiting on an ignored interrupt, then a"
+				     " signal: errno %d (%s) after %" PRIu64 " ms", ret,
+				     strerror(ret), wall / NSEC_PER_MSEC);
+	EXPECT_EQ(0U, b.done);
+	EXPECT_GE(wall, b.elapsed_ns);
+	EXPECT_EQ(0U, b.reserved);
+	for (i = 0; i < 3; i++) {
+		EXPECT_TRUE(outs_marked(&e[i]))
+			TH_LOG("EINTR with done 0: entry %u's out fields written: mode_used %#x"
+			       " hw_status %#x elapsed_ns %#llx", i, e[i].mode_used, e[i].hw_status,
+			       U64(e[i].elapsed_ns));
+	}
+	EXPECT_EQ(0, memcmp(&e[0], &in[FAULT_FIRST_DMA], offsetof(struct dmacopy_copy,
+								 elapsed_ns)))
+		TH_LOG("EINTR with done 0: entry 0's in fields changed");
+
 	win_fill(&n);
 	batch_checked(_metadata, &n, in, e, FAULT_ENTRIES, model, "after EINTR");
 	free(model);
 	node_close(&n);
-	print_count("injected_faults", 1);
+	print_count("injected_faults", 2);
 }
 
 /*
