@@ -120,8 +120,10 @@ fn bounce_copy(
 /// `DMACOPY_IOC_COPY_BATCH` with its argument at `ptr`: reads the batch and its entries, runs
 /// it, and writes back the completed entries and the batch's out fields.
 fn copy_batch(chan: &Channel, ptr: UserPtr) -> Result<isize> {
-    let (mut reader, mut writer) = UserSlice::new(ptr, size_of::<uapi::Batch>()).reader_writer();
-    let mut batch: uapi::Batch = reader.read()?;
+    let (mut reader, mut writer) = UserSlice::new(ptr, uapi::BATCH_SIZE).reader_writer();
+    let mut bytes = [0u8; uapi::BATCH_SIZE];
+    reader.read_slice(&mut bytes)?;
+    let mut batch = uapi::Batch::from_bytes(&bytes);
     if batch.count == 0 || batch.count > uapi::BATCH_MAX || batch.flags != 0 || batch.reserved != 0
     {
         return Err(EINVAL);
@@ -145,7 +147,7 @@ fn copy_batch(chan: &Channel, ptr: UserPtr) -> Result<isize> {
         }
         batch.elapsed_ns = end.elapsed_ns;
         batch.done = end.done;
-        writer.write(&batch)?;
+        writer.write_slice(&batch.to_bytes())?;
     }
     end.res.map(|()| 0)
 }
