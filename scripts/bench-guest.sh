@@ -8,8 +8,11 @@
 #                  [--dmatest-cpus all|none|LIST]
 #
 # 1. `dmacopy bench --json --out FILE` (our rows: DMA, CPU and AUTO from each CPU, memcpy,
-#    the null ioctl, 1/2/4/8 channels at once, and all 11 on rpi3), with --secs and --repeats,
-#    and --sizes when given.
+#    the null ioctl, 1/2/4/8 channels at once, and all 11 on rpi3; issue 9's COPY_USER against
+#    the bounce path and memcpy at 4 KiB to 64 MiB, and COPY_BATCH of 1, 16 and 256 entries of
+#    64 B, 4 KiB and 64 KiB against the same copies one COPY each, or, where the driver does not
+#    set copy_user / batch in caps, the reason they were not measured), with --secs and
+#    --repeats, and --sizes when given.
 # 2. A channel goes to the board's upstream C driver, and the kernel's dmatest copies on it: for
 #    each repeat { for each size { interrupt mode, then polled=1 } }.
 #    versal (the default): the last ZDMA channel, ffaf0000.dma (a platform device of its own),

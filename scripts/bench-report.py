@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 """The report of `make bench`: merges what the guest measured into one JSON document, prints
-the table and the targets of issue 7, and writes the same table in Markdown and a plot.
+the table and the targets of issues 7 and 9, and writes the same table in Markdown and a plot.
 
     bench-report.py --ours OURS.json --dmatest DMATEST.json --out-dir DIR
                     [--date ISO-8601] [--qemu QEMU] [--console LOG]
@@ -11,7 +11,16 @@ OURS.json is `dmacopy bench --json`'s document (schema dmacopy-bench/1); DMATEST
 scripts/bench-guest.sh's record of the kernel's dmatest on the board's upstream driver
 (zynqmp_dma on versal, bcm2835-dma on rpi3; schema dmacopy-dmatest/1, whose "board" names the
 board, versal when absent). Writes DIR/bench.json (ours, plus the rows dmatest-irq and
-dmatest-polled, "date", "host", "targets"), DIR/bench.md and DIR/bench.png.
+dmatest-polled, "date", "host", "targets", "targets9", "ratios9"), DIR/bench.md and
+DIR/bench.png.
+
+Issue 9's rows: user (COPY_USER in DMA mode), bounce (pwrite to SRC, COPY, pread from DST) and
+user-memcpy, side by side at each size; batch (one COPY_BATCH of N copies) and single (the same
+copies one COPY each), side by side at each batch length and size. Their ratios are taken
+within each repeat (the runs were measured moments apart) and shown as the median and the
+spread (min-max) over the repeats. Rows that the driver could not run (caps) or sizes that the
+bounce path cannot take (above buf_size) are listed in "settings.not_measured" of OURS.json
+with the reason; they are reported as not measured, not as missing.
 
 Exit status: 0 when the data is complete, whether or not the targets are met (a benchmark
 reports; it is not a test); 1 when the run is not usable (a verification failed, a point is
@@ -33,7 +42,10 @@ import sys
 import tempfile
 
 # Rows of `dmacopy bench`, in the table's order; dmatest's come last.
-ROW_ORDER = ["dma", "cpu", "auto", "memcpy", "null", "channels", "dmatest-irq", "dmatest-polled"]
+ROW_ORDER = ["dma", "cpu", "auto", "memcpy", "null", "channels", "user", "bounce", "user-memcpy",
+             "batch", "single", "dmatest-irq", "dmatest-polled"]
+USER_ROWS = ("user", "bounce", "user-memcpy")
+BATCH_ROWS = ("batch", "single")
 DMATEST_ROWS = {"irq": "dmatest-irq", "polled": "dmatest-polled"}
 # Issue 7, point 2.
 T1_SMALL_MAX = 64 << 10        # up to here (inclusive) DMA must be 1.5x dmatest's best...
@@ -42,6 +54,10 @@ T1_LARGE_NEED = 1.2            # ...and 1.2x above
 T2_SIZE, T2_NEED = 64, 0.15    # DMA at 64 B against the null ioctl
 T3_NEED = 0.95                 # AUTO within 5% of the better of DMA and CPU
 T4_SIZE, T4_NEED = 64 << 10, 1.7   # 2 channels against 1
+# Issue 9: COPY_USER (DMA) against the bounce path from 1 MiB on; a batch of 256 x 4 KiB
+# against the same copies one COPY each.
+T9_USER_FROM, T9_USER_NEED = 1 << 20, 2.0
+T9_BATCH_ENTRIES, T9_BATCH_SIZE, T9_BATCH_NEED = 256, 4 << 10, 10.0
 # The emulated boards: QEMU's machine, and what the comparison with dmatest measures there. The
 # targets above were set for versal; on another board they are shown for reference.
 BOARDS = {
@@ -167,7 +183,7 @@ def dmatest_points(dm):
 # --- The merged document --------------------------------------------------------------------
 
 def key(p):
-    return (p["row"], p.get("cpu"), p.get("channels", 1), p["size"])
+    return (p["row"], p.get("cpu"), p.get("channels", 1), p["size"], p.get("entries", 1))
 
 
 class Data:
@@ -197,19 +213,51 @@ class Data:
             {p["cpu"] for p in ours.get("points", []) if p.get("cpu") is not None})
         self.channels = [int(c) for c in st.get("channels", [])]
         self.dm_skipped = {(s["mode"], int(s["size"])): s["reason"] for s in dm.get("skipped", [])}
+        self.rows = st.get("rows") or []
+        self.user_sizes = [int(s) for s in st.get("user_sizes", [])]
+        self.batch_entries = [int(n) for n in st.get("batch_entries", [])]
+        self.batch_sizes = [int(s) for s in st.get("batch_sizes", [])]
+        self.not_measured = list(st.get("not_measured", []))
+        self.sizes = sorted(set(self.sizes) | {p["size"] for p in self.points
+                                               if p["row"] in USER_ROWS + BATCH_ROWS})
         # dmatest's rows: cpu None (its thread not pinned), or one per CPU it was pinned to.
         self.dm_cpus = [int(c) for c in dm.get("settings", {}).get("cpus", [])] or [None]
 
-    def median(self, row, cpu, size, channels=1, what="copies_per_s"):
-        p = self.idx.get((row, cpu, channels, size))
+    def median(self, row, cpu, size, channels=1, what="copies_per_s", entries=1):
+        p = self.idx.get((row, cpu, channels, size, entries))
         if p is None or p.get(what) is None:
             return None
         return p[what]["median"]
+
+    def not_measured_why(self, row, size=None, entries=None):
+        """The reason a row (at size, with entries) was not measured, from OURS' settings, or
+        None when it was meant to be."""
+        for m in self.not_measured:
+            if m.get("row") != row:
+                continue
+            if m.get("size") is not None and size is not None and int(m["size"]) != size:
+                continue
+            if m.get("entries") is not None and entries is not None and int(m["entries"]) != entries:
+                continue
+            return m.get("reason", "not measured")
+        return None
+
+    def ratios(self, num, den):
+        """num's copies/s over den's within each repeat (the CLI runs them side by side): the
+        list, or None when a point is missing or their runs do not pair up."""
+        pts = [self.idx.get(k) for k in (num, den)]
+        if any(p is None or not p.get("runs") for p in pts):
+            return None
+        runs = [[r.get("copies_per_s") for r in p["runs"]] for p in pts]
+        if len(runs[0]) != len(runs[1]) or any(v in (None, 0) for v in runs[1]) or None in runs[0]:
+            return None
+        return [a / b for a, b in zip(*runs)]
 
     def paired(self, num, dens):
         """The median over repeats of num's copies/s over the best of dens' in the same repeat
         (the CLI runs them back to back), where every point has the same number of runs; else
         the ratio of the medians. Keys as in self.idx; None when a point is missing."""
+        num, dens = k5(num), [k5(d) for d in dens]
         pts = [self.idx.get(k) for k in [num] + list(dens)]
         if any(p is None or p.get("copies_per_s") is None for p in pts):
             return None
@@ -241,7 +289,10 @@ class Data:
                 v = nulls[0]["copies_per_s"]["median"]
         return v
 
-    def why_missing(self, row, size):
+    def why_missing(self, row, size, entries=None):
+        why = self.not_measured_why(row, size, entries)
+        if why is not None:
+            return f"{row} not measured: {why}"
         if size in self.ours_skipped and not row.startswith("dmatest"):
             return "size skipped by dmacopy bench (larger than buf_size)"
         for mode, r in DMATEST_ROWS.items():
@@ -276,15 +327,30 @@ class Data:
             for mode, row in DMATEST_ROWS.items():
                 if (mode, s) not in self.dm_skipped:
                     expect += [(row, c, 1, s) for c in self.dm_cpus]
+        expect = [k5(k) for k in expect]
+        for row in USER_ROWS:
+            if row in self.rows:
+                expect += [(row, c, 1, s, 1) for s in self.user_sizes for c in self.cpus
+                           if self.not_measured_why(row, s) is None]
+        for row in BATCH_ROWS:
+            if row in self.rows:
+                expect += [(row, c, 1, s, n) for s in self.batch_sizes for n in self.batch_entries
+                           for c in self.cpus if self.not_measured_why(row, s, n) is None]
         for k in expect:
             if k not in self.idx:
-                out.append(f"missing: {k[0]}{'' if k[1] is None else f' cpu{k[1]}'}"
+                out.append(f"missing: {k[0]}{f' x{k[4]}' if k[0] in BATCH_ROWS else ''}"
+                           f"{'' if k[1] is None else f' cpu{k[1]}'}"
                            f"{f' x{k[2]}' if k[0] == 'channels' else ''} at {fmt_size(k[3])}")
         if not any(p["row"] == "null" for p in self.points):
             out.append("missing: the null ioctl row")
         for f in self.dm.get("failed", []):
             out.append(f"dmatest at {f.get('size')} B ({f.get('mode')}): {f.get('reason')}")
         return out
+
+
+def k5(k):
+    """A point's key with its batch length: (row, cpu, channels, size, entries)."""
+    return tuple(k) if len(k) == 5 else tuple(k) + (1,)
 
 
 # --- Targets ---------------------------------------------------------------------------------
@@ -341,6 +407,134 @@ def targets(d):
     return out
 
 
+def ratio_spread(rs):
+    return None if not rs else {"median": median(rs), "min": min(rs), "max": max(rs)}
+
+
+def ratios9(d):
+    """Issue 9's comparisons, each a dict with the ratio's median and spread over repeats:
+    COPY_USER against the bounce path and against memcpy, per size and CPU; COPY_BATCH against
+    the same copies one COPY each, per batch length, size and CPU."""
+    user, batch = [], []
+    for s in d.user_sizes:
+        for c in d.cpus:
+            u = ("user", c, 1, s, 1)
+            if u not in d.idx and d.not_measured_why("user", s) is None:
+                continue
+            user.append({
+                "size": s, "cpu": c,
+                "user_mb_per_s": d.median("user", c, s, what="mb_per_s"),
+                "bounce_mb_per_s": d.median("bounce", c, s, what="mb_per_s"),
+                "memcpy_mb_per_s": d.median("user-memcpy", c, s, what="mb_per_s"),
+                "x_bounce": ratio_spread(d.ratios(u, ("bounce", c, 1, s, 1))),
+                "x_memcpy": ratio_spread(d.ratios(u, ("user-memcpy", c, 1, s, 1))),
+                "why_user": d.not_measured_why("user", s),
+                "why_bounce": d.not_measured_why("bounce", s),
+            })
+    for s in d.batch_sizes:
+        for n in d.batch_entries:
+            for c in d.cpus:
+                b = ("batch", c, 1, s, n)
+                if b not in d.idx and d.not_measured_why("batch", s, n) is None:
+                    continue
+                batch.append({
+                    "size": s, "entries": n, "cpu": c,
+                    "batch_copies_per_s": d.median("batch", c, s, entries=n),
+                    "single_copies_per_s": d.median("single", c, s, entries=n),
+                    "x_single": ratio_spread(d.ratios(b, ("single", c, 1, s, n))),
+                    "why": d.not_measured_why("batch", s, n),
+                })
+    return {"user": user, "batch": batch}
+
+
+def targets9(d):
+    """The two targets of issue 9, with a check per (size, CPU) and per CPU; ratios are the
+    median over repeats of the ratio within each repeat."""
+    out = []
+    cs = []
+    for s in d.user_sizes:
+        if s < T9_USER_FROM:
+            continue
+        for c in d.cpus:
+            rs = d.ratios(("user", c, 1, s, 1), ("bounce", c, 1, s, 1))
+            missing = d.why_missing("user", s) if ("user", c, 1, s, 1) not in d.idx \
+                else d.why_missing("bounce", s)
+            cs.append(check(f"{fmt_size(s)} cpu{c}", median(rs) if rs else None, T9_USER_NEED, missing))
+    if not cs:
+        cs.append(check("-", None, T9_USER_NEED, "no user size of 1 MiB or more was asked for"))
+    out.append({"id": "9.1", "name": "COPY_USER (DMA) >= 2x the bounce path (write SRC, COPY, read DST) "
+                "at 1 MiB and above, from every CPU", "checks": cs})
+    cs = []
+    n, s = T9_BATCH_ENTRIES, T9_BATCH_SIZE
+    for c in d.cpus:
+        rs = d.ratios(("batch", c, 1, s, n), ("single", c, 1, s, n))
+        missing = d.why_missing("batch", s, n) if ("batch", c, 1, s, n) not in d.idx \
+            else d.why_missing("single", s, n)
+        cs.append(check(f"cpu{c}", median(rs) if rs else None, T9_BATCH_NEED, missing))
+    out.append({"id": "9.2", "name": "COPY_BATCH of 256 x 4 KiB >= 10x the copies/s of single COPY "
+                "ioctls of 4 KiB, from every CPU", "checks": cs})
+    for t in out:
+        t["verdict"] = verdict(t["checks"])
+    return out
+
+
+def fmt_rspread(r):
+    if r is None:
+        return "-"
+    return f"{fmt_ratio(r['median'])} [{fmt_ratio(r['min'])}-{fmt_ratio(r['max'])}]"
+
+
+def ratio9_lines(r9):
+    """Issue 9's comparisons as two small tables."""
+    out = []
+    if r9["user"]:
+        out.append("COPY_USER (dma) against the bounce path and memcpy, MB/s medians; ratios within "
+                   "each repeat, median [min-max]:")
+        hdr = ["size", "cpu", "user", "bounce", "user-memcpy", "x bounce", "x memcpy"]
+        rows = []
+        for u in r9["user"]:
+            note = ""
+            if u["why_user"]:
+                note = "user not measured: " + u["why_user"]
+            elif u["why_bounce"]:
+                note = "bounce not measured: " + u["why_bounce"]
+            rows.append([fmt_size(u["size"]), f"cpu{u['cpu']}", fmt_num(u["user_mb_per_s"]),
+                         fmt_num(u["bounce_mb_per_s"]), fmt_num(u["memcpy_mb_per_s"]),
+                         fmt_rspread(u["x_bounce"]), fmt_rspread(u["x_memcpy"]), note])
+        out += small_table(hdr, rows)
+    if r9["batch"]:
+        if out:
+            out.append("")
+        out.append("COPY_BATCH against the same copies one COPY each, copies/s medians; ratios "
+                   "within each repeat, median [min-max]:")
+        hdr = ["size", "entries", "cpu", "batch", "single", "x single"]
+        rows = [[fmt_size(b["size"]), str(b["entries"]), f"cpu{b['cpu']}",
+                 fmt_num(b["batch_copies_per_s"]), fmt_num(b["single_copies_per_s"]),
+                 fmt_rspread(b["x_single"]), ("not measured: " + b["why"]) if b["why"] else ""]
+                for b in r9["batch"]]
+        out += small_table(hdr, rows)
+    return out
+
+
+def small_table(hdr, rows):
+    n = len(hdr)
+    widths = [max([len(hdr[i])] + [len(r[i]) for r in rows]) for i in range(n)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(hdr, widths)).rstrip()]
+    for r in rows:
+        cells = "  ".join(c.ljust(w) for c, w in zip(r[:n], widths))
+        lines.append((cells + ("  " + r[n] if len(r) > n and r[n] else "")).rstrip())
+    return lines
+
+
+def not_measured_lines(d):
+    out = []
+    for m in d.not_measured:
+        at = "" if m.get("size") is None else f" at {fmt_size(m['size'])}"
+        n = "" if m.get("entries") is None else f" x{m['entries']}"
+        out.append(f"not measured: {m['row']}{n}{at}: {m.get('reason')}")
+    return out
+
+
 # --- Formatting ------------------------------------------------------------------------------
 
 def fmt_size(n):
@@ -379,6 +573,8 @@ def fmt_ratio(r):
 
 def label(p):
     row, cpu = p["row"], p.get("cpu")
+    if row in BATCH_ROWS:
+        row = f"{row} x{p.get('entries', 1)}"
     if row == "channels":
         return f"channels {p.get('channels', 1)}"
     if row.startswith("dmatest-"):
@@ -483,6 +679,12 @@ def md_table(d):
     return lines
 
 
+def repeats_note(d):
+    n = d.ours.get("settings", {}).get("repeats")
+    return f"{n} repeats (BENCH_REPEATS), each point's runs side by side with the rows it is " \
+        "compared with" if n else "side by side"
+
+
 def target_lines(ts):
     out = []
     for t in ts:
@@ -533,12 +735,13 @@ def plot(d, path, title):
     import matplotlib.pyplot as plt
 
     colors = {"dma": "tab:blue", "cpu": "tab:orange", "auto": "tab:green", "memcpy": "tab:purple",
-              "dmatest-irq": "black", "dmatest-polled": "tab:gray", "null": "tab:red"}
+              "dmatest-irq": "black", "dmatest-polled": "tab:gray", "null": "tab:red",
+              "user": "tab:cyan", "bounce": "tab:olive", "user-memcpy": "tab:brown"}
     styles = {None: "-", 0: "-", 1: "--", 2: "-.", 3: (0, (1, 1))}
     fig, axes = plt.subplots(1, 3, figsize=(19, 7.5))
     series = {}
     for p in d.points:
-        if p["row"] in ("null", "channels"):
+        if p["row"] in ("null", "channels") + BATCH_ROWS:
             continue
         series.setdefault((p["row"], p.get("cpu")), []).append(p)
 
@@ -667,16 +870,26 @@ def report(ours, dm, out_dir, date, qemu, console=None):
         return 1, lines
     ts = targets(d)
     doc["targets"] = ts
+    ts9 = targets9(d)
+    doc["targets9"] = ts9
+    r9 = ratios9(d)
+    doc["ratios9"] = r9
+    nm = not_measured_lines(d)
     with open(os.path.join(out_dir, "bench.json"), "w") as f:
         json.dump(doc, f, indent=1)
     head = describe(d, doc)
     out = head + [""] + null_lines(d) + [""] + text_table(d) + ["",
         "* " + footnote(d), "",
-        f"targets ({BOARDS[d.board]['targets']}; ratios of medians within this run):"] + target_lines(ts)
+        f"targets ({BOARDS[d.board]['targets']}; ratios of medians within this run):"] + target_lines(ts) + \
+        ["", "issue 9 (COPY_USER, COPY_BATCH), one boot, " + repeats_note(d) + ":"] + ratio9_lines(r9) + \
+        ([""] + nm if nm else []) + ["", "targets (issue 9; median over repeats of the ratio within each "
+                                    "repeat):"] + target_lines(ts9)
     md = ["## Benchmark (`make bench`)", ""] + [f"- {x}" for x in head] + [""] + \
         [f"- {x}" for x in null_lines(d)] + ["", "![make bench: rate and latency against size](bench.png)", ""] + \
         md_table(d) + ["", "\\* " + footnote(d), "",
-                       f"### Targets ({BOARDS[d.board]['targets']})", "", "```"] + target_lines(ts) + ["```", ""]
+                       f"### Targets ({BOARDS[d.board]['targets']})", "", "```"] + target_lines(ts) + ["```", ""] + \
+        ["### Issue 9: COPY_USER and COPY_BATCH", "", repeats_note(d) + ".", "", "```"] + ratio9_lines(r9) + \
+        ([""] + nm if nm else []) + ["```", "", "### Targets (issue 9)", "", "```"] + target_lines(ts9) + ["```", ""]
     with open(os.path.join(out_dir, "bench.md"), "w") as f:
         f.write("\n".join(md))
     plot(d, os.path.join(out_dir, "bench.png"),
@@ -748,6 +961,53 @@ def fixture():
     return ours, dm
 
 
+def with_issue9(ours, caps=True):
+    """ours with issue 9's rows: user, bounce, user-memcpy at 4 KiB to 16 MiB (bounce not at
+    16 MiB: above buf_size), batch and single of 1 and 256 entries of 64 B and 4 KiB; or, with
+    caps False, those rows listed as not measured (a driver without copy_user and batch)."""
+    st = ours["settings"]
+    st.update(rows=["dma", "cpu", "auto", "memcpy", "null", "channels", "user", "bounce",
+                    "user-memcpy", "batch", "single"],
+              user_sizes=[4096, 1 << 20, 4 << 20, 16 << 20], batch_entries=[1, 256],
+              batch_sizes=[64, 4096])
+    if not caps:
+        st["not_measured"] = [
+            {"row": "user", "size": None, "entries": None,
+             "reason": "DMACOPY_IOC_COPY_USER is not supported by this driver (caps mmap: no copy_user)"},
+            {"row": "bounce", "size": None, "entries": None, "reason": "measured only next to COPY_USER"},
+            {"row": "user-memcpy", "size": None, "entries": None, "reason": "measured only next to COPY_USER"},
+            {"row": "batch", "size": None, "entries": None,
+             "reason": "DMACOPY_IOC_COPY_BATCH is not supported by this driver (caps mmap: no batch)"},
+            {"row": "single", "size": None, "entries": None, "reason": "measured only next to COPY_BATCH"}]
+        return ours
+    st["not_measured"] = [{"row": "bounce", "size": 16 << 20, "entries": None,
+                           "reason": "the bounce path goes through SRC and DST, of buf_size 4194304 bytes"}]
+
+    def pt(row, cpu, size, rates, entries=1):
+        runs = [{"copies": int(r), "secs": 1.0, "copies_per_s": r, "mb_per_s": r * size / 1e6,
+                 "p50_ns": 1000, "p99_ns": 2000, "dma": int(r), "cpu": 0} for r in rates]
+        return {"row": row, "cpu": cpu, "channels": 1, "size": size, "entries": entries, "runs": runs,
+                "copies_per_s": spread(rates), "mb_per_s": spread([r * size / 1e6 for r in rates]),
+                "p50_ns": spread([1000] * len(rates)), "p99_ns": spread([2000] * len(rates))}
+    user = {4096: ([10e3, 10e3], [8e3, 8e3]),
+            1 << 20: ([3000.0, 3000.0], [1000.0, 1600.0]),    # 3.0, 1.875: median 2.4375, met
+            4 << 20: ([100.0, 100.0], [51.0, 50.0])}          # 1.96, 2.0: median 1.98, not met
+    for c in (0, 1):
+        for size, (u, b) in user.items():
+            ours["points"] += [pt("user", c, size, u), pt("bounce", c, size, b),
+                               pt("user-memcpy", c, size, [v * 4 for v in u])]
+        ours["points"] += [pt("user", c, 16 << 20, [20.0, 30.0]),
+                           pt("user-memcpy", c, 16 << 20, [50.0, 50.0])]
+        for size in (64, 4096):
+            for n in (1, 256):
+                if (n, size) == (256, 4096):
+                    b, si = ([100e3, 120e3], [10e3, 12e3]) if c == 0 else ([90e3, 100e3], [10e3, 10e3])
+                else:
+                    b, si = [20e3, 20e3], [10e3, 10e3]
+                ours["points"] += [pt("batch", c, size, b, n), pt("single", c, size, si, n)]
+    return ours
+
+
 def self_test():
     n, bad = 0, 0
 
@@ -781,7 +1041,7 @@ def self_test():
     ok(close(d.median("dmatest-irq", None, 65536), 2e3), "dmatest row median over 3 runs")
     ok(close(d.median("dmatest-polled", None, 64), 8e3), "dmatest row median of 2 runs is their mean")
     ok(close(d.best(64), 10e3) and close(d.best(65536), 2e3), "dmatest best is the better mode's median")
-    p = d.idx[("dmatest-irq", None, 1, 262144)]
+    p = d.idx[("dmatest-irq", None, 1, 262144, 1)]
     ok(close(p["mb_per_s"]["median"], 1e3 * 262144 / 1e6), "dmatest MB/s is 10^6 bytes/s from its rate")
     ok(close(p["mean_ns"]["median"], 1e6), "dmatest mean latency is 1e9 / rate")
     ok(close(d.best(4194304), 55.0), "dmatest best with one mode skipped is the other's median")
@@ -809,7 +1069,7 @@ def self_test():
        "target 4: 2 channels at exactly 1.7x is met")
 
     ours2, dm2 = fixture()
-    ours2["points"] = [p for p in ours2["points"] if key(p) != ("auto", 1, 1, 65536)]
+    ours2["points"] = [p for p in ours2["points"] if key(p) != ("auto", 1, 1, 65536, 1)]
     d2 = Data(ours2, dm2)
     ok(any("auto cpu1 at 64 KiB" in x for x in d2.problems()), "a missing point is a problem")
     t3 = [t for t in targets(d2) if t["id"] == 3][0]
@@ -822,7 +1082,7 @@ def self_test():
     dm4["runs"] = [r for r in dm4["runs"] if not (r["mode"] == "irq" and r["size"] == 64)]
     ok(any("dmatest-irq at 64 B" in x for x in Data(ours4, dm4).problems()),
        "a dmatest point neither measured nor skipped is a problem")
-    p = d.idx[("dmatest-irq", None, 1, 65536)]
+    p = d.idx[("dmatest-irq", None, 1, 65536, 1)]
     ok(p["runs"][0]["copies"] == 2000 and p["runs"][0]["tests"] == 2001
        and close(p["runs"][0]["copies_per_s"], 2000.0),
        "dmatest: the copy cut short by the stop is not counted")
@@ -872,7 +1132,67 @@ def self_test():
     except Problem:
         ok(True, "a dmatest run that disagrees with its summary line is refused")
 
+    # Issue 9.
+    o9, dm9 = fixture()
+    d9 = Data(with_issue9(o9), dm9)
+    ok(d9.problems() == [], "issue 9: the complete fixture has no problem (bounce at 16 MiB is not "
+       "measured, with a reason, not missing)")
+    t9 = {t["id"]: t for t in targets9(d9)}
+    c91 = {c["what"]: c for c in t9["9.1"]["checks"]}
+    ok(set(c91) == {"1 MiB cpu0", "1 MiB cpu1", "4 MiB cpu0", "4 MiB cpu1", "16 MiB cpu0", "16 MiB cpu1"},
+       "target 9.1: a check per size from 1 MiB and CPU")
+    ok(close(c91["1 MiB cpu0"]["ratio"], 2.4375) and c91["1 MiB cpu0"]["met"] is True,
+       "target 9.1: the median of the ratios within each repeat, met")
+    ok(close(c91["4 MiB cpu1"]["ratio"], (100 / 51 + 2.0) / 2) and c91["4 MiB cpu1"]["met"] is False,
+       "target 9.1: 1.98x is not met")
+    ok(c91["16 MiB cpu0"]["ratio"] is None and "bounce not measured: the bounce path goes through SRC"
+       in c91["16 MiB cpu0"]["missing"], "target 9.1: where bounce cannot take the size, it says why")
+    ok(t9["9.1"]["verdict"] == "not met", "target 9.1: one miss makes it not met")
+    c92 = {c["what"]: c for c in t9["9.2"]["checks"]}
+    ok(close(c92["cpu0"]["ratio"], 10.0) and c92["cpu0"]["met"] is True
+       and close(c92["cpu1"]["ratio"], 9.5) and c92["cpu1"]["met"] is False,
+       "target 9.2: batch 256 x 4 KiB against single, 10x met, 9.5x not met")
+    r9 = ratios9(d9)
+    u = [x for x in r9["user"] if x["size"] == 1 << 20 and x["cpu"] == 0][0]
+    ok(u["x_bounce"] == {"median": 2.4375, "min": 1.875, "max": 3.0} and close(u["x_memcpy"]["median"], 0.25),
+       "issue 9: user against bounce and memcpy, median and spread over repeats")
+    b = [x for x in r9["batch"] if x["size"] == 4096 and x["entries"] == 256 and x["cpu"] == 1][0]
+    ok(b["x_single"] == {"median": 9.5, "min": 9.0, "max": 10.0}, "issue 9: batch against single")
+    o9b, dm9b = fixture()
+    o9b = with_issue9(o9b)
+    o9b["points"] = [p for p in o9b["points"] if key(p) != ("single", 1, 1, 64, 256)]
+    ok(any("missing: single x256 cpu1 at 64 B" in x for x in Data(o9b, dm9b).problems()),
+       "issue 9: a missing batch point is a problem")
+    o9c, dm9c = fixture()
+    d9c = Data(with_issue9(o9c, caps=False), dm9c)
+    t9c = {t["id"]: t for t in targets9(d9c)}
+    ok(d9c.problems() == [] and t9c["9.1"]["verdict"] == "incomplete"
+       and "not supported by this driver (caps mmap: no copy_user)" in t9c["9.1"]["checks"][0]["missing"]
+       and "no batch" in t9c["9.2"]["checks"][0]["missing"],
+       "issue 9: a driver without the caps: not measured, with the reason, and the targets incomplete")
+
     with tempfile.TemporaryDirectory() as tmp:
+        o9, dm9 = fixture()
+        rc9, lines9 = report(with_issue9(o9), dm9, tmp, "2026-01-01T00:00:00Z", "true")
+        text9 = "\n".join(lines9)
+        md9 = open(os.path.join(tmp, "bench.md")).read()
+        ok(rc9 == 0 and "9.1. COPY_USER (DMA) >= 2x the bounce path" in text9 and "NOT MET" in text9
+           and "2.44x [1.88x-3.00x]" in text9
+           and "not measured: bounce at 16 MiB: the bounce path" in text9
+           and "9.2. COPY_BATCH of 256 x 4 KiB" in text9 and "### Issue 9" in md9
+           and "| batch x256 cpu0 | 110k [100k-120k] |" in md9,
+           "issue 9: the report prints the ratios, what was not measured, and the targets")
+        doc9 = json.load(open(os.path.join(tmp, "bench.json")))
+        ok([t["id"] for t in doc9["targets9"]] == ["9.1", "9.2"] and doc9["ratios9"]["batch"],
+           "issue 9: bench.json has targets9 and ratios9")
+        o9c, dm9c = fixture()
+        rc9c, lines9c = report(with_issue9(o9c, caps=False), dm9c, tmp, "2026-01-01T00:00:00Z", "true")
+        text9c = "\n".join(lines9c)
+        ok(rc9c == 0 and "not measured: user: DMACOPY_IOC_COPY_USER is not supported by this driver" in text9c
+           and "9.1. COPY_USER (DMA) >= 2x the bounce path (write SRC, COPY, read DST) at 1 MiB and above, "
+           "from every CPU: INCOMPLETE" in text9c,
+           "issue 9: without the caps the report says the rows were not measured and why")
+
         rc, lines = report(*fixture(), tmp, "2026-01-01T00:00:00Z", "true")
         text = "\n".join(lines)
         ok(rc == 0, "the report of the fixture succeeds")

@@ -247,8 +247,12 @@ impl platform::Driver for DmacopyDriver {
             // AUTO thresholds measured on this device, by `max_block`: its channels that are
             // alike share one calibration.
             let mut measured = KVec::<(usize, u64)>::new();
+            let count = found.len();
             for hw in found {
-                let data = KBox::pin_init(channel_data(pdev.as_ref(), hw, buf_size)?, GFP_KERNEL)?;
+                let data = KBox::pin_init(
+                    channel_data(pdev.as_ref(), hw, buf_size, count)?,
+                    GFP_KERNEL,
+                )?;
                 // 0: measure the crossover.
                 if fixed_threshold == 0 {
                     let chan = &data.chan;
@@ -283,11 +287,13 @@ impl platform::Driver for DmacopyDriver {
 }
 
 /// Sets up one channel found by a family's probe: its buffers, node number, interrupt and
-/// debugfs files (the node is registered by the caller, last).
+/// debugfs files (the node is registered by the caller, last). The device has `count` channels,
+/// all declined if this one cannot get its buffers.
 fn channel_data<'a>(
     dev: &'a Device<Bound>,
     hw: HwChannel<'a>,
     buf_size: usize,
+    count: usize,
 ) -> Result<impl PinInit<ChannelData, Error> + 'a> {
     let irq = hw.irq.irq();
     let reg_base = hw.engine.reg_base();
@@ -303,7 +309,8 @@ fn channel_data<'a>(
                 // One message for all channels when the load ends, not one per channel from us
                 // and another from the driver core: decline the device quietly (the driver
                 // core logs an error for any probe failure but these two).
-                reg.alloc_failures += 1;
+                // The whole device is declined: every one of its channels has no node.
+                reg.alloc_failures += u32::try_from(count).unwrap_or(u32::MAX);
                 ENODEV
             } else {
                 dev_err!(

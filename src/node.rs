@@ -117,6 +117,41 @@ fn bounce_copy(
     Ok(done)
 }
 
+/// `DMACOPY_IOC_COPY_BATCH` with its argument at `ptr`: reads the batch and its entries, runs
+/// it, and writes back the completed entries and the batch's out fields.
+fn copy_batch(chan: &Channel, ptr: UserPtr) -> Result<isize> {
+    let (mut reader, mut writer) = UserSlice::new(ptr, uapi::BATCH_SIZE).reader_writer();
+    let mut bytes = [0u8; uapi::BATCH_SIZE];
+    reader.read_slice(&mut bytes)?;
+    let mut batch = uapi::Batch::from_bytes(&bytes);
+    if batch.count == 0 || batch.count > uapi::BATCH_MAX || batch.flags != 0 || batch.reserved != 0
+    {
+        return Err(EINVAL);
+    }
+    // CAST: at most `DMACOPY_BATCH_MAX` entries; user addresses are `usize` wide.
+    let count = batch.count as usize;
+    let entry = size_of::<uapi::Copy>();
+    let array = UserPtr::from_addr(usize::try_from(batch.copies).map_err(|_| EFAULT)?);
+    let mut entries = KVec::with_capacity(count, GFP_KERNEL)?;
+    let mut entry_reader = UserSlice::new(array, count * entry).reader();
+    for _ in 0..count {
+        entries.push(entry_reader.read::<uapi::Copy>()?, GFP_KERNEL)?;
+    }
+    let end = chan.copy_batch(&mut entries, batch.timeout_ns);
+    if end.report {
+        // CAST: `done <= count`.
+        let done = end.done as usize;
+        let mut entry_writer = UserSlice::new(array, done * entry).writer();
+        for e in &entries[..done] {
+            entry_writer.write(e)?;
+        }
+        batch.elapsed_ns = end.elapsed_ns;
+        batch.done = end.done;
+        writer.write_slice(&batch.to_bytes())?;
+    }
+    end.res.map(|()| 0)
+}
+
 #[vtable]
 impl MiscDevice for Channel {
     type Ptr = Arc<Channel>;
@@ -210,6 +245,23 @@ impl MiscDevice for Channel {
                 }
                 return res;
             }
+            uapi::IOC_COPY_USER => {
+                let (mut reader, mut writer) =
+                    UserSlice::new(ptr, size_of::<uapi::CopyUser>()).reader_writer();
+                let mut req: uapi::CopyUser = reader.read()?;
+                let (res, out) = match chan.copy_user(&req) {
+                    Ok(out) => (Ok(0), Some(out)),
+                    Err((e, out)) => (Err(e), out),
+                };
+                if let Some(out) = out {
+                    req.elapsed_ns = out.elapsed_ns;
+                    req.mode_used = out.mode_used;
+                    req.hw_status = out.hw_status;
+                    writer.write(&req)?;
+                }
+                return res;
+            }
+            uapi::IOC_COPY_BATCH => return copy_batch(&chan, ptr),
             _ => return Err(ENOTTY),
         }
         Ok(0)

@@ -7,6 +7,8 @@
 //! - [`request`]: checking a copy request and choosing its mode.
 //! - [`turn`]: one copy at a time, in arrival order.
 //! - [`transfer`]: running a copy, and stopping and resetting the channel on every error path.
+//! - [`user`]: `COPY_USER`, between pinned pages of the caller.
+//! - [`batch`]: `COPY_BATCH`, many copies in one turn, consecutive DMA copies in one chain.
 //! - [`irq`]: the interrupt handler.
 //! - [`fault`]: fault injection.
 //! - [`stats`]: the counters.
@@ -60,6 +62,7 @@ use crate::{
     uapi,
 };
 
+mod batch;
 mod calibrate;
 mod fault;
 mod irq;
@@ -67,6 +70,7 @@ mod request;
 mod stats;
 mod transfer;
 mod turn;
+mod user;
 
 pub(crate) use fault::Fault;
 pub(crate) use irq::IrqHandler;
@@ -249,7 +253,10 @@ impl Channel {
     pub(crate) fn info(&self) -> uapi::Info {
         let mut info = uapi::Info {
             abi_version: uapi::ABI_VERSION,
-            caps: uapi::CAP_MMAP,
+            caps: uapi::CAP_MMAP
+                | uapi::CAP_COPY_USER
+                | uapi::CAP_BATCH
+                | if self.engine.sg() { uapi::CAP_SG } else { 0 },
             buf_size: self.cfg.buf_size as u64,
             max_len: self.cfg.buf_size as u64,
             reg_base: self.engine.reg_base(),

@@ -78,16 +78,50 @@ impl Channel {
         len: usize,
         timeout_ns: u64,
     ) -> Result<Outcome, (Error, Option<Outcome>)> {
-        let fault = self.take_fault();
-        if fault == Fault::Spurious {
-            self.raise_spurious_irq();
-        }
         // CAST: offsets are below `buf_size`, a `usize`, and bus addresses are 64 bits wide.
         let xfer = Xfer {
             src: buf.src().dma_handle() + src as u64,
             dst: buf.dst().dma_handle() + dst as u64,
             len,
         };
+        let out = self.run_chain(&[xfer], len, self.timeout_ns(timeout_ns))?;
+        self.count_dma(len, out.elapsed_ns);
+        Ok(out)
+    }
+
+    /// A copy's timeout: `timeout_ns`, or the module's `timeout_ms` for 0.
+    pub(super) fn timeout_ns(&self, timeout_ns: u64) -> u64 {
+        match timeout_ns {
+            0 => u64::from(self.cfg.timeout_ms).saturating_mul(1_000_000),
+            t => t,
+        }
+    }
+
+    /// Counts a completed DMA copy of `len` bytes that took `ns`.
+    pub(super) fn count_dma(&self, len: usize, ns: u64) {
+        self.stats.dma_copies.add(1, Relaxed);
+        self.stats.dma_bytes.add(len as u64, Relaxed);
+        self.stats.record_time(ns);
+    }
+
+    /// Runs `chain` (`bytes` in all) on the controller: arms the completion, starts it, polls
+    /// where the controller allows, then waits for its interrupt, interruptibly, for at most
+    /// `timeout_ns` (nonzero) in all. The caller holds the turn and keeps the memory behind the
+    /// chain mapped. The armed fault (`inject`) applies to this chain.
+    ///
+    /// Errors, timeouts and interruptions are counted here; a completed chain is the caller's to
+    /// count. On every error path the channel is stopped and reset before this returns; `EIO`
+    /// and `ETIMEDOUT` carry the outcome.
+    pub(super) fn run_chain(
+        &self,
+        chain: &[Xfer],
+        bytes: usize,
+        timeout_ns: u64,
+    ) -> Result<Outcome, (Error, Option<Outcome>)> {
+        let fault = self.take_fault();
+        if fault == Fault::Spurious {
+            self.raise_spurious_irq();
+        }
         // Poll first where the controller lets the completion interrupt be enabled late, and
         // unless `slow` asks for the interrupt path.
         let polls = self.engine.polls() && fault != Fault::Slow;
@@ -97,14 +131,9 @@ impl Channel {
         self.status.store(0, Relaxed);
         self.done.reinit();
         self.in_flight.store(true, Release);
-        let poll_ns = self.completions.poll_ns(len as u64);
-        // 0: the module's `timeout_ms`. This bounds both the poll and the wait.
-        let timeout_ns = match timeout_ns {
-            0 => u64::from(self.cfg.timeout_ms).saturating_mul(1_000_000),
-            t => t,
-        };
+        let poll_ns = self.completions.poll_ns(bytes as u64);
         let start_ns = self.now_ns();
-        if let Err(e) = self.engine.start(&[xfer], !polls, fault == Fault::Stall) {
+        if let Err(e) = self.engine.start(chain, !polls, fault == Fault::Stall) {
             self.in_flight.store(false, Relaxed);
             // Nothing was started unless the registers were written; make sure of it.
             self.stop_and_reset();
@@ -119,12 +148,17 @@ impl Channel {
         let waited = match polled {
             Poll::Done => WaitResult::Done,
             Poll::TimedOut => WaitResult::TimedOut,
-            Poll::Wait => match self
-                .done
-                .wait_interruptible_timeout(timeout_jiffies(timeout_ns))
-            {
-                WaitResult::TimedOut if self.completed_late(fault) => WaitResult::Done,
-                waited => waited,
+            Poll::Wait => loop {
+                // The wait counts jiffies, which can lag behind the monotonic clock on a
+                // virtual CPU that was held back (NO_HZ, a loaded host) and then catch up: a
+                // wait that ends before the copy's timeout by the monotonic clock waits again
+                // for the rest, so that ETIMEDOUT never comes early.
+                let left = timeout_ns.saturating_sub(self.since(start_ns)).max(1);
+                match self.done.wait_interruptible_timeout(timeout_jiffies(left)) {
+                    WaitResult::TimedOut if self.since(start_ns) < timeout_ns => continue,
+                    WaitResult::TimedOut if self.completed_late(fault) => break WaitResult::Done,
+                    waited => break waited,
+                }
             },
         };
         if self.gone.load(Acquire) {
@@ -152,10 +186,7 @@ impl Channel {
                     );
                     return Err((EIO, Some(out)));
                 }
-                self.stats.dma_copies.add(1, Relaxed);
-                self.stats.dma_bytes.add(len as u64, Relaxed);
-                self.completions.record(len as u64, ns);
-                self.stats.record_time(ns);
+                self.completions.record(bytes as u64, ns);
                 Ok(out)
             }
             WaitResult::TimedOut => {

@@ -15,6 +15,7 @@
 //! | [`irq`] | `synchronize_irq`, `irq_set_irqchip_state`, `generic_handle_irq_safe` | not wrapped |
 //! | [`dma`] | `dma_set_mask_and_coherent` | `unsafe` even in probe, where nothing can race with it |
 //! | [`registry`] | `DEFINE_MUTEX` | `global_lock!` needs an `unsafe` initialisation |
+//! | [`user_pages`] | `pin_user_pages_fast`, `sg_alloc_table_from_pages_segment`, `dma_map_sgtable` | no pinning of user pages; `SGTable<Owned>` takes only its own (vmalloc) pages and unmaps through a `Devres` |
 //! | [`window`] | `Revocable`, `drm_dev_enter`/`drm_dev_unplug` | `Revocable` is RCU-only: its users cannot sleep, but reads, writes, copies and faults of the window do |
 
 pub(crate) mod coherent;
@@ -24,4 +25,5 @@ pub(crate) mod irq;
 pub(crate) mod mapping;
 pub(crate) mod miscdev;
 pub(crate) mod registry;
+pub(crate) mod user_pages;
 pub(crate) mod window;

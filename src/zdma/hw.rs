@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Programming one ZDMA channel in simple (register) mode: the register sequences.
+//! Programming one ZDMA channel: the register sequences of simple (register) mode and of
+//! scatter-gather (descriptor) mode.
 //!
 //! Everything here runs with the register mapping in hand and never sleeps, so that it can run
 //! inside an RCU read-side section and from the interrupt handler.
@@ -35,10 +36,18 @@ const INT_XFER: u32 = INT_DONE | INT_ERR | INT_OVRFL;
 /// a bus round trip). Simple mode copies the registers into the channel when it starts and never
 /// writes them back (UG1087; QEMU's model does the same), so they keep what was written.
 ///
+/// It also records which mode the channel is in: [`init`] leaves it in simple mode, and
+/// [`start_chain`] switches it to scatter-gather mode, where the descriptor registers are not
+/// the driver's (UG1087 leaves open whether the controller loads fetched descriptors into them),
+/// so the shadow is forgotten there.
+///
 /// Used only by the holder of the channel's turn; [`Shadow::forget`] after [`init`] or [`stop`].
 pub(crate) struct Shadow {
     words: [Atomic<u32>; 8],
     valid: Atomic<bool>,
+    /// `CTRL0` selects scatter-gather mode and the start address registers point at the
+    /// descriptor lists.
+    chain: Atomic<bool>,
 }
 
 impl Shadow {
@@ -47,12 +56,15 @@ impl Shadow {
         Self {
             words: [const { Atomic::new(0) }; 8],
             valid: Atomic::new(false),
+            chain: Atomic::new(false),
         }
     }
 
-    /// The registers may have changed (the channel was reset): write every word next time.
+    /// The registers may have changed (the channel was reset to simple mode by [`init`]):
+    /// write every word next time.
     pub(crate) fn forget(&self) {
         self.valid.store(false, Relaxed);
+        self.chain.store(false, Relaxed);
     }
 
     /// Whether word `i` must be written to hold `value`; records it as written.
@@ -80,12 +92,14 @@ pub(crate) fn init(regs: &Regs<'_>) {
     // Reading the accounting counters clears them.
     let _ = regs.read(ZDMA_CH_IRQ_SRC_ACCT);
     let _ = regs.read(ZDMA_CH_IRQ_DST_ACCT);
-    // Simple mode, read and write, no rate control, descriptor prefetch as after reset.
-    regs.write_reg(
-        ZDMA_CH_CTRL0::zeroed()
-            .with_ovr_fetch(true)
-            .with_point_type(false),
-    );
+    regs.write_reg(simple_mode());
+}
+
+/// `CTRL0` of simple mode: read and write, no rate control, descriptor prefetch as after reset.
+fn simple_mode() -> ZDMA_CH_CTRL0 {
+    ZDMA_CH_CTRL0::zeroed()
+        .with_ovr_fetch(true)
+        .with_point_type(false)
 }
 
 /// Programs a copy of `len` bytes from bus address `src` to `dst` and starts it, its interrupts
@@ -123,6 +137,11 @@ pub(crate) fn start(
         regs.write_reg(ZDMA_CH_TOTAL_BYTE::from_raw(u32::MAX));
     }
     let word3 = word3.into_raw();
+    if shadow.chain.load(Relaxed) {
+        // Back from scatter-gather mode; the descriptor registers were forgotten on the way.
+        regs.write_reg(simple_mode());
+        shadow.chain.store(false, Relaxed);
+    }
     if shadow.update(0, src_lo) {
         regs.write_reg(ZDMA_CH_SRC_DSCR_WORD0::from_raw(src_lo));
     }
@@ -148,6 +167,47 @@ pub(crate) fn start(
         regs.write_reg(ZDMA_CH_DST_DSCR_WORD3::zeroed());
     }
     shadow.valid.store(true, Relaxed);
+    regs.write_reg(ZDMA_CH_CTRL2::zeroed().with_en(true));
+}
+
+/// Starts the chain of descriptors whose lists begin at bus addresses `src_list` and `dst_list`
+/// (linked-list descriptors, the last source descriptor with `CMD_STOP`), its interrupts masked
+/// as in [`start`]. The chain completes with `DMA_DONE` once the channel has stopped at the last
+/// descriptor and all data has reached the destination (UG1085 "Channel Disabled": a `CMD_STOP`
+/// source descriptor disables the channel after all its data is written; upstream `zynqmp_dma`
+/// likewise takes `DMA_DONE` for an idle channel); `clear_total` as in [`start`].
+///
+/// QEMU's model sets `DMA_DONE` after every source descriptor, but runs the whole chain inside
+/// the enabling write, so no CPU sees the status before the chain has ended (or paused, on a
+/// `CMD_HALT` descriptor: then it clears `DMA_DONE` again).
+pub(crate) fn start_chain(
+    regs: &Regs<'_>,
+    shadow: &Shadow,
+    src_list: DmaAddress,
+    dst_list: DmaAddress,
+    clear_total: bool,
+) {
+    if !shadow.chain.load(Relaxed) {
+        // The lists never move (a per-channel pool): set them up once per switch of mode.
+        regs.write_reg(
+            ZDMA_CH_CTRL0::zeroed()
+                .with_ovr_fetch(true)
+                .with_point_type(true),
+        );
+        // CAST: low 32 bits and the high bits of a bus address; the DMA mask keeps it within
+        // the 49 bits the registers hold.
+        regs.write_reg(ZDMA_CH_SRC_START_LSB::from_raw(src_list as u32));
+        regs.write_reg(ZDMA_CH_SRC_START_MSB::from_raw((src_list >> 32) as u32));
+        regs.write_reg(ZDMA_CH_DST_START_LSB::from_raw(dst_list as u32));
+        regs.write_reg(ZDMA_CH_DST_START_MSB::from_raw((dst_list >> 32) as u32));
+        shadow.valid.store(false, Relaxed);
+        shadow.chain.store(true, Relaxed);
+    }
+    if clear_total {
+        // Write 1s to clear.
+        regs.write_reg(ZDMA_CH_TOTAL_BYTE::from_raw(u32::MAX));
+    }
+    // `writel` orders the descriptors' writes to coherent memory before this one.
     regs.write_reg(ZDMA_CH_CTRL2::zeroed().with_en(true));
 }
 

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The Xilinx ZynqMP/Versal ZDMA family (device tree compatible `xlnx,zynqmp-dma-1.0`): one
-//! device per channel, programmed in simple (register) mode. Its completion interrupt can be
-//! masked while a copy runs, so short copies are polled for.
+//! device per channel. A copy of one piece runs in simple (register) mode, the fastest to
+//! program; a chain of several pieces (or a piece longer than one descriptor) runs in
+//! scatter-gather mode from the channel's descriptor pool ([`chain`]), with one completion at
+//! its end. The completion interrupt can be masked while a copy runs, so short copies are
+//! polled for.
 
 use kernel::{
     device::{
@@ -34,6 +37,7 @@ use crate::{
     stand_in,
 };
 
+mod chain;
 mod hw;
 mod regs;
 
@@ -53,8 +57,10 @@ struct Zdma {
     /// The channel's registers; revoked when the device is unbound.
     regs: Devres<Regs<'static>>,
     reg_base: u64,
-    /// The descriptor registers as last written (turn holder only).
+    /// The descriptor registers as last written, and the mode (turn holder only).
     shadow: hw::Shadow,
+    /// The descriptor lists of scatter-gather mode (turn holder only).
+    pool: chain::Pool,
     /// Bytes counted by the controller's `TOTAL_BYTE` since it was last cleared (turn holder
     /// only).
     counted: Atomic<u64>,
@@ -73,11 +79,13 @@ fn probe<'a>(pdev: &'a platform::Device<Core<'_>>, max_len: usize) -> Result<KVe
         .ok_or(ENODEV)?
         .iomap_sized::<{ regs::REGS_SIZE }>()?;
     hw::init(&io);
+    let regs = io.into_devres()?;
     let engine = Arc::new(
         Zdma {
-            regs: io.into_devres()?,
+            regs,
             reg_base,
             shadow: hw::Shadow::new(),
+            pool: chain::Pool::new(pdev.as_ref())?,
             counted: Atomic::new(0),
         },
         GFP_KERNEL,
@@ -94,6 +102,20 @@ fn probe<'a>(pdev: &'a platform::Device<Core<'_>>, max_len: usize) -> Result<KVe
     Ok(chans)
 }
 
+impl Zdma {
+    /// Accounts for `bytes` about to be moved, and returns whether the controller's 32-bit byte
+    /// counter `TOTAL_BYTE` must be cleared first: it raises BYTE_CNT_OVRFL when it wraps, so
+    /// it is cleared before it would. (A chain of more than 4 GiB wraps it while it runs: the
+    /// notice comes, and the copy succeeds.)
+    fn count(&self, bytes: u64) -> bool {
+        let counted = self.counted.load(Relaxed).saturating_add(bytes);
+        let clear = counted > u64::from(u32::MAX);
+        let now = if clear { bytes } else { counted };
+        self.counted.store(now & u64::from(u32::MAX), Relaxed);
+        clear
+    }
+}
+
 impl Engine for Zdma {
     fn controller(&self) -> &'static CStr {
         hw::CONTROLLER
@@ -108,16 +130,15 @@ impl Engine for Zdma {
     }
 
     fn max_block(&self) -> usize {
-        // CAST: 2^30 - 1 fits a `usize`.
-        MAX_LEN as usize
+        chain::MAX_BLOCK
     }
 
     fn max_descriptors(&self) -> usize {
-        1
+        chain::POOL
     }
 
     fn sg(&self) -> bool {
-        false
+        true
     }
 
     fn polls(&self) -> bool {
@@ -132,22 +153,33 @@ impl Engine for Zdma {
         regs::INT_OVRFL
     }
 
-    fn start(&self, chain: &[Xfer], irq: bool, stall: bool) -> Result {
-        let [xfer] = chain else {
-            return Err(EINVAL);
+    fn start(&self, pieces: &[Xfer], irq: bool, stall: bool) -> Result {
+        let regs = match pieces {
+            [xfer] if xfer.len <= chain::MAX_BLOCK => {
+                // CAST: `len <= MAX_BLOCK < 2^30`.
+                let len = xfer.len as u32;
+                if len == 0 {
+                    return Err(EINVAL);
+                }
+                let regs = self.regs.try_access().ok_or(ENODEV)?;
+                let clear = self.count(u64::from(len));
+                hw::start(&regs, &self.shadow, xfer.src, xfer.dst, len, clear, stall);
+                regs
+            }
+            _ => {
+                let total = self.pool.build(pieces, stall)?;
+                let regs = self.regs.try_access().ok_or(ENODEV)?;
+                let clear = self.count(total);
+                hw::start_chain(
+                    &regs,
+                    &self.shadow,
+                    self.pool.src_list(),
+                    self.pool.dst_list(),
+                    clear,
+                );
+                regs
+            }
         };
-        let len = u32::try_from(xfer.len)
-            .ok()
-            .filter(|&l| l != 0 && u64::from(l) <= MAX_LEN)
-            .ok_or(EINVAL)?;
-        let regs = self.regs.try_access().ok_or(ENODEV)?;
-        // The controller's 32-bit byte counter raises BYTE_CNT_OVRFL when it wraps: clear it
-        // before it would.
-        let counted = self.counted.load(Relaxed) + u64::from(len);
-        let clear = counted > u64::from(u32::MAX);
-        self.counted
-            .store(if clear { u64::from(len) } else { counted }, Relaxed);
-        hw::start(&regs, &self.shadow, xfer.src, xfer.dst, len, clear, stall);
         if irq {
             hw::unmask(&regs);
         }

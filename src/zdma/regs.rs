@@ -196,6 +196,9 @@ impl ZDMA_CH_SRC_DSCR_WORD3 {
     /// paused until it is continued or stopped and taken out of the paused state; the driver
     /// uses it to make a channel stall on purpose (`inject stall`).
     pub(crate) const CMD_HALT: u32 = 1;
+    /// `cmd`: in scatter-gather mode, disable the channel after this descriptor, once all its
+    /// data has reached the destination, and raise `DMA_DONE`: the end of a chain.
+    pub(crate) const CMD_STOP: u32 = 2;
 }
 
 register! {
@@ -219,6 +222,27 @@ register! {
         2:2     intr => bool;
         1:1     type_ => bool;
         0:0     cohrnt => bool;
+    }
+
+    /// Scatter-gather mode: bus address bits 31:0 of the first source descriptor, where an
+    /// enable from the disabled state starts.
+    pub(crate) ZDMA_CH_SRC_START_LSB(u32) @ 0x158 {
+        31:0    addr;
+    }
+
+    /// Scatter-gather mode: bus address bits 48:32 of the first source descriptor.
+    pub(crate) ZDMA_CH_SRC_START_MSB(u32) @ 0x15c {
+        16:0    addr;
+    }
+
+    /// Scatter-gather mode: bus address bits 31:0 of the first destination descriptor.
+    pub(crate) ZDMA_CH_DST_START_LSB(u32) @ 0x160 {
+        31:0    addr;
+    }
+
+    /// Scatter-gather mode: bus address bits 48:32 of the first destination descriptor.
+    pub(crate) ZDMA_CH_DST_START_MSB(u32) @ 0x164 {
+        16:0    addr;
     }
 
     /// Total bytes transferred; write 1s to clear.
@@ -245,3 +269,30 @@ register! {
 
 /// Largest size a descriptor can carry (30-bit SIZE field).
 pub(crate) const MAX_DSCR_SIZE: u64 = (1 << 30) - 1;
+
+// Scatter-gather descriptors, in memory.
+//
+// A descriptor is the four words of the `*_DSCR_WORD0..3` registers (the same layout: address,
+// size, control), followed in a linked-list (256-bit, `WORD3.TYPE` = 1) descriptor by the bus
+// address of the next descriptor and two reserved words. `CMD` is valid on source descriptors
+// only. A descriptor must be aligned to its size; the controller may prefetch descriptors, but
+// never across a 4 KiB boundary, and it never writes them back (UG1085 "Buffer Descriptor
+// Summary"; QEMU's model reads the next address at offset 16 of a linked descriptor and flags
+// `AXI_RD_*_DSCR` for an unaligned one).
+
+/// Bytes of one linked-list descriptor, and its alignment.
+pub(crate) const DSCR_SIZE: usize = 32;
+/// 32-bit words of one linked-list descriptor.
+pub(crate) const DSCR_WORDS: usize = DSCR_SIZE / 4;
+/// Word of a descriptor: data address bits 31:0 (as `*_DSCR_WORD0`).
+pub(crate) const DSCR_ADDR_LSB: usize = 0;
+/// Word of a descriptor: data address bits 48:32 (as `*_DSCR_WORD1`).
+pub(crate) const DSCR_ADDR_MSB: usize = 1;
+/// Word of a descriptor: size in bytes (as `*_DSCR_WORD2`).
+pub(crate) const DSCR_SIZE_WORD: usize = 2;
+/// Word of a descriptor: control (as `SRC_DSCR_WORD3` / `DST_DSCR_WORD3`).
+pub(crate) const DSCR_CTRL: usize = 3;
+/// Word of a linked-list descriptor: next descriptor's bus address bits 31:0.
+pub(crate) const DSCR_NEXT_LSB: usize = 4;
+/// Word of a linked-list descriptor: next descriptor's bus address bits 48:32.
+pub(crate) const DSCR_NEXT_MSB: usize = 5;

@@ -166,8 +166,8 @@ struct dmacopy_copy {
  * @hw_status:  out: as in struct dmacopy_copy
  * @reserved:   in/out: zero
  *
- * Not implemented yet: check DMACOPY_CAP_COPY_USER in dmacopy_info.caps;
- * until the driver sets it, this ioctl fails with ENOTTY.
+ * Present when dmacopy_info.caps has DMACOPY_CAP_COPY_USER (an older driver
+ * fails it with ENOTTY).
  *
  * DMACOPY_IOC_COPY_USER copies @len bytes between two buffers of the
  * calling process, as DMACOPY_IOC_COPY does between SRC and DST. In DMA mode
@@ -176,6 +176,17 @@ struct dmacopy_copy {
  * either way. The pages are pinned for the duration of the call (the source
  * needs read access, the destination write access) and unpinned on every
  * path. The out fields are written back as for DMACOPY_IOC_COPY.
+ *
+ * Any alignment is accepted in every mode. In DMA mode, the bytes of the
+ * destination outside whole DMA cache lines (at most 127 at each end on
+ * arm64: on a SoC whose DMA is not cache-coherent, a line shared with other
+ * data could lose what the controller wrote), and all of a copy whose two
+ * ranges are misaligned with each other modulo align (on a controller whose
+ * align is above 1), are copied by the CPU, with the same result; @mode_used
+ * is DMACOPY_MODE_CPU only when no byte went by DMA (short copies). The pages are pinned and
+ * mapped 1 MiB of each range at a time; @timeout_ns bounds each transfer of
+ * the controller (one per descriptor chain), and a signal is acted on
+ * between chunks and while waiting. @hw_status is that of the last chain.
  *
  * Errors: those of DMACOPY_IOC_COPY, with @len limited by
  * DMACOPY_COPY_USER_MAX_LEN in place of max_len, and also:
@@ -207,8 +218,8 @@ struct dmacopy_copy_user {
  * @done:       out: leading entries that completed, 0 ..= @count
  * @reserved:   in/out: zero
  *
- * Not implemented yet: check DMACOPY_CAP_BATCH in dmacopy_info.caps;
- * until the driver sets it, this ioctl fails with ENOTTY.
+ * Present when dmacopy_info.caps has DMACOPY_CAP_BATCH (an older driver
+ * fails it with ENOTTY).
  *
  * DMACOPY_IOC_COPY_BATCH runs several copies between SRC and DST in one
  * call. Every entry is checked as for DMACOPY_IOC_COPY (and its own
@@ -218,6 +229,13 @@ struct dmacopy_copy_user {
  * entry's out fields are written back. The batch's out fields are written
  * back on success and also on EIO, ETIMEDOUT and EINTR; then @done says how
  * many leading entries completed: theirs are valid, the rest are untouched.
+ *
+ * Consecutive DMA entries go to the controller as one descriptor chain with
+ * one completion: each of them reports the chain's elapsed_ns (from the
+ * chain's start to its completion) and hw_status, and a chain that fails
+ * completes none of its entries (@done stops at its first entry; their bytes
+ * in DST may be partly written). An injected fault applies to the first
+ * chain of the batch.
  *
  * Errors: those of DMACOPY_IOC_COPY, and also:
  *   EFAULT     the array is not accessible
@@ -238,9 +256,7 @@ struct dmacopy_batch {
 
 #define DMACOPY_IOC_INFO	_IOR(DMACOPY_IOC_MAGIC, 0x00, struct dmacopy_info)
 #define DMACOPY_IOC_COPY	_IOWR(DMACOPY_IOC_MAGIC, 0x01, struct dmacopy_copy)
-/* Not implemented yet: see struct dmacopy_copy_user. */
 #define DMACOPY_IOC_COPY_USER	_IOWR(DMACOPY_IOC_MAGIC, 0x02, struct dmacopy_copy_user)
-/* Not implemented yet: see struct dmacopy_batch. */
 #define DMACOPY_IOC_COPY_BATCH	_IOWR(DMACOPY_IOC_MAGIC, 0x03, struct dmacopy_batch)
 
 #endif /* _UAPI_LINUX_DMACOPY_H */

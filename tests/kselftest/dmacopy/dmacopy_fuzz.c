@@ -2233,6 +2233,26 @@ static uint64_t gen_user_addr(struct ctx *c, int kind, uint64_t len, bool *good)
 	}
 }
 
+/*
+ * The mode a COPY_USER of mode eff runs in: in DMA mode the controller moves only whole DMA
+ * cache lines (ARCH_DMA_MINALIGN, 128 bytes on arm64) of the destination, and nothing when the
+ * two ranges are misaligned with each other modulo the controller's align; a copy of which the
+ * controller moves nothing goes by the CPU (mode_used CPU, no fault consumed).
+ */
+#define DMA_LINE	128U
+static uint32_t cuser_mode(uint32_t eff, uint64_t src, uint64_t dst, uint64_t len,
+			   uint32_t align)
+{
+	uint64_t head;
+
+	if (eff != MODE_DMA)
+		return eff;
+	if (align > 1 && (src ^ dst) % align)
+		return MODE_CPU;
+	head = (DMA_LINE - dst % DMA_LINE) % DMA_LINE;
+	return len > head && (len - head) / DMA_LINE ? MODE_DMA : MODE_CPU;
+}
+
 static void op_copy_user(struct ctx *c, int ch)
 {
 	uint8_t *snap = c->snap;
@@ -2241,7 +2261,7 @@ static void op_copy_user(struct ctx *c, int ch)
 		(1ULL << 20) + 1, 1ULL << 32,
 	};
 	int s = fd_any(c, ch), o, err, sk, dk;
-	bool exists = caps & CAP_COPY_USER, sgood, dgood, ein, efa, either, maybe_bad;
+	bool exists = caps & CAP_COPY_USER, sgood, dgood, ein, efa, either;
 	struct dmacopy_copy_user q;
 	struct dmacopy_copy in, out;
 	uint64_t len, t0, wall, thresh;
@@ -2294,6 +2314,7 @@ static void op_copy_user(struct ctx *c, int ch)
 
 	thresh = atomic_load(&chans[ch].thresh);
 	eff = q.mode == MODE_AUTO ? (len < thresh ? MODE_CPU : MODE_DMA) : q.mode;
+	eff = cuser_mode(eff, q.src, q.dst, len, chans[ch].align);
 	ein = !len || len > COPY_USER_MAX || q.mode > MODE_AUTO || q.flags || q.reserved[0] ||
 	      q.reserved[1];
 	either = false;
@@ -2301,8 +2322,6 @@ static void op_copy_user(struct ctx *c, int ch)
 		either = true;		/* overlap is moot when a range wraps: EINVAL or EFAULT */
 	else if (len && q.src < q.dst + len && q.dst < q.src + len)
 		ein = true;
-	/* A user address need not be aligned as the window offsets must: EINVAL or a copy. */
-	maybe_bad = eff == MODE_DMA && ((q.src | q.dst | len) % chans[ch].align);
 	efa = !user_range_ok(c, q.src, len, false) || !user_range_ok(c, q.dst, len, true);
 	if (!ein && !efa && eff == MODE_DMA && fault_possible(c, ch))
 		q.timeout_ns = between(&c->rng, NSEC_PER_MSEC, 4 * NSEC_PER_MSEC);
@@ -2323,7 +2342,7 @@ static void op_copy_user(struct ctx *c, int ch)
 	else if (p.wr < sizeof(q))
 		base = A(EFAULT);
 	else
-		base = copy_accept(c, ch, eff, q.timeout_ns) | (maybe_bad ? A(EINVAL) : 0);
+		base = copy_accept(c, ch, eff, q.timeout_ns);
 
 	e = env_begin(ch, c->v[ch].fds[s].epoch);
 	count_call(c, "ioctl COPY_USER");

@@ -1263,7 +1263,9 @@ TEST_F_TIMEOUT(dmacopy, info_fields, 30)
 		close(fd);
 
 		EXPECT_EQ((__u32)DMACOPY_ABI_VERSION, info.abi_version);
-		EXPECT_EQ(DMACOPY_CAP_MMAP, info.caps);
+		/* Both families run COPY_USER and batches as descriptor chains. */
+		EXPECT_EQ(DMACOPY_CAP_MMAP | DMACOPY_CAP_COPY_USER | DMACOPY_CAP_SG |
+			  DMACOPY_CAP_BATCH, info.caps);
 		ASSERT_LT(0U, info.buf_size);
 		EXPECT_EQ(0U, info.buf_size % (uint64_t)page)
 			TH_LOG("buf_size %llu is not a multiple of the page size %ld",

@@ -58,6 +58,10 @@ pub struct CopyOpts {
     pub seed: u64,
     /// `-q`: no line per copy, only the summary.
     pub quiet: bool,
+    /// `--user`: `DMACOPY_IOC_COPY_USER` between two buffers of the CLI's own memory.
+    pub user: bool,
+    /// `--batch N`: N copies in one `DMACOPY_IOC_COPY_BATCH`.
+    pub batch: Option<u32>,
 }
 
 impl Default for CopyOpts {
@@ -72,6 +76,8 @@ impl Default for CopyOpts {
             iterations: 1,
             seed: DEFAULT_SEED,
             quiet: false,
+            user: false,
+            batch: None,
         }
     }
 }
@@ -94,6 +100,12 @@ pub struct BenchOpts {
     pub channels: Vec<u32>,
     /// `--rows`: what to measure, in [`Row::ALL`] order.
     pub rows: Vec<Row>,
+    /// `--user-sizes`: bytes per copy of the `user`, `bounce` and `user-memcpy` rows.
+    pub user_sizes: Vec<u64>,
+    /// `--batch-entries`: copies per `COPY_BATCH` in the `batch` and `single` rows.
+    pub batch_entries: Vec<u32>,
+    /// `--batch-sizes`: bytes per copy of the `batch` and `single` rows.
+    pub batch_sizes: Vec<u64>,
     /// `--json`: the JSON document on standard output instead of the table.
     pub json: bool,
     /// `--out FILE`: the JSON document to this file (the table still goes to standard output).
@@ -114,6 +126,24 @@ pub const DEFAULT_SIZES: [u64; 9] = [
     1 << 20,
     4 << 20,
 ];
+
+/// `--user-sizes` when none is given: 4 KiB to 64 MiB.
+pub const DEFAULT_USER_SIZES: [u64; 8] = [
+    4 << 10,
+    16 << 10,
+    64 << 10,
+    256 << 10,
+    1 << 20,
+    4 << 20,
+    16 << 20,
+    64 << 20,
+];
+
+/// `--batch-entries` when none is given.
+pub const DEFAULT_BATCH_ENTRIES: [u32; 3] = [1, 16, 256];
+
+/// `--batch-sizes` when none is given.
+pub const DEFAULT_BATCH_SIZES: [u64; 3] = [64, 4 << 10, 64 << 10];
 
 /// `--channels` when none is given.
 pub const DEFAULT_CHANNELS: [u32; 4] = [1, 2, 4, 8];
@@ -146,6 +176,9 @@ impl Default for BenchOpts {
             cpus: None,
             channels: DEFAULT_CHANNELS.to_vec(),
             rows: Row::ALL.to_vec(),
+            user_sizes: DEFAULT_USER_SIZES.to_vec(),
+            batch_entries: DEFAULT_BATCH_ENTRIES.to_vec(),
+            batch_sizes: DEFAULT_BATCH_SIZES.to_vec(),
             json: false,
             out: None,
             quiet: false,
@@ -294,6 +327,33 @@ pub fn parse_channel_list(s: &str) -> core::result::Result<Vec<u32>, String> {
                 .filter(|n| (1..=MAX_CHANNELS).contains(n))
                 .map(|n| vec![n])
                 .ok_or_else(|| format!("channel count {item} is not 1 to {MAX_CHANNELS}"))
+        })
+    })?;
+    Ok(sorted(counts))
+}
+
+/// A list of sizes for `COPY_USER`: as [`parse_size_list`], each at most 1 GiB.
+pub fn parse_user_size_list(s: &str) -> core::result::Result<Vec<u64>, String> {
+    let sizes = parse_size_list(s)?;
+    match sizes.iter().find(|&&n| n > dmacopy::COPY_USER_MAX_LEN) {
+        Some(n) => Err(format!(
+            "{n} is above what one COPY_USER copies ({}, 1 GiB)",
+            dmacopy::COPY_USER_MAX_LEN
+        )),
+        None => Ok(sizes),
+    }
+}
+
+/// A list of batch lengths: `1,16,256`, each 1 to `DMACOPY_BATCH_MAX`. Sorted, without
+/// duplicates.
+pub fn parse_entries_list(s: &str) -> core::result::Result<Vec<u32>, String> {
+    let counts = parse_list(s, |item| {
+        parse_number(item).and_then(|n| {
+            u32::try_from(n)
+                .ok()
+                .filter(|n| (1..=dmacopy::BATCH_MAX).contains(n))
+                .map(|n| vec![n])
+                .ok_or_else(|| format!("{item} is not 1 to {} entries", dmacopy::BATCH_MAX))
         })
     })?;
     Ok(sorted(counts))
@@ -494,11 +554,42 @@ fn parse_copy(args: &mut Args<impl Iterator<Item = String>>) -> Result<Command> 
                 flag(&opt)?;
                 o.quiet = true;
             }
+            "--user" => {
+                flag(&opt)?;
+                o.user = true;
+            }
+            "--batch" => {
+                o.batch = Some(args.parsed(&mut opt, |v| {
+                    parse_number(v).and_then(|n| {
+                        u32::try_from(n)
+                            .ok()
+                            .filter(|n| (1..=dmacopy::BATCH_MAX).contains(n))
+                            .ok_or_else(|| {
+                                format!("'{v}' is not 1 to {} copies", dmacopy::BATCH_MAX)
+                            })
+                    })
+                })?);
+            }
             _ => return unknown("copy", &opt),
         }
     }
     if o.len == Some(0) {
         return usage("--len must be at least 1");
+    }
+    if o.user && o.batch.is_some() {
+        return usage("--user and --batch do not go together (COPY_USER copies one range)");
+    }
+    if let Some(len) = o.len.filter(|&l| o.user && l > dmacopy::COPY_USER_MAX_LEN) {
+        return usage(format!(
+            "--len {len} is above what one COPY_USER copies ({} bytes, 1 GiB)",
+            dmacopy::COPY_USER_MAX_LEN
+        ));
+    }
+    if o.user && o.src_off.max(o.dst_off) > dmacopy::COPY_USER_MAX_LEN {
+        return usage(format!(
+            "with --user, --src-off and --dst-off are at most {} (1 GiB)",
+            dmacopy::COPY_USER_MAX_LEN
+        ));
     }
     if o.iterations == 0 {
         return usage("--iterations must be at least 1");
@@ -533,6 +624,9 @@ fn parse_bench(args: &mut Args<impl Iterator<Item = String>>) -> Result<Command>
             }
             "--channels" => o.channels = args.parsed(&mut opt, parse_channel_list)?,
             "--rows" => o.rows = args.parsed(&mut opt, parse_row_list)?,
+            "--user-sizes" => o.user_sizes = args.parsed(&mut opt, parse_user_size_list)?,
+            "--batch-entries" => o.batch_entries = args.parsed(&mut opt, parse_entries_list)?,
+            "--batch-sizes" => o.batch_sizes = args.parsed(&mut opt, parse_size_list)?,
             "--json" => {
                 flag(&opt)?;
                 o.json = true;
@@ -652,8 +746,36 @@ mod tests {
                 iterations: 10,
                 seed: 0xdead,
                 quiet: true,
+                user: false,
+                batch: None,
             }))
         );
+        assert!(matches!(
+            parse_str("copy --user --len 3 --src-off 1"),
+            Ok(Command::Copy(CopyOpts {
+                user: true,
+                batch: None,
+                len: Some(3),
+                src_off: 1,
+                ..
+            }))
+        ));
+        assert!(matches!(
+            parse_str("copy --batch 256 -m cpu"),
+            Ok(Command::Copy(CopyOpts {
+                user: false,
+                batch: Some(256),
+                mode: Mode::Cpu,
+                ..
+            }))
+        ));
+        assert!(matches!(
+            parse_str("copy --batch=0x10"),
+            Ok(Command::Copy(CopyOpts {
+                batch: Some(16),
+                ..
+            }))
+        ));
         assert!(matches!(
             parse_str("copy --mode CPU"),
             Ok(Command::Copy(CopyOpts {
@@ -681,6 +803,9 @@ mod tests {
                 cpus: Some(vec![0, 1]),
                 channels: vec![1, 8],
                 rows: vec![Row::Dma, Row::Null],
+                user_sizes: DEFAULT_USER_SIZES.to_vec(),
+                batch_entries: DEFAULT_BATCH_ENTRIES.to_vec(),
+                batch_sizes: DEFAULT_BATCH_SIZES.to_vec(),
                 json: true,
                 out: Some("/tmp/b.json".to_owned()),
                 quiet: true,
@@ -693,6 +818,16 @@ mod tests {
             (o.secs, o.out.as_deref()),
             (Duration::from_secs(2), Some("x"))
         );
+        let Ok(Command::Bench(o)) =
+            parse_str("bench --user-sizes 1M,4K --batch-entries 256,1 --batch-sizes 0x40")
+        else {
+            panic!("not a bench command");
+        };
+        assert_eq!(
+            (o.user_sizes, o.batch_entries, o.batch_sizes),
+            (vec![4096, 1 << 20], vec![1, 256], vec![64])
+        );
+        assert_eq!(DEFAULT_USER_SIZES[7], 64 << 20);
         assert_eq!(DEFAULT_SIZES.len(), 9);
         assert_eq!(DEFAULT_SIZES[8], 4 << 20);
     }
@@ -746,6 +881,17 @@ mod tests {
             ("copy --iterations 0", "--iterations must be at least 1"),
             ("copy --iterations 1K", "--iterations: '1K' is not a number"),
             ("copy --timeout-ms 18446744073709551", "too large"),
+            ("copy --batch 0", "--batch: '0' is not 1 to 256 copies"),
+            ("copy --batch 257", "--batch: '257' is not 1 to 256 copies"),
+            ("copy --batch", "--batch needs a value"),
+            ("copy --batch 4K", "--batch: '4K' is not a number"),
+            ("copy --user=1", "--user takes no value"),
+            (
+                "copy --user --batch 2",
+                "--user and --batch do not go together",
+            ),
+            ("copy --user --len 1025M", "above what one COPY_USER copies"),
+            ("copy --user --src-off 2048M", "at most 1073741824"),
             ("stats --json", "stats: unknown option '--json'"),
             ("bench --sizes", "--sizes needs a value"),
             (
@@ -773,6 +919,23 @@ mod tests {
             ),
             ("bench --channels 1,2048", "channel count 2048"),
             ("bench --rows dma,dmatest", "--rows: unknown row 'dmatest'"),
+            (
+                "bench --user-sizes 1025M",
+                "--user-sizes: 1074790400 is above what one COPY_USER",
+            ),
+            ("bench --user-sizes 0", "a size must be at least 1"),
+            (
+                "bench --batch-entries 0",
+                "--batch-entries: 0 is not 1 to 256 entries",
+            ),
+            (
+                "bench --batch-entries 16,257",
+                "257 is not 1 to 256 entries",
+            ),
+            (
+                "bench --batch-sizes 64,",
+                "--batch-sizes: '64,' has an empty item",
+            ),
             ("bench --out", "--out needs a value"),
             ("bench --out=", "--out: the file name is empty"),
             ("bench -q=1", "-q takes no value"),

@@ -21,10 +21,10 @@ use crate::{emit, open_node, select_nodes, CliError, CliResult};
 use core::fmt;
 use core::str::FromStr;
 use dmacopy::pattern::Pattern;
-use dmacopy::{errno_desc, CopyRequest, Device, Info, Mode};
+use dmacopy::{errno_desc, CopyRequest, Device, Info, Mode, CAP_BATCH, CAP_COPY_USER};
 use maths::{Samples, SAMPLE_CAP};
 use progress::Progress;
-use report::{DeviceInfo, Point, Report, Settings, System, Verify};
+use report::{DeviceInfo, NotMeasured, Point, Report, Settings, System, Verify};
 use serde::{Deserialize, Serialize};
 use std::io::IsTerminal;
 
@@ -44,17 +44,45 @@ pub enum Row {
     Null,
     /// DMA copies on several nodes at once, a thread per node.
     Channels,
+    /// `DMACOPY_IOC_COPY_USER` in DMA mode between two heap buffers (`--user-sizes`).
+    User,
+    /// The bounce path for the same bytes: `pwrite` to SRC, `DMACOPY_IOC_COPY` in DMA mode,
+    /// `pread` from DST.
+    Bounce,
+    /// A user-space copy between two heap buffers, at the `user` sizes.
+    #[serde(rename = "user-memcpy")]
+    UserMemcpy,
+    /// `DMACOPY_IOC_COPY_BATCH` of `entries` DMA copies.
+    Batch,
+    /// The same copies as `batch`, one `DMACOPY_IOC_COPY` each.
+    Single,
+}
+
+/// Rows whose points run side by side (see [`measure::side_by_side`]), by what they compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    /// `dma`, `cpu`, `auto` of one size and CPU.
+    Modes,
+    /// `user`, `bounce`, `user-memcpy` of one size and CPU.
+    User,
+    /// `batch`, `single` of one batch length, size and CPU.
+    Batch,
 }
 
 impl Row {
     /// Every row, in the order of the report.
-    pub const ALL: [Row; 6] = [
+    pub const ALL: [Row; 11] = [
         Row::Dma,
         Row::Cpu,
         Row::Auto,
         Row::Memcpy,
         Row::Null,
         Row::Channels,
+        Row::User,
+        Row::Bounce,
+        Row::UserMemcpy,
+        Row::Batch,
+        Row::Single,
     ];
 
     /// The name on the command line and in the report.
@@ -66,7 +94,27 @@ impl Row {
             Row::Memcpy => "memcpy",
             Row::Null => "null",
             Row::Channels => "channels",
+            Row::User => "user",
+            Row::Bounce => "bounce",
+            Row::UserMemcpy => "user-memcpy",
+            Row::Batch => "batch",
+            Row::Single => "single",
         }
+    }
+
+    /// The rows measured side by side with this one, if any.
+    pub const fn group(self) -> Option<Group> {
+        match self {
+            Row::Dma | Row::Cpu | Row::Auto => Some(Group::Modes),
+            Row::User | Row::Bounce | Row::UserMemcpy => Some(Group::User),
+            Row::Batch | Row::Single => Some(Group::Batch),
+            Row::Memcpy | Row::Null | Row::Channels => None,
+        }
+    }
+
+    /// Whether a call of this row makes several copies (`batch`, `single`).
+    pub const fn batched(self) -> bool {
+        matches!(self, Row::Batch | Row::Single)
     }
 
     /// The copy mode of a `dma`, `cpu` or `auto` row.
@@ -94,7 +142,10 @@ impl FromStr for Row {
             .into_iter()
             .find(|r| r.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
-                format!("unknown row '{s}' (expected dma, cpu, auto, memcpy, null or channels)")
+                format!(
+                    "unknown row '{s}' (expected dma, cpu, auto, memcpy, null, channels, user, \
+                     bounce, user-memcpy, batch or single)"
+                )
             })
     }
 }
@@ -112,6 +163,21 @@ pub struct Plan {
     pub skipped_channels: Vec<u32>,
     /// The points, in report order.
     pub points: Vec<Point>,
+    /// What was asked for and will not run, and why.
+    pub not_measured: Vec<NotMeasured>,
+}
+
+/// Where the copies of a `batch` or `single` call of `entries` copies of `size` bytes go, in
+/// buffers of `buf_size`: `(src_off, dst_off, len)` each. Entry `i` uses slot `i` modulo the
+/// slots that fit, from SRC slot `k` to DST slot `slots - 1 - k`.
+pub fn batch_layout(entries: u32, size: u64, buf_size: u64) -> Vec<(u64, u64, u64)> {
+    let slots = (buf_size / size.max(1)).clamp(1, u64::from(entries.max(1)));
+    (0..u64::from(entries))
+        .map(|i| {
+            let k = i % slots;
+            (k * size, (slots - 1 - k) * size, size)
+        })
+        .collect()
 }
 
 /// Fits the options to a node with `info`, `nodes` nodes in all, and `cpus` to run on.
@@ -129,6 +195,16 @@ pub fn plan(o: &BenchOpts, info: &Info, nodes: usize, cpus: &[u32]) -> Plan {
         (Vec::new(), Vec::new())
     };
     let mut points = Vec::new();
+    let mut not_measured = Vec::new();
+    let mut skip = |row, size, entries, reason: String| {
+        not_measured.push(NotMeasured {
+            row,
+            size,
+            entries,
+            reason,
+        });
+    };
+    let caps = info.caps_string();
     for &row in &o.rows {
         match row {
             Row::Dma | Row::Cpu | Row::Auto | Row::Memcpy => {
@@ -142,6 +218,80 @@ pub fn plan(o: &BenchOpts, info: &Info, nodes: usize, cpus: &[u32]) -> Plan {
                     points.extend(sizes.iter().map(|&s| Point::new(row, None, n, s)));
                 }
             }
+            Row::User | Row::Bounce | Row::UserMemcpy => {
+                if !info.has(CAP_COPY_USER) {
+                    let reason = if row == Row::User {
+                        format!(
+                            "DMACOPY_IOC_COPY_USER is not supported by this driver (caps {caps}: \
+                             no copy_user)"
+                        )
+                    } else {
+                        format!(
+                            "measured only next to COPY_USER, which this driver does not \
+                             support (caps {caps}: no copy_user)"
+                        )
+                    };
+                    skip(row, None, None, reason);
+                    continue;
+                }
+                let mut run = Vec::new();
+                for &s in &o.user_sizes {
+                    if row == Row::Bounce && (s > info.max_len || s % align != 0) {
+                        skip(
+                            row,
+                            Some(s),
+                            None,
+                            format!(
+                                "the bounce path goes through SRC and DST, of buf_size {} bytes \
+                                 (max_len {}, align {align}): raise buf_size (make bench \
+                                 BENCH_BUF_SIZE=...) for larger copies",
+                                info.buf_size, info.max_len
+                            ),
+                        );
+                    } else {
+                        run.push(s);
+                    }
+                }
+                for &c in cpus {
+                    points.extend(run.iter().map(|&s| Point::new(row, Some(c), 1, s)));
+                }
+            }
+            Row::Batch | Row::Single => {
+                if !info.has(CAP_BATCH) {
+                    let reason = if row == Row::Batch {
+                        format!(
+                            "DMACOPY_IOC_COPY_BATCH is not supported by this driver (caps {caps}: \
+                             no batch)"
+                        )
+                    } else {
+                        format!(
+                            "measured only next to COPY_BATCH, which this driver does not \
+                             support (caps {caps}: no batch)"
+                        )
+                    };
+                    skip(row, None, None, reason);
+                    continue;
+                }
+                let mut run = Vec::new();
+                for &s in &o.batch_sizes {
+                    if s > info.max_len || s % align != 0 {
+                        skip(
+                            row,
+                            Some(s),
+                            None,
+                            format!(
+                                "the node copies at most {} bytes, in multiples of {align}",
+                                info.max_len
+                            ),
+                        );
+                        continue;
+                    }
+                    run.extend(o.batch_entries.iter().map(|&n| (n, s)));
+                }
+                for &c in cpus {
+                    points.extend(run.iter().map(|&(n, s)| Point::batch(row, Some(c), n, s)));
+                }
+            }
         }
     }
     Plan {
@@ -150,12 +300,14 @@ pub fn plan(o: &BenchOpts, info: &Info, nodes: usize, cpus: &[u32]) -> Plan {
         channels,
         skipped_channels,
         points,
+        not_measured,
     }
 }
 
 /// The order in which the points run within one repeat (indices into `points`): the modes of
 /// one size and CPU back to back (DMA, CPU, AUTO, memcpy), then the null calls, then the channel
-/// counts of one size back to back. The ratios that matter (AUTO against DMA and CPU, two
+/// counts of one size back to back, then `user`, `bounce` and `user-memcpy` of one size and CPU,
+/// then `batch` and `single` of one batch length, size and CPU. The ratios that matter (AUTO against DMA and CPU, two
 /// channels against one) then compare runs measured moments apart, whatever else the machine
 /// does over the minutes of a whole bench.
 pub fn run_order(points: &[Point]) -> Vec<usize> {
@@ -165,10 +317,12 @@ pub fn run_order(points: &[Point]) -> Vec<usize> {
         let group = match p.row {
             Row::Null => 1,
             Row::Channels => 2,
+            Row::User | Row::Bounce | Row::UserMemcpy => 3,
+            Row::Batch | Row::Single => 4,
             _ => 0,
         };
         let row = Row::ALL.iter().position(|&r| r == p.row);
-        (group, p.size, p.cpu, p.channels, row)
+        (group, p.size, p.cpu, p.channels, p.entries, row)
     });
     order
 }
@@ -215,13 +369,15 @@ pub fn verify_requests(rows: &[Row], sizes: &[u64], info: &Info) -> Vec<(Row, Co
     out
 }
 
-/// Runs the correctness pass on `dev` (the requests) and on the other nodes the `channels`
-/// rows use (one DMA copy of the largest size each).
+/// Runs the correctness pass on `dev` (the requests, then a copy of each of `extra`: the
+/// `user`, `bounce`, `batch` and `single` points of one CPU) and on the other nodes the
+/// `channels` rows use (one DMA copy of the largest size each).
 fn verify_pass(
     dev: &Device,
     info: &Info,
     rows: &[Row],
     sizes: &[u64],
+    extra: &[Point],
     channel_nodes: &[u32],
     progress: &mut Progress,
 ) -> CliResult<Vec<Verify>> {
@@ -232,10 +388,15 @@ fn verify_pass(
     let patterns = [Pattern::new(buf_size, 1), Pattern::new(buf_size, 2)];
     let path = dev.path().display().to_string();
     let mut out = Vec::new();
-    let mut record = |row, req: &CopyRequest, node: &str, r: Result<(), String>| {
+    let mut record = |row: Row, req: &CopyRequest, node: &str, entries, r: Result<(), String>| {
         if let Err(e) = &r {
+            let n = if row.batched() {
+                format!("{entries} x ")
+            } else {
+                String::new()
+            };
             progress.note(&format!(
-                "dmacopy: verify: {node}: {row} copy of {} bytes (src_off {}, dst_off {}): {e}",
+                "dmacopy: verify: {node}: {row} copy of {n}{} bytes (src_off {}, dst_off {}): {e}",
                 req.len, req.src_off, req.dst_off
             ));
         }
@@ -245,13 +406,56 @@ fn verify_pass(
             src_off: req.src_off,
             dst_off: req.dst_off,
             node: node.to_owned(),
+            entries,
             ok: r.is_ok(),
             detail: r.err().unwrap_or_default(),
         });
     };
     for (i, (row, req)) in verify_requests(rows, sizes, info).iter().enumerate() {
         let r = verify::check(dev, info, &patterns[i % 2], req);
-        record(*row, req, &path, r);
+        record(*row, req, &path, 1, r);
+    }
+    for (i, p) in extra.iter().enumerate() {
+        let seed = 3 + i as u64;
+        let mut check = |row, src_off, dst_off, len, r: Result<(), String>| {
+            let req = CopyRequest {
+                src_off,
+                dst_off,
+                len,
+                ..CopyRequest::default()
+            };
+            record(row, &req, &path, p.entries, r);
+        };
+        match p.row {
+            Row::User => {
+                check(
+                    Row::User,
+                    0,
+                    0,
+                    p.size,
+                    verify::check_user(dev, info, p.size, 0, 0, seed),
+                );
+                if p.size > 8 {
+                    // Odd offsets: neither address, nor the two alike, aligned.
+                    let r = verify::check_user(dev, info, p.size - 8, 3, 5, seed);
+                    check(Row::User, 3, 5, p.size - 8, r);
+                }
+            }
+            Row::Bounce => check(
+                Row::Bounce,
+                0,
+                0,
+                p.size,
+                verify::check_bounce(dev, info, p.size, seed),
+            ),
+            Row::Batch | Row::Single => {
+                let layout = batch_layout(p.entries, p.size, info.buf_size);
+                let r =
+                    verify::check_batch(dev, info, &patterns[i % 2], &layout, p.row == Row::Batch);
+                check(p.row, 0, 0, p.size, r);
+            }
+            _ => {}
+        }
     }
     if let Some(&largest) = sizes.last() {
         let req = CopyRequest::new(largest);
@@ -272,7 +476,7 @@ fn verify_pass(
                     }
                     verify::check(&d, &i, &patterns[0], &req)
                 });
-            record(Row::Channels, &req, &p, r);
+            record(Row::Channels, &req, &p, 1, r);
         }
     }
     Ok(out)
@@ -290,6 +494,7 @@ fn device_info(path: &str, before: &Info, after: &Info) -> DeviceInfo {
         auto_threshold_after: after.auto_threshold,
         reg_base: before.reg_base,
         irq: before.irq,
+        caps: before.caps,
     }
 }
 
@@ -327,6 +532,18 @@ fn header(r: &Report) -> String {
         s.secs,
         s.repeats,
     )
+}
+
+/// The lines below the table: what was asked for and not measured, and why.
+fn not_measured(r: &Report) -> String {
+    let mut out = String::new();
+    for m in &r.settings.not_measured {
+        let at = m
+            .size
+            .map_or(String::new(), |s| format!(" at {}", report::size(s)));
+        out.push_str(&format!("not measured: {}{at}: {}\n", m.row, m.reason));
+    }
+    out
 }
 
 /// Runs `dmacopy bench`.
@@ -378,6 +595,13 @@ pub fn run(o: &BenchOpts) -> CliResult {
             nodes.len()
         ));
     }
+    for m in &plan.not_measured {
+        let what = match (m.size, m.entries) {
+            (Some(s), _) => format!("{} at {}", m.row, report::size(s)),
+            (None, _) => format!("the {} row", m.row),
+        };
+        progress.note(&format!("dmacopy: not measuring {what}: {}", m.reason));
+    }
     if plan.points.is_empty() {
         return Err(CliError::Failed("nothing to measure".to_owned()));
     }
@@ -394,11 +618,21 @@ pub fn run(o: &BenchOpts) -> CliResult {
 
     let max_channels = plan.channels.last().copied().unwrap_or(0) as usize;
     let channel_nodes = &nodes[..max_channels.min(nodes.len())];
+    let extra: Vec<Point> = plan
+        .points
+        .iter()
+        .filter(|p| {
+            matches!(p.row, Row::User | Row::Bounce | Row::Batch | Row::Single)
+                && p.cpu == cpus.first().copied()
+        })
+        .cloned()
+        .collect();
     let verified = verify_pass(
         &dev,
         &before,
         &o.rows,
         &plan.sizes,
+        &extra,
         channel_nodes,
         &mut progress,
     )?;
@@ -410,13 +644,18 @@ pub fn run(o: &BenchOpts) -> CliResult {
         let mut k = 0;
         while k < order.len() {
             let p = &points[order[k]];
-            if p.row.mode().is_some() {
-                // DMA, CPU and AUTO of one size and CPU: side by side (see `run_order`).
-                let (cpu, size) = (p.cpu, p.size);
+            if let Some(kind) = p.row.group() {
+                // DMA, CPU and AUTO of one size and CPU, and the like: side by side (see
+                // `run_order`).
+                let (cpu, size, entries) = (p.cpu, p.size, p.entries);
                 let mut group = Vec::new();
                 while let Some(&i) = order.get(k) {
                     let q = &points[i];
-                    if q.row.mode().is_none() || q.cpu != cpu || q.size != size {
+                    if q.row.group() != Some(kind)
+                        || q.cpu != cpu
+                        || q.size != size
+                        || q.entries != entries
+                    {
                         break;
                     }
                     if q.error.is_some() {
@@ -432,7 +671,11 @@ pub fn run(o: &BenchOpts) -> CliResult {
                 let labels: Vec<String> = group.iter().map(|&i| points[i].label()).collect();
                 progress.start(&labels.join(" + "), rep, o.repeats);
                 let pts: Vec<&Point> = group.iter().map(|&i| &points[i]).collect();
-                let r = measure::interleaved(&pts, &dev, o.secs);
+                let r = match kind {
+                    Group::Modes => measure::interleaved(&pts, &dev, o.secs),
+                    Group::User => measure::user_group(&pts, &dev, &before, o.secs),
+                    Group::Batch => measure::batch_group(&pts, &dev, &before, o.secs),
+                };
                 for (n, &i) in group.iter().enumerate() {
                     let p = &mut points[i];
                     match &r {
@@ -499,6 +742,10 @@ pub fn run(o: &BenchOpts) -> CliResult {
             skipped_sizes: plan.skipped_sizes.clone(),
             skipped_channels: plan.skipped_channels.clone(),
             rows: o.rows.clone(),
+            user_sizes: o.user_sizes.clone(),
+            batch_entries: o.batch_entries.clone(),
+            batch_sizes: o.batch_sizes.clone(),
+            not_measured: plan.not_measured.clone(),
         },
         verify: verified,
         points,
@@ -510,7 +757,7 @@ pub fn run(o: &BenchOpts) -> CliResult {
     if o.json && o.out.is_none() {
         emit(&json)?;
     } else {
-        emit(&(header(&report) + &report::table(&report.points)))?;
+        emit(&(header(&report) + &report::table(&report.points) + &not_measured(&report)))?;
     }
     if let Some(out) = &o.out {
         std::fs::write(out, &json)
@@ -656,5 +903,113 @@ mod tests {
             .iter()
             .all(|(r, q)| *r == Row::Dma && q.mode == Mode::Dma));
         assert!(verify_requests(&[Row::Memcpy, Row::Null], &[64], &i).is_empty());
+    }
+
+    #[test]
+    fn new_rows_need_their_caps() {
+        let o = BenchOpts {
+            rows: vec![
+                Row::User,
+                Row::Bounce,
+                Row::UserMemcpy,
+                Row::Batch,
+                Row::Single,
+            ],
+            ..BenchOpts::default()
+        };
+        let i = Info {
+            caps: dmacopy::CAP_MMAP,
+            ..info(4 << 20, 1)
+        };
+        let p = plan(&o, &i, 8, &[0, 1]);
+        assert!(p.points.is_empty());
+        let rows: Vec<Row> = p.not_measured.iter().map(|m| m.row).collect();
+        assert_eq!(rows, o.rows);
+        assert!(p.not_measured.iter().all(|m| m.size.is_none()));
+        assert_eq!(
+            p.not_measured[0].reason,
+            "DMACOPY_IOC_COPY_USER is not supported by this driver (caps mmap: no copy_user)"
+        );
+        assert!(p.not_measured[1]
+            .reason
+            .starts_with("measured only next to COPY_USER"));
+        assert!(p.not_measured[3].reason.contains("(caps mmap: no batch)"));
+    }
+
+    #[test]
+    fn new_rows_plan() {
+        let o = BenchOpts::default();
+        let i = Info {
+            caps: dmacopy::CAP_MMAP | dmacopy::CAP_COPY_USER | dmacopy::CAP_SG | dmacopy::CAP_BATCH,
+            ..info(4 << 20, 4)
+        };
+        let p = plan(&o, &i, 8, &[0, 1]);
+        let count = |row| p.points.iter().filter(|q| q.row == row).count();
+        // 8 sizes from 4 KiB to 64 MiB, 2 CPUs; bounce stops at buf_size (4 MiB).
+        assert_eq!((count(Row::User), count(Row::UserMemcpy)), (16, 16));
+        assert_eq!(count(Row::Bounce), 12);
+        let skipped: Vec<(Row, Option<u64>)> =
+            p.not_measured.iter().map(|m| (m.row, m.size)).collect();
+        assert_eq!(
+            skipped,
+            vec![(Row::Bounce, Some(16 << 20)), (Row::Bounce, Some(64 << 20))]
+        );
+        assert!(p.not_measured[0]
+            .reason
+            .contains("raise buf_size (make bench BENCH_BUF_SIZE"));
+        // 3 lengths x 3 sizes x 2 CPUs.
+        assert_eq!((count(Row::Batch), count(Row::Single)), (18, 18));
+        assert!(p
+            .points
+            .contains(&Point::batch(Row::Batch, Some(1), 256, 4096)));
+
+        // Side by side: user, bounce, user-memcpy of one size and CPU; batch and single of one
+        // length, size and CPU.
+        let order = run_order(&p.points);
+        let ran: Vec<&Point> = order.iter().map(|&k| &p.points[k]).collect();
+        let at = |q: &Point| ran.iter().position(|r| *r == q).unwrap();
+        let u = at(&Point::new(Row::User, Some(1), 1, 1 << 20));
+        assert_eq!(at(&Point::new(Row::Bounce, Some(1), 1, 1 << 20)), u + 1);
+        assert_eq!(at(&Point::new(Row::UserMemcpy, Some(1), 1, 1 << 20)), u + 2);
+        let b = at(&Point::batch(Row::Batch, Some(0), 16, 64));
+        assert_eq!(at(&Point::batch(Row::Single, Some(0), 16, 64)), b + 1);
+        assert_eq!(Row::Single.group(), Some(Group::Batch));
+        assert_eq!(Row::Memcpy.group(), None);
+        assert_eq!("user-memcpy".parse::<Row>(), Ok(Row::UserMemcpy));
+    }
+
+    #[test]
+    fn batch_layouts() {
+        // Enough room: every entry has its own slots, DST reversed.
+        assert_eq!(
+            batch_layout(3, 64, 4096),
+            vec![(0, 128, 64), (64, 64, 64), (128, 0, 64)]
+        );
+        // 256 x 64 KiB in 4 MiB: 64 slots, used 4 times over.
+        let l = batch_layout(256, 64 << 10, 4 << 20);
+        assert_eq!(l.len(), 256);
+        assert_eq!(l[0], (0, 63 << 16, 64 << 10));
+        assert_eq!(l[64], l[0]);
+        assert!(l
+            .iter()
+            .all(|&(s, d, n)| s + n <= 4 << 20 && d + n <= 4 << 20));
+        assert_eq!(batch_layout(1, 4096, 4096), vec![(0, 0, 4096)]);
+    }
+
+    #[test]
+    fn user_group_on_a_fake_node() {
+        let dev = Device::open("/dev/null").unwrap();
+        let i = info(4096, 1);
+        let secs = core::time::Duration::from_millis(10);
+        let m = Point::new(Row::UserMemcpy, None, 1, 4096);
+        let runs = measure::user_group(&[&m], &dev, &i, secs).unwrap();
+        assert!(runs[0].copies > 0 && runs[0].dma == 0);
+        // COPY_USER on a node without INFO: the error comes through.
+        let u = Point::new(Row::User, None, 1, 4096);
+        let e = measure::user_group(&[&u, &m], &dev, &i, secs).unwrap_err();
+        assert!(e.contains("COPY_USER copy failed: ENOTTY"), "{e}");
+        let b = Point::batch(Row::Batch, None, 4, 64);
+        let e = measure::batch_group(&[&b], &dev, &i, secs).unwrap_err();
+        assert!(e.contains("batch of 4 copies failed: ENOTTY"), "{e}");
     }
 }

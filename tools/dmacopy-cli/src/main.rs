@@ -23,15 +23,22 @@ Usage:
   dmacopy info [--json] [-d N]
   dmacopy copy [-d N] [--mode dma|cpu|auto] [--len BYTES] [--src-off BYTES]
                [--dst-off BYTES] [--timeout-ms MS] [--iterations N] [--seed N] [-q]
+               [--user | --batch N]
   dmacopy stats [-d N]
   dmacopy bench [-d N] [--sizes LIST] [--secs S] [--repeats N] [--cpus LIST]
-                [--channels LIST] [--rows LIST] [--json] [--out FILE] [-q]
+                [--channels LIST] [--rows LIST] [--user-sizes LIST] [--batch-entries LIST]
+                [--batch-sizes LIST] [--json] [--out FILE] [-q]
   dmacopy help
 
 Commands:
   info    what each /dev/dmacopyN drives, one row per channel
   copy    fill SRC with a pseudo-random pattern and DST with a fixed one, copy,
-          check DST, the rest of DST and SRC, and report the time and rate
+          check DST, the rest of DST and SRC, and report the time and rate.
+          --user: the same between two buffers of this process's own memory
+          (DMACOPY_IOC_COPY_USER; --src-off and --dst-off are offsets into them, any
+          alignment). --batch N: N copies of --len bytes (default 4K, or what fits) in
+          one DMACOPY_IOC_COPY_BATCH, entry i from SRC slot i to DST slot N-1-i. Both need
+          the driver to set copy_user / batch in caps (see info), else they fail saying so
   stats   the driver's counters from debugfs (root only)
   bench   copies/s, MB/s and per-call latency (p50, p99) of each copy mode, from each CPU,
           against memcpy and the null ioctl (INFO), and with several channels at once;
@@ -47,6 +54,8 @@ Options:
       --timeout-ms MS   time limit of each copy (default 0: the module's timeout_ms)
   -n, --iterations N    copies to run (default 1); above 1, min/avg/max follow
       --seed N          seed of the SRC pattern (default 1)
+      --user            copy: COPY_USER between two buffers of this process (--len to 1024M)
+      --batch N         copy: N copies (1 to 256) in one COPY_BATCH
   -q, --quiet           copy: no line per copy, only the summary and errors;
                         bench: no live progress line, a line per finished run instead
   -h, --help            this help
@@ -64,7 +73,18 @@ about 20 ms until each has had its time, so that their ratios hold on a busy mac
                         above the number of nodes are skipped); thread i uses the i-th node
                         and the i-th CPU of --cpus, round robin
       --rows LIST       what to measure (default all): dma, cpu, auto (DMACOPY_IOC_COPY in
-                        that mode), memcpy (user space), null (DMACOPY_IOC_INFO), channels
+                        that mode), memcpy (user space), null (DMACOPY_IOC_INFO), channels;
+                        user (DMACOPY_IOC_COPY_USER, dma mode, between two heap buffers),
+                        bounce (the same bytes by pwrite to SRC, COPY in dma mode, pread from
+                        DST), user-memcpy (memcpy between two heap buffers), side by side at
+                        each of --user-sizes; batch (one DMACOPY_IOC_COPY_BATCH of N dma
+                        copies) and single (the same N copies, one COPY each), side by side;
+                        copies/s counts copies. Rows the driver cannot run (caps), and bounce
+                        above buf_size, are listed as not measured, with the reason
+      --user-sizes LIST bytes per copy of user, bounce, user-memcpy (default 4K,16K,64K,256K,
+                        1M,4M,16M,64M; at most 1024M)
+      --batch-entries LIST  copies per batch of batch and single (default 1,16,256; at most 256)
+      --batch-sizes LIST    bytes per copy of batch and single (default 64,4K,64K)
   -o, --out FILE        bench: write the JSON document to FILE (the table still goes to
                         standard output)
 

@@ -6,7 +6,10 @@
 //! arguments come from Rust references of the right type and size.
 
 use crate::errno::errno_desc;
-use crate::uapi::{Copy, CopyUser, Info, IOC_COPY, IOC_COPY_USER, IOC_INFO};
+use crate::uapi::{
+    caps_string, Copy, CopyUser, Info, CAP_COPY_USER, COPY_USER_MAX_LEN, IOC_COPY, IOC_COPY_USER,
+    IOC_INFO,
+};
 use crate::Mode;
 use core::fmt;
 use core::ptr::{self, NonNull};
@@ -15,6 +18,7 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Where the device nodes are.
 pub const DEV_DIR: &str = "/dev";
@@ -76,7 +80,11 @@ pub struct CopyResult {
 
 impl CopyResult {
     /// The result from the out fields; an error if the kernel reported an unknown mode.
-    fn from_out(elapsed_ns: u64, mode_used: u32, hw_status: u32) -> io::Result<CopyResult> {
+    pub(crate) fn from_out(
+        elapsed_ns: u64,
+        mode_used: u32,
+        hw_status: u32,
+    ) -> io::Result<CopyResult> {
         let mode_used = Mode::from_raw(mode_used).ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -102,7 +110,7 @@ pub struct CopyError {
 }
 
 impl CopyError {
-    fn new(error: io::Error, out: (u64, u32, u32)) -> CopyError {
+    pub(crate) fn new(error: io::Error, out: (u64, u32, u32)) -> CopyError {
         let result = match error.raw_os_error() {
             Some(libc::EIO | libc::ETIMEDOUT) => CopyResult::from_out(out.0, out.1, out.2).ok(),
             _ => None,
@@ -114,6 +122,37 @@ impl CopyError {
     pub fn errno(&self) -> Option<i32> {
         self.error.raw_os_error()
     }
+
+    /// Whether the driver does not implement the ioctl (its `caps` bit is not set): no system
+    /// call was made for the copy.
+    pub fn is_unsupported(&self) -> bool {
+        is_unsupported(&self.error)
+    }
+
+    /// A failure found before any system call: `EINVAL` for arguments the kernel would refuse.
+    pub(crate) fn einval() -> CopyError {
+        CopyError {
+            error: io::Error::from_raw_os_error(libc::EINVAL),
+            result: None,
+        }
+    }
+}
+
+/// The error for an ioctl whose `caps` bit (`cap_name`, e.g. `copy_user`) the driver does not
+/// set: [`io::ErrorKind::Unsupported`], with a message that names the ioctl and the caps.
+pub fn unsupported(ioctl: &str, cap_name: &str, caps: u32) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!(
+            "{ioctl} is not supported by this driver (caps {}: no {cap_name})",
+            caps_string(caps)
+        ),
+    )
+}
+
+/// Whether `err` is one that [`unsupported`] made.
+pub fn is_unsupported(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::Unsupported && err.raw_os_error().is_none()
 }
 
 impl fmt::Display for CopyError {
@@ -152,6 +191,9 @@ fn check(ret: libc::c_int) -> io::Result<()> {
 pub struct Device {
     file: File,
     path: PathBuf,
+    /// `caps` from the first `DMACOPY_IOC_INFO` that succeeded; what a driver implements does
+    /// not change while its module stays loaded, and a node cannot outlive the module.
+    caps: OnceLock<u32>,
 }
 
 impl Device {
@@ -162,6 +204,7 @@ impl Device {
         Ok(Device {
             file,
             path: path.to_owned(),
+            caps: OnceLock::new(),
         })
     }
 
@@ -205,7 +248,38 @@ impl Device {
                 ptr::from_mut(&mut info),
             )
         })?;
+        // The first value wins; a later one is the same.
+        let _ = self.caps.set(info.caps);
         Ok(info)
+    }
+
+    /// The `caps` bits (`CAP_*`): from the first [`Device::info`] that succeeded, or from a new
+    /// `DMACOPY_IOC_INFO` if none has yet.
+    pub fn caps(&self) -> io::Result<u32> {
+        match self.caps.get() {
+            Some(&caps) => Ok(caps),
+            None => Ok(self.info()?.caps),
+        }
+    }
+
+    /// This device, with `caps` taken as given rather than asked for: for tests on a file
+    /// that is not a node.
+    #[cfg(test)]
+    pub(crate) fn with_caps(self, caps: u32) -> Device {
+        // A new `OnceLock` holds nothing yet, unless `info` ran: then the first value stays.
+        let _ = self.caps.set(caps);
+        self
+    }
+
+    /// Fails with [`unsupported`] unless every bit of `cap` is in [`Device::caps`]; with the
+    /// error of `DMACOPY_IOC_INFO` if that fails.
+    pub fn require(&self, cap: u32, ioctl: &str, cap_name: &str) -> io::Result<()> {
+        let caps = self.caps()?;
+        if caps & cap == cap {
+            Ok(())
+        } else {
+            Err(unsupported(ioctl, cap_name, caps))
+        }
     }
 
     /// `DMACOPY_IOC_COPY`: copies `req.len` bytes from SRC at `req.src_off` to DST at
@@ -244,10 +318,21 @@ impl Device {
     }
 
     /// `DMACOPY_IOC_COPY_USER`: copies `src` into `dst`, two buffers of this process, with the
-    /// channel. Needs [`crate::CAP_COPY_USER`].
+    /// channel in `mode`, and waits for the copy to finish (`timeout_ns`: 0 for the module's
+    /// `timeout_ms`). Any alignment; in DMA mode the driver may move the bytes straight between
+    /// the two buffers (pinned pages, scatter-gather), without SRC/DST.
     ///
-    /// The lengths must be equal (else `EINVAL`, without a system call) and at most
-    /// [`crate::COPY_USER_MAX_LEN`]. The borrows guarantee that the two do not overlap.
+    /// Checked here, without a system call for the copy:
+    /// - the driver must set [`crate::CAP_COPY_USER`] in `caps`: else the error is
+    ///   [`io::ErrorKind::Unsupported`] ([`CopyError::is_unsupported`]), whose message names
+    ///   the caps (a failing `DMACOPY_IOC_INFO` gives its own error);
+    /// - the lengths must be equal, and 1 to [`crate::COPY_USER_MAX_LEN`]: else `EINVAL`, as
+    ///   the kernel would say.
+    ///
+    /// The borrows guarantee that the two ranges do not overlap. The kernel's errors come back
+    /// as their errno: `EFAULT` (a range not accessible), `EINVAL`, `ETIMEDOUT` and `EIO`
+    /// (with the out fields in [`CopyError::result`]), `EINTR` (a signal; the copy can be
+    /// issued again), `ENODEV` (the channel was unbound).
     pub fn copy_user(
         &self,
         src: &[u8],
@@ -255,17 +340,21 @@ impl Device {
         mode: Mode,
         timeout_ns: u64,
     ) -> Result<CopyResult, CopyError> {
-        if src.len() != dst.len() {
-            return Err(CopyError {
-                error: io::Error::from_raw_os_error(libc::EINVAL),
+        self.require(CAP_COPY_USER, "DMACOPY_IOC_COPY_USER", "copy_user")
+            .map_err(|error| CopyError {
+                error,
                 result: None,
-            });
+            })?;
+        // CAST: a `usize` always fits a `u64` on the targets Linux supports.
+        let len = src.len() as u64;
+        if src.len() != dst.len() || len == 0 || len > COPY_USER_MAX_LEN {
+            return Err(CopyError::einval());
         }
         let mut arg = CopyUser {
             // CAST: user-space addresses travel as `__u64`; a `usize` always fits.
             src: src.as_ptr() as u64,
             dst: dst.as_mut_ptr() as u64,
-            len: src.len() as u64,
+            len,
             mode: mode.raw(),
             timeout_ns,
             ..CopyUser::default()
@@ -488,6 +577,13 @@ impl Window<'_> {
     pub fn path(&self) -> &Path {
         self.dev.path()
     }
+
+    /// The mapped device, for the ioctls that do not write DST behind a slice: the caller
+    /// holds `&self`, so no slice of DST is borrowed mutably, and copies that write DST take
+    /// `&mut self`.
+    pub(crate) fn device(&self) -> &Device {
+        self.dev
+    }
 }
 
 impl fmt::Debug for Window<'_> {
@@ -659,14 +755,49 @@ mod tests {
         Ok(())
     }
 
+    /// A device whose `caps` are known without an ioctl: /dev/null, which has none.
+    fn fake(caps: u32) -> io::Result<Device> {
+        Ok(Device::open("/dev/null")?.with_caps(caps))
+    }
+
     #[test]
-    fn copy_user_length_mismatch() -> io::Result<()> {
+    fn copy_user_checks_caps_first() -> io::Result<()> {
+        // /dev/null has no INFO: its error comes through.
         let dev = Device::open("/dev/null")?;
         let err = dev
-            .copy_user(&[0; 4], &mut [0; 3], Mode::Cpu, 0)
+            .copy_user(&[0; 4], &mut [0; 4], Mode::Cpu, 0)
             .unwrap_err();
-        assert_eq!(err.errno(), Some(libc::EINVAL));
-        // /dev/null knows no ioctl.
+        assert_eq!(err.errno(), Some(libc::ENOTTY));
+        assert!(!err.is_unsupported());
+        // A driver without copy_user: no system call, and a message that says so.
+        let dev = fake(crate::CAP_MMAP)?;
+        let err = dev
+            .copy_user(&[0; 4], &mut [0; 4], Mode::Dma, 0)
+            .unwrap_err();
+        assert!(err.is_unsupported());
+        assert_eq!(err.errno(), None);
+        assert_eq!(
+            err.to_string(),
+            "copy failed: DMACOPY_IOC_COPY_USER is not supported by this driver \
+             (caps mmap: no copy_user)"
+        );
+        assert_eq!(dev.caps()?, crate::CAP_MMAP);
+        assert!(dev.require(crate::CAP_MMAP, "x", "mmap").is_ok());
+        Ok(())
+    }
+
+    #[test]
+    fn copy_user_arguments() -> io::Result<()> {
+        let dev = fake(crate::CAP_MMAP | CAP_COPY_USER)?;
+        // Lengths that differ, and an empty copy: EINVAL without a system call.
+        for (src, dst) in [(4, 3), (0, 0)] {
+            let err = dev
+                .copy_user(&vec![0; src], &mut vec![0; dst], Mode::Cpu, 0)
+                .unwrap_err();
+            assert_eq!(err.errno(), Some(libc::EINVAL), "{src} -> {dst}");
+            assert_eq!(err.result, None);
+        }
+        // The ioctl itself: /dev/null knows none.
         let err = dev
             .copy_user(&[0; 4], &mut [0; 4], Mode::Cpu, 0)
             .unwrap_err();

@@ -10,7 +10,10 @@
 //! - [`uapi`] mirrors `include/uapi/linux/dmacopy.h` (ABI version 1): the `repr(C)` structs,
 //!   constants and ioctl opcodes. The header is the source of truth.
 //! - [`Device`] owns an open node and wraps every ioctl in a safe method; [`Window`] is the
-//!   mapped SRC/DST window.
+//!   mapped SRC/DST window. [`Device::copy_user`] copies between two buffers of the process
+//!   (`DMACOPY_IOC_COPY_USER`); [`CopyBatch`] runs up to 256 copies in one call
+//!   (`DMACOPY_IOC_COPY_BATCH`). Both check the driver's `caps` first and fail with an
+//!   [`std::io::ErrorKind::Unsupported`] error that says so when the bit is not set.
 //! - [`pattern`] fills the window with test patterns and checks that a copy did what it should.
 //!
 //! ```no_run
@@ -27,16 +30,22 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod batch;
 mod device;
 mod errno;
 pub mod pattern;
 pub mod uapi;
 
-pub use device::{CopyError, CopyRequest, CopyResult, Device, Window, DEV_DIR, NODE_PREFIX};
+pub use batch::{BatchError, BatchFull, BatchResult, CopyBatch};
+pub use device::{
+    is_unsupported, unsupported, CopyError, CopyRequest, CopyResult, Device, Window, DEV_DIR,
+    NODE_PREFIX,
+};
 pub use errno::{errno_desc, errno_name};
 pub use uapi::{
-    Copy, CopyUser, Info, ABI_VERSION, CAP_COPY_USER, CAP_MMAP, CAP_SG, CONTROLLER_LEN,
-    COPY_USER_MAX_LEN, IOC_COPY, IOC_COPY_USER, IOC_INFO, IOC_MAGIC, MODE_AUTO, MODE_CPU, MODE_DMA,
+    Batch, Copy, CopyUser, Info, ABI_VERSION, BATCH_MAX, CAP_BATCH, CAP_COPY_USER, CAP_MMAP,
+    CAP_SG, CONTROLLER_LEN, COPY_USER_MAX_LEN, IOC_COPY, IOC_COPY_BATCH, IOC_COPY_USER, IOC_INFO,
+    IOC_MAGIC, MODE_AUTO, MODE_CPU, MODE_DMA,
 };
 
 use core::fmt;

@@ -260,6 +260,174 @@ impl Pattern {
     }
 }
 
+/// A copied range: `(src_off, dst_off, len)`.
+pub type Span = (usize, usize, usize);
+
+/// Compares `actual` with `expected`; the first differing byte as a [`Mismatch`] at `base` plus
+/// its index. Whole slices first (memcmp), the byte only when they differ.
+fn compare(
+    region: Region,
+    buffer: Buffer,
+    base: usize,
+    expected: &[u8],
+    actual: &[u8],
+) -> Result<(), VerifyError> {
+    if expected == actual {
+        return Ok(());
+    }
+    let (i, (&e, &a)) = expected
+        .iter()
+        .zip(actual)
+        .enumerate()
+        .find(|(_, (e, a))| e != a)
+        .ok_or(VerifyError::OutOfRange)?;
+    Err(VerifyError::Mismatch(Mismatch {
+        region,
+        buffer,
+        offset: base + i,
+        expected: e,
+        actual: a,
+    }))
+}
+
+impl Pattern {
+    /// As [`Pattern::verify`], after several copies (`spans`, in any order) whose DST ranges
+    /// do not overlap (else [`VerifyError::OutOfRange`]): each copied range, then the rest of
+    /// DST, then SRC.
+    pub fn verify_spans(&self, src: &[u8], dst: &[u8], spans: &[Span]) -> Result<(), VerifyError> {
+        let size = self.src.len();
+        if src.len() != size || dst.len() != size {
+            return Err(VerifyError::OutOfRange);
+        }
+        // The ranges first: a bad one is OutOfRange whatever the bytes.
+        let mut sorted = Vec::with_capacity(spans.len());
+        for &(src_off, dst_off, len) in spans {
+            let src_end = src_off.checked_add(len).filter(|&e| e <= size);
+            let dst_end = dst_off.checked_add(len).filter(|&e| e <= size);
+            let (Some(_), Some(dst_end)) = (src_end, dst_end) else {
+                return Err(VerifyError::OutOfRange);
+            };
+            sorted.push((dst_off, dst_end));
+        }
+        sorted.sort_unstable();
+        if sorted.windows(2).any(|w| w[1].0 < w[0].1) {
+            return Err(VerifyError::OutOfRange);
+        }
+        for &(src_off, dst_off, len) in spans {
+            compare(
+                Region::Copied,
+                Buffer::Dst,
+                dst_off,
+                &self.src[src_off..src_off + len],
+                &dst[dst_off..dst_off + len],
+            )?;
+        }
+        let mut at = 0;
+        for (start, end) in sorted {
+            compare(
+                Region::DstOutside,
+                Buffer::Dst,
+                at,
+                &self.dst[at..start],
+                &dst[at..start],
+            )?;
+            at = end;
+        }
+        compare(
+            Region::DstOutside,
+            Buffer::Dst,
+            at,
+            &self.dst[at..],
+            &dst[at..],
+        )?;
+        compare(Region::Src, Buffer::Src, 0, &self.src, src)
+    }
+}
+
+/// Bytes of the stream made at a time by [`verify_seeded`] (a multiple of 8, so that the
+/// pieces join into the one stream).
+const PIECE: usize = 1 << 20;
+
+/// Calls `f(offset, bytes)` with the SRC pattern of `seed`, `len` bytes, in pieces of at most
+/// [`PIECE`] bytes; stops at the first error.
+fn for_each_piece(
+    seed: u64,
+    len: usize,
+    mut f: impl FnMut(usize, &[u8]) -> Result<(), VerifyError>,
+) -> Result<(), VerifyError> {
+    let mut rng = XorShift64::new(seed);
+    let mut piece = vec![0; PIECE.min(len)];
+    let mut at = 0;
+    while at < len {
+        let n = PIECE.min(len - at);
+        rng.fill(&mut piece[..n]);
+        f(at, &piece[..n])?;
+        at += n;
+    }
+    Ok(())
+}
+
+/// As [`Pattern::verify`], for two buffers of any sizes filled with [`fill_src`] (`seed`) and
+/// [`fill_dst`], without a copy of the patterns in memory: the expected bytes are made again
+/// from the seed, a piece at a time. For copies too large to hold twice.
+pub fn verify_seeded(
+    seed: u64,
+    src: &[u8],
+    dst: &[u8],
+    src_off: usize,
+    dst_off: usize,
+    len: usize,
+) -> Result<(), VerifyError> {
+    let src_end = src_off.checked_add(len).filter(|&e| e <= src.len());
+    let dst_end = dst_off.checked_add(len).filter(|&e| e <= dst.len());
+    let (Some(src_end), Some(dst_end)) = (src_end, dst_end) else {
+        return Err(VerifyError::OutOfRange);
+    };
+    // 1. The copied range: the stream from `src_off`.
+    for_each_piece(seed, src_end, |at, piece| {
+        let (a, b) = (at.max(src_off), (at + piece.len()).min(src_end));
+        if a >= b {
+            return Ok(());
+        }
+        let d = dst_off + (a - src_off);
+        compare(
+            Region::Copied,
+            Buffer::Dst,
+            d,
+            &piece[a - at..b - at],
+            &dst[d..d + (b - a)],
+        )
+    })?;
+    // 2. The rest of DST: its pattern repeats every 64 KiB (it depends on the low 16 bits).
+    let mut period = vec![0; 1 << 16];
+    fill_dst(&mut period);
+    for (start, end) in [(0, dst_off), (dst_end, dst.len())] {
+        let mut at = start;
+        while at < end {
+            let phase = at % period.len();
+            let n = (period.len() - phase).min(end - at);
+            compare(
+                Region::DstOutside,
+                Buffer::Dst,
+                at,
+                &period[phase..phase + n],
+                &dst[at..at + n],
+            )?;
+            at += n;
+        }
+    }
+    // 3. SRC.
+    for_each_piece(seed, src.len(), |at, piece| {
+        compare(
+            Region::Src,
+            Buffer::Src,
+            at,
+            piece,
+            &src[at..at + piece.len()],
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,5 +610,106 @@ mod tests {
             m.to_string(),
             "first difference at DST offset 31 (0x1f), in the copied range: expected 0x12, got 0xa5"
         );
+    }
+
+    #[test]
+    fn spans() {
+        let p = Pattern::new(4096, 7);
+        let mut dst = p.dst().to_vec();
+        // Two copies, the second's DST before the first's.
+        let spans = [(0, 2048, 100), (100, 10, 50)];
+        for &(s, d, n) in &spans {
+            dst[d..d + n].copy_from_slice(&p.src()[s..s + n]);
+        }
+        assert_eq!(p.verify_spans(p.src(), &dst, &spans), Ok(()));
+        assert!(p
+            .verify_spans(p.src(), &dst, &[])
+            .unwrap_err()
+            .to_string()
+            .contains("outside the copied range"));
+        let mut bad = dst.clone();
+        bad[2048 + 99] ^= 1;
+        assert!(matches!(
+            p.verify_spans(p.src(), &bad, &spans),
+            Err(VerifyError::Mismatch(Mismatch {
+                region: Region::Copied,
+                offset: 2147,
+                ..
+            }))
+        ));
+        bad = dst.clone();
+        bad[60] ^= 1;
+        assert!(matches!(
+            p.verify_spans(p.src(), &bad, &spans),
+            Err(VerifyError::Mismatch(Mismatch {
+                region: Region::DstOutside,
+                offset: 60,
+                ..
+            }))
+        ));
+        let mut src = p.src().to_vec();
+        src[4095] ^= 1;
+        assert!(matches!(
+            p.verify_spans(&src, &dst, &spans),
+            Err(VerifyError::Mismatch(Mismatch {
+                region: Region::Src,
+                offset: 4095,
+                ..
+            }))
+        ));
+        // Overlapping DST ranges, and ranges past the end.
+        assert_eq!(
+            p.verify_spans(p.src(), &dst, &[(0, 0, 10), (0, 5, 10)]),
+            Err(VerifyError::OutOfRange)
+        );
+        assert_eq!(
+            p.verify_spans(p.src(), &dst, &[(4000, 0, 100)]),
+            Err(VerifyError::OutOfRange)
+        );
+    }
+
+    #[test]
+    fn seeded() {
+        // Sizes that cross the pieces and the DST pattern's period.
+        let (n, m) = (PIECE + 70_001, 3 * 65536 + 5);
+        let mut src = vec![0; n];
+        let mut dst = vec![0; m];
+        fill_src(&mut src, 9);
+        fill_dst(&mut dst);
+        let (s, d, len) = (PIECE - 3, 65536 + 1, 70_000);
+        dst[d..d + len].copy_from_slice(&src[s..s + len]);
+        assert_eq!(verify_seeded(9, &src, &dst, s, d, len), Ok(()));
+        // The wrong seed: the copied range differs.
+        assert!(matches!(
+            verify_seeded(8, &src, &dst, s, d, len),
+            Err(VerifyError::Mismatch(Mismatch { region: Region::Copied, offset, .. })) if offset == d
+        ));
+        let mut bad = dst.clone();
+        bad[m - 1] ^= 1;
+        assert!(matches!(
+            verify_seeded(9, &src, &bad, s, d, len),
+            Err(VerifyError::Mismatch(Mismatch { region: Region::DstOutside, offset, .. })) if offset == m - 1
+        ));
+        let mut bad = src.clone();
+        bad[PIECE + 5] ^= 1;
+        // The copy came from before the change: only SRC's check sees it.
+        assert!(matches!(
+            verify_seeded(9, &bad, &dst, s, d, len),
+            Err(VerifyError::Mismatch(Mismatch { region: Region::Src, offset, .. })) if offset == PIECE + 5
+        ));
+        assert_eq!(
+            verify_seeded(9, &src, &dst, n - 1, 0, 2),
+            Err(VerifyError::OutOfRange)
+        );
+        assert_eq!(
+            verify_seeded(9, &src, &dst, 0, m, 1),
+            Err(VerifyError::OutOfRange)
+        );
+        // Agrees with Pattern::verify on equal sizes.
+        let p = Pattern::new(5000, 3);
+        let mut dst = p.dst().to_vec();
+        dst[7..7 + 999].copy_from_slice(&p.src()[1..1000]);
+        assert_eq!(p.verify(p.src(), &dst, 1, 7, 999), Ok(()));
+        assert_eq!(verify_seeded(3, p.src(), &dst, 1, 7, 999), Ok(()));
     }
 }

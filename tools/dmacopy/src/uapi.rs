@@ -7,9 +7,10 @@
 //! offset and type, every constant and every ioctl opcode by the unit tests below, against the
 //! same literal values as the C checks in `tests/uapi/abi.h`, so a change on either side shows.
 //!
-//! Not implemented by the driver yet: `DMACOPY_IOC_COPY_USER` and `DMACOPY_IOC_COPY_BATCH`. Their
-//! definitions are here because programs are written against the ABI; check [`CAP_COPY_USER`] and
-//! [`CAP_BATCH`] in [`Info::caps`] first: until the driver sets them, both fail with `ENOTTY`.
+//! `DMACOPY_IOC_COPY_USER` and `DMACOPY_IOC_COPY_BATCH` work only where the driver sets
+//! [`CAP_COPY_USER`] and [`CAP_BATCH`] in [`Info::caps`]; a driver without them fails both with
+//! `ENOTTY`. The safe wrappers ([`crate::Device::copy_user`], [`crate::CopyBatch`]) check the
+//! bits first.
 
 use core::mem::size_of;
 
@@ -98,11 +99,11 @@ pub const IOC_INFO: u32 = ior::<Info>(IOC_MAGIC, 0x00);
 pub const IOC_COPY: u32 = iowr::<Copy>(IOC_MAGIC, 0x01);
 /// `DMACOPY_IOC_COPY_USER`: `_IOWR(0xDC, 0x02, struct dmacopy_copy_user)`.
 ///
-/// Not implemented yet: needs [`CAP_COPY_USER`]; until then it fails with `ENOTTY`.
+/// Needs [`CAP_COPY_USER`]; without it, it fails with `ENOTTY`.
 pub const IOC_COPY_USER: u32 = iowr::<CopyUser>(IOC_MAGIC, 0x02);
 /// `DMACOPY_IOC_COPY_BATCH`: `_IOWR(0xDC, 0x03, struct dmacopy_batch)`.
 ///
-/// Not implemented yet: needs [`CAP_BATCH`]; until then it fails with `ENOTTY`.
+/// Needs [`CAP_BATCH`]; without it, it fails with `ENOTTY`.
 pub const IOC_COPY_BATCH: u32 = iowr::<Batch>(IOC_MAGIC, 0x03);
 
 /// `struct dmacopy_info`: what a node drives (`DMACOPY_IOC_INFO`, out).
@@ -212,7 +213,7 @@ pub struct Copy {
 /// Same layout and meaning as [`struct@Copy`], except that `src` and `dst` are addresses in the
 /// calling process, `len` may be up to [`COPY_USER_MAX_LEN`], and the ranges must not overlap.
 ///
-/// Not implemented yet: needs [`CAP_COPY_USER`]; until then the ioctl fails with `ENOTTY`.
+/// Needs [`CAP_COPY_USER`]; without it, the ioctl fails with `ENOTTY`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CopyUser {
@@ -245,7 +246,7 @@ pub struct CopyUser {
 /// runs; they run in array order in one turn of the channel. On `EIO`, `ETIMEDOUT` or `EINTR`,
 /// `done` says how many leading entries completed.
 ///
-/// Not implemented yet: needs [`CAP_BATCH`]; until then the ioctl fails with `ENOTTY`.
+/// Needs [`CAP_BATCH`]; without it, the ioctl fails with `ENOTTY`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Batch {

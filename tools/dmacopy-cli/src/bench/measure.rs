@@ -9,7 +9,8 @@ use super::report::{Point, Run};
 use super::Row;
 use core::hint::black_box;
 use core::time::Duration;
-use dmacopy::{errno_desc, CopyRequest, Device, Mode};
+use dmacopy::{errno_desc, CopyBatch, CopyRequest, Device, Info, Mode};
+use std::os::unix::fs::FileExt;
 use std::sync::{Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::Instant;
@@ -20,25 +21,57 @@ pub const WARMUP: Duration = Duration::from_millis(100);
 /// The most calls in a warm-up.
 pub const WARMUP_CALLS: u64 = 100;
 
-/// How a call was done, as the driver reported it.
+/// What one call did: the copies it made (a batch makes several), and how many of them the
+/// driver ran with the DMA controller and with the CPU (`mode_used`; neither for `memcpy`,
+/// `null` and other calls that do not report it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Used {
-    /// `mode_used` DMA.
-    Dma,
-    /// `mode_used` CPU.
-    Cpu,
-    /// Not a copy through the driver (`memcpy`, `null`).
-    Other,
+pub struct Done {
+    copies: u64,
+    dma: u64,
+    cpu: u64,
 }
 
-/// One call of a point: a copy, a memcpy or an INFO.
-type CallResult = Result<Used, String>;
+impl Done {
+    /// One copy that the driver ran in `mode`.
+    fn one(mode: Mode) -> Done {
+        match mode {
+            Mode::Cpu => Done {
+                copies: 1,
+                dma: 0,
+                cpu: 1,
+            },
+            _ => Done {
+                copies: 1,
+                dma: 1,
+                cpu: 0,
+            },
+        }
+    }
+
+    /// `copies` copies (or calls) that do not go through the driver's copy ioctls.
+    fn other(copies: u64) -> Done {
+        Done {
+            copies,
+            dma: 0,
+            cpu: 0,
+        }
+    }
+
+    /// Adds `d` to these counts.
+    fn add(&mut self, d: Done) {
+        self.copies += d.copies;
+        self.dma += d.dma;
+        self.cpu += d.cpu;
+    }
+}
+
+/// One call of a point: a copy, a memcpy, an INFO, a batch, a bounce.
+pub type CallResult = Result<Done, String>;
 
 /// A copy through `DMACOPY_IOC_COPY`.
 fn copy(dev: &Device, req: &CopyRequest) -> CallResult {
     match dev.copy(req) {
-        Ok(res) if res.mode_used == Mode::Cpu => Ok(Used::Cpu),
-        Ok(_) => Ok(Used::Dma),
+        Ok(res) => Ok(Done::one(res.mode_used)),
         Err(e) => Err(e.to_string()),
     }
 }
@@ -46,11 +79,35 @@ fn copy(dev: &Device, req: &CopyRequest) -> CallResult {
 /// What a timed loop did.
 #[derive(Clone, Copy, Debug)]
 struct Loop {
+    /// Calls made.
+    calls: u64,
     copies: u64,
     start: Instant,
     end: Instant,
     dma: u64,
     cpu: u64,
+}
+
+impl Loop {
+    /// A loop that starts at `start`, with nothing done yet.
+    fn new(start: Instant) -> Loop {
+        Loop {
+            calls: 0,
+            copies: 0,
+            start,
+            end: start,
+            dma: 0,
+            cpu: 0,
+        }
+    }
+
+    /// Counts one call that did `d`.
+    fn add(&mut self, d: Done) {
+        self.calls += 1;
+        self.copies += d.copies;
+        self.dma += d.dma;
+        self.cpu += d.cpu;
+    }
 }
 
 /// Calls `op` for [`WARMUP`] or [`WARMUP_CALLS`] calls, whichever comes first; returns the
@@ -83,25 +140,14 @@ fn timed(
     samples: &mut Samples,
 ) -> Result<Loop, String> {
     let start = Instant::now();
-    let mut l = Loop {
-        copies: 0,
-        start,
-        end: start,
-        dma: 0,
-        cpu: 0,
-    };
+    let mut l = Loop::new(start);
     loop {
         let t0 = Instant::now();
-        let used = op().map_err(|e| format!("call {} of the timed loop: {e}", l.copies + 1))?;
+        let done = op().map_err(|e| format!("call {} of the timed loop: {e}", l.calls + 1))?;
         let t1 = Instant::now();
         // CAST: saturating; a call longer than 584 years is not a concern.
         samples.push(t1.duration_since(t0).as_nanos() as u64);
-        l.copies += 1;
-        match used {
-            Used::Dma => l.dma += 1,
-            Used::Cpu => l.cpu += 1,
-            Used::Other => {}
-        }
+        l.add(done);
         if t1.duration_since(start) >= secs {
             l.end = t1;
             return Ok(l);
@@ -155,18 +201,23 @@ pub fn single(
             let op = || {
                 dst.copy_from_slice(black_box(&src));
                 black_box(&mut dst);
-                Ok(Used::Other)
+                Ok(Done::other(1))
             };
             return measure(op, size, secs, samples);
         }
         Row::Null => {
             let op = || match black_box(dev.info()) {
-                Ok(_) => Ok(Used::Other),
+                Ok(_) => Ok(Done::other(1)),
                 Err(e) => Err(format!("DMACOPY_IOC_INFO failed: {}", errno_desc(&e))),
             };
             return measure(op, 0, secs, samples);
         }
-        Row::Channels => return Err("a channels point is not a single-thread one".to_owned()),
+        _ => {
+            return Err(format!(
+                "a {} point is not measured on its own",
+                point.row.name()
+            ))
+        }
     };
     let req = CopyRequest {
         len: size,
@@ -180,37 +231,54 @@ pub fn single(
 pub const SLICE: Duration = Duration::from_millis(20);
 
 /// One run of each of several copy points of one size and CPU (`dma`, `cpu`, `auto`), measured
-/// side by side on the calling thread: after a warm-up of each, their calls alternate in
-/// slices of about [`SLICE`] (DMA, CPU, AUTO, then CPU, AUTO, DMA, ...: each round starts one
-/// further on) until each has spent `secs` in its own calls. Whatever else the machine does in
-/// the meantime weighs on all of them alike, so their ratios hold even when the machine's speed
-/// drifts from one second to the next. Each run's rate is its copies over the time spent in its
-/// own slices.
+/// side by side on the calling thread: see [`side_by_side`].
 pub fn interleaved(points: &[&Point], dev: &Device, secs: Duration) -> Result<Vec<Run>, String> {
     let Some(first) = points.first() else {
         return Ok(Vec::new());
     };
-    if let Some(c) = first.cpu {
-        cpu::pin(c).map_err(|e| format!("cannot pin to CPU {c}: {}", errno_desc(&e)))?;
-    }
-    let size = first.size;
     let mut reqs = Vec::new();
     for p in points {
         let mode = p
             .row
             .mode()
             .ok_or_else(|| format!("{} is not a copy mode", p.row.name()))?;
-        if p.size != size || p.cpu != first.cpu {
+        if p.size != first.size || p.cpu != first.cpu {
             return Err("interleaved points differ in size or CPU".to_owned());
         }
         reqs.push(CopyRequest {
-            len: size,
+            len: first.size,
             mode,
             ..CopyRequest::default()
         });
     }
-    struct Lane {
-        req: CopyRequest,
+    let lanes: Vec<Op<'_>> = reqs
+        .iter()
+        .map(|req| Box::new(move || copy(dev, req)) as Op<'_>)
+        .collect();
+    side_by_side(first.cpu, first.size, lanes, secs)
+}
+
+/// A call of one lane of [`side_by_side`].
+pub type Op<'a> = Box<dyn FnMut() -> CallResult + 'a>;
+
+/// One run of each of several lanes (calls of `size`-byte copies), measured side by side on
+/// the calling thread, pinned to `cpu`: after a warm-up of each, their calls alternate in
+/// slices of about [`SLICE`] (first, second, third, then second, third, first, ...: each round
+/// starts one further on) until each has spent `secs` in its own calls. Whatever else the
+/// machine does in the meantime weighs on all of them alike, so their ratios hold even when
+/// the machine's speed drifts from one second to the next. Each run's rate is its copies over
+/// the time spent in its own slices.
+pub fn side_by_side(
+    cpu_id: Option<u32>,
+    size: u64,
+    ops: Vec<Op<'_>>,
+    secs: Duration,
+) -> Result<Vec<Run>, String> {
+    if let Some(c) = cpu_id {
+        cpu::pin(c).map_err(|e| format!("cannot pin to CPU {c}: {}", errno_desc(&e)))?;
+    }
+    struct Lane<'a> {
+        op: Op<'a>,
         per_slice: u64,
         busy: Duration,
         l: Loop,
@@ -218,22 +286,16 @@ pub fn interleaved(points: &[&Point], dev: &Device, secs: Duration) -> Result<Ve
     }
     let now = Instant::now();
     let mut lanes = Vec::new();
-    for req in reqs {
-        let rate = warm_up(&mut || copy(dev, &req))?;
+    for mut op in ops {
+        let rate = warm_up(&mut op)?;
         let mut samples = Samples::new(SAMPLE_CAP);
         samples.reset(expected_calls(rate, secs));
         lanes.push(Lane {
-            req,
+            op,
             // CAST: saturating; at least one call per slice.
             per_slice: ((rate * SLICE.as_secs_f64()) as u64).max(1),
             busy: Duration::ZERO,
-            l: Loop {
-                copies: 0,
-                start: now,
-                end: now,
-                dma: 0,
-                cpu: 0,
-            },
+            l: Loop::new(now),
             samples,
         });
     }
@@ -251,18 +313,13 @@ pub fn interleaved(points: &[&Point], dev: &Device, secs: Duration) -> Result<Ve
             let slice = Instant::now();
             let mut t0 = slice;
             for _ in 0..lane.per_slice {
-                let used = copy(dev, &lane.req)
-                    .map_err(|e| format!("call {} of the timed loop: {e}", lane.l.copies + 1))?;
+                let done = (lane.op)()
+                    .map_err(|e| format!("call {} of the timed loop: {e}", lane.l.calls + 1))?;
                 let t1 = Instant::now();
                 // CAST: saturating; a call longer than 584 years is not a concern.
                 lane.samples.push(t1.duration_since(t0).as_nanos() as u64);
                 t0 = t1;
-                lane.l.copies += 1;
-                match used {
-                    Used::Dma => lane.l.dma += 1,
-                    Used::Cpu => lane.l.cpu += 1,
-                    Used::Other => {}
-                }
+                lane.l.add(done);
             }
             lane.busy += t0.duration_since(slice);
         }
@@ -277,6 +334,121 @@ pub fn interleaved(points: &[&Point], dev: &Device, secs: Duration) -> Result<Ve
             run_of(&lane.l, size, &[&lane.samples])
         })
         .collect()
+}
+
+/// A heap buffer of `len` bytes, every page written (so that no timed call pays for a first
+/// touch), or a message when the memory is not there.
+fn touched(len: u64, byte: u8) -> Result<Vec<u8>, String> {
+    let n = usize::try_from(len).map_err(|_| format!("size {len} is too large"))?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| format!("cannot allocate {n} bytes"))?;
+    v.resize(n, byte);
+    Ok(v)
+}
+
+/// One run of each of the `user`, `bounce` and `user-memcpy` points of one size and CPU, side
+/// by side ([`side_by_side`]), each with its own two heap buffers of the size:
+/// - `user`: `DMACOPY_IOC_COPY_USER` in DMA mode from one to the other;
+/// - `bounce`: `pwrite` of one to SRC, `DMACOPY_IOC_COPY` in DMA mode, `pread` of DST into the
+///   other: what a program without `COPY_USER` does for the same result;
+/// - `user-memcpy`: a copy by the CPU in user space.
+pub fn user_group(
+    points: &[&Point],
+    dev: &Device,
+    info: &Info,
+    secs: Duration,
+) -> Result<Vec<Run>, String> {
+    let Some(first) = points.first() else {
+        return Ok(Vec::new());
+    };
+    let size = first.size;
+    let mut ops: Vec<Op<'_>> = Vec::new();
+    for p in points {
+        if p.size != size || p.cpu != first.cpu {
+            return Err("side-by-side points differ in size or CPU".to_owned());
+        }
+        let src = touched(size, 0x5a)?;
+        let mut dst = touched(size, 0xa5)?;
+        let op: Op<'_> = match p.row {
+            Row::User => Box::new(move || {
+                dev.copy_user(black_box(&src), &mut dst, Mode::Dma, 0)
+                    .map(|r| Done::one(r.mode_used))
+                    .map_err(|e| format!("COPY_USER {e}"))
+            }),
+            Row::Bounce => {
+                let req = CopyRequest::new(size);
+                let file = dev.file();
+                Box::new(move || {
+                    file.write_all_at(black_box(&src), 0)
+                        .map_err(|e| format!("writing SRC: {}", errno_desc(&e)))?;
+                    let done = copy(dev, &req)?;
+                    file.read_exact_at(&mut dst, info.buf_size)
+                        .map_err(|e| format!("reading DST: {}", errno_desc(&e)))?;
+                    black_box(&mut dst);
+                    Ok(done)
+                })
+            }
+            Row::UserMemcpy => Box::new(move || {
+                dst.copy_from_slice(black_box(&src));
+                black_box(&mut dst);
+                Ok(Done::other(1))
+            }),
+            other => return Err(format!("{} is not a COPY_USER comparison", other.name())),
+        };
+        ops.push(op);
+    }
+    side_by_side(first.cpu, size, ops, secs)
+}
+
+/// One run of each of the `batch` and `single` points of one batch length, size and CPU, side
+/// by side ([`side_by_side`]): the same copies ([`super::batch_layout`]), in DMA mode, in one
+/// `DMACOPY_IOC_COPY_BATCH` per call, or one `DMACOPY_IOC_COPY` each. A call is all the
+/// copies; copies/s counts each copy.
+pub fn batch_group(
+    points: &[&Point],
+    dev: &Device,
+    info: &Info,
+    secs: Duration,
+) -> Result<Vec<Run>, String> {
+    let Some(first) = points.first() else {
+        return Ok(Vec::new());
+    };
+    let (size, entries) = (first.size, first.entries);
+    let layout = super::batch_layout(entries, size, info.buf_size);
+    let mut ops: Vec<Op<'_>> = Vec::new();
+    for p in points {
+        if p.size != size || p.cpu != first.cpu || p.entries != entries {
+            return Err("side-by-side points differ in size, batch length or CPU".to_owned());
+        }
+        let mut batch = CopyBatch::new();
+        for &(s, d, l) in &layout {
+            batch.push(s, d, l, Mode::Dma).map_err(|e| e.to_string())?;
+        }
+        let op: Op<'_> = match p.row {
+            Row::Batch => Box::new(move || {
+                let res = batch.run(dev).map_err(|e| e.to_string())?;
+                let mut done = Done::other(0);
+                for r in &res.results {
+                    done.add(Done::one(r.mode_used));
+                }
+                Ok(done)
+            }),
+            Row::Single => {
+                let reqs: Vec<CopyRequest> = batch.requests().collect();
+                Box::new(move || {
+                    let mut done = Done::other(0);
+                    for req in &reqs {
+                        done.add(copy(dev, req)?);
+                    }
+                    Ok(done)
+                })
+            }
+            other => return Err(format!("{} is not a COPY_BATCH comparison", other.name())),
+        };
+        ops.push(op);
+    }
+    side_by_side(first.cpu, size, ops, secs)
 }
 
 /// Where the threads of a `channels` point meet before their timed loops.
@@ -421,6 +593,7 @@ pub fn channels(point: &Point, nodes: &[u32], cpus: &[u32], secs: Duration) -> R
         return Err("no thread ran".to_owned());
     };
     let total = Loop {
+        calls: loops.iter().map(|l| l.calls).sum(),
         copies: loops.iter().map(|l| l.copies).sum(),
         start,
         end,
@@ -440,7 +613,11 @@ mod tests {
         let mut calls = 0u64;
         let mut op = || {
             calls += 1;
-            Ok(if calls % 4 == 0 { Used::Cpu } else { Used::Dma })
+            Ok(Done::one(if calls % 4 == 0 {
+                Mode::Cpu
+            } else {
+                Mode::Dma
+            }))
         };
         let rate = warm_up(&mut op).unwrap();
         assert!(rate > 0.0);
@@ -466,7 +643,7 @@ mod tests {
             if n == 150 {
                 Err("copy failed: EIO (Input/output error)".to_owned())
             } else {
-                Ok(Used::Other)
+                Ok(Done::other(1))
             }
         };
         warm_up(&mut op).unwrap();
@@ -476,7 +653,7 @@ mod tests {
             e.starts_with("call 50 of the timed loop: copy failed: EIO"),
             "{e}"
         );
-        let mut failing = || Err::<Used, _>("boom".to_owned());
+        let mut failing = || Err::<Done, _>("boom".to_owned());
         assert_eq!(warm_up(&mut failing).unwrap_err(), "warm-up call 1: boom");
     }
 

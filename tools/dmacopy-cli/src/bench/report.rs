@@ -57,6 +57,9 @@ pub struct DeviceInfo {
     pub reg_base: u64,
     /// Linux IRQ number of the channel.
     pub irq: u32,
+    /// `caps` (`DMACOPY_CAP_*` bits).
+    #[serde(default)]
+    pub caps: u32,
 }
 
 /// How the bench ran.
@@ -83,6 +86,37 @@ pub struct Settings {
     /// The rows that ran.
     #[serde(default)]
     pub rows: Vec<Row>,
+    /// Bytes per copy of the `user`, `bounce` and `user-memcpy` rows.
+    #[serde(default)]
+    pub user_sizes: Vec<u64>,
+    /// Copies per call of the `batch` and `single` rows.
+    #[serde(default)]
+    pub batch_entries: Vec<u32>,
+    /// Bytes per copy of the `batch` and `single` rows.
+    #[serde(default)]
+    pub batch_sizes: Vec<u64>,
+    /// Rows, or points of a row, asked for and not measured, with the reason.
+    #[serde(default)]
+    pub not_measured: Vec<NotMeasured>,
+}
+
+/// A row, or one size (and batch length) of it, that was not measured, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotMeasured {
+    /// The row.
+    pub row: Row,
+    /// The size; `None`: every size of the row.
+    pub size: Option<u64>,
+    /// The batch length, for `batch` and `single`; `None`: every one.
+    #[serde(default)]
+    pub entries: Option<u32>,
+    /// Why, e.g. that the driver does not set a caps bit.
+    pub reason: String,
+}
+
+/// 1, for documents written before `entries` was there.
+const fn one() -> u32 {
+    1
 }
 
 /// One copy of the correctness pass.
@@ -102,6 +136,9 @@ pub struct Verify {
     /// The node.
     #[serde(default)]
     pub node: String,
+    /// Copies in the call (`batch`, `single`); 1 otherwise.
+    #[serde(default = "one")]
+    pub entries: u32,
     /// Whether DST held exactly what it should, and SRC was untouched.
     pub ok: bool,
     /// Why not; empty when ok.
@@ -161,8 +198,11 @@ pub struct Point {
     pub cpu: Option<u32>,
     /// Nodes copying at once.
     pub channels: u32,
-    /// Bytes per call (0 for `null`).
+    /// Bytes per copy (0 for `null`).
     pub size: u64,
+    /// Copies per call: the batch length of `batch` and `single`, 1 otherwise.
+    #[serde(default = "one")]
+    pub entries: u32,
     /// One per repeat that completed.
     pub runs: Vec<Run>,
     /// Over the runs; `None` when none completed.
@@ -186,12 +226,30 @@ impl Point {
             cpu,
             channels,
             size,
+            entries: 1,
             runs: Vec::new(),
             copies_per_s: None,
             mb_per_s: None,
             p50_ns: None,
             p99_ns: None,
             error: None,
+        }
+    }
+
+    /// A `batch` or `single` point: `entries` copies of `size` bytes per call.
+    pub fn batch(row: Row, cpu: Option<u32>, entries: u32, size: u64) -> Point {
+        Point {
+            entries,
+            ..Point::new(row, cpu, 1, size)
+        }
+    }
+
+    /// The row's name, with the batch length for `batch` and `single`: `batch x16`.
+    pub fn row_label(&self) -> String {
+        if self.row.batched() {
+            format!("{} x{}", self.row.name(), self.entries)
+        } else {
+            self.row.name().to_owned()
         }
     }
 
@@ -207,7 +265,7 @@ impl Point {
 
     /// A short name: `dma cpu1 64K`, `channels x4 64K`, `null cpu0`.
     pub fn label(&self) -> String {
-        let mut s = self.row.name().to_owned();
+        let mut s = self.row_label();
         if let Some(cpu) = self.cpu {
             let _ = write!(s, " cpu{cpu}");
         }
@@ -308,7 +366,7 @@ const COLUMNS: [(&str, bool); 8] = [
 /// One table line's cells, then what follows them unaligned (modes used, or the error).
 fn cells(p: &Point) -> (Vec<String>, String) {
     let mut c = vec![
-        p.row.name().to_owned(),
+        p.row_label(),
         p.cpu.map_or("-".to_owned(), |c| c.to_string()),
         p.channels.to_string(),
         if p.row == Row::Null {
@@ -383,6 +441,11 @@ mod tests {
         let mut null = Point::new(Row::Null, Some(0), 1, 0);
         null.runs.push(Run::new(560_000, 1.0, 0, 1700, 2500));
         null.summarize();
+        let mut batch = Point::batch(Row::Batch, Some(0), 256, 4096);
+        batch
+            .runs
+            .push(Run::new(256_000, 1.0, 4096, 90_000, 120_000));
+        batch.summarize();
         let mut failed = Point::new(Row::Channels, None, 2, 4096);
         failed.error = Some("copy failed: ETIMEDOUT (Connection timed out)".to_owned());
         failed.summarize();
@@ -402,6 +465,7 @@ mod tests {
                 auto_threshold_after: 32768,
                 reg_base: 0xffa8_0000,
                 irq: 12,
+                caps: 1,
             },
             settings: Settings {
                 secs: 1.0,
@@ -413,6 +477,15 @@ mod tests {
                 skipped_sizes: vec![4 << 20],
                 skipped_channels: vec![16],
                 rows: Row::ALL.to_vec(),
+                user_sizes: vec![4096, 64 << 20],
+                batch_entries: vec![1, 256],
+                batch_sizes: vec![4096],
+                not_measured: vec![NotMeasured {
+                    row: Row::Bounce,
+                    size: Some(64 << 20),
+                    entries: None,
+                    reason: "larger than buf_size".to_owned(),
+                }],
             },
             verify: vec![Verify {
                 row: Row::Dma,
@@ -420,10 +493,11 @@ mod tests {
                 src_off: 0,
                 dst_off: 0,
                 node: "/dev/dmacopy0".to_owned(),
+                entries: 1,
                 ok: true,
                 detail: String::new(),
             }],
-            points: vec![sample_point(), null, failed],
+            points: vec![sample_point(), null, failed, batch],
         }
     }
 
@@ -483,6 +557,13 @@ mod tests {
         assert_eq!(failed["cpu"], serde_json::Value::Null);
         assert_eq!(failed["copies_per_s"], serde_json::Value::Null);
         assert!(failed["error"].as_str().unwrap().contains("ETIMEDOUT"));
+        assert_eq!(v["points"][3]["row"], "batch");
+        assert_eq!(v["points"][3]["entries"], 256);
+        assert_eq!(v["points"][0]["entries"], 1);
+        assert_eq!(v["settings"]["not_measured"][0]["row"], "bounce");
+        assert_eq!(v["settings"]["not_measured"][0]["size"], 64 << 20);
+        assert_eq!(v["settings"]["user_sizes"][1], 64 << 20);
+        assert_eq!(v["device"]["caps"], 1);
 
         // A document without this CLI's extra fields (as the brief's sample) reads too.
         let minimal = r#"{"schema": "dmacopy-bench/1", "system": {"uname": "x", "cpus": 1},
@@ -495,6 +576,8 @@ mod tests {
             "points": []}"#;
         let r: Report = serde_json::from_str(minimal).unwrap();
         assert_eq!(r.verify[0].size, 64);
+        assert_eq!(r.verify[0].entries, 1);
+        assert!(r.settings.not_measured.is_empty());
     }
 
     #[test]
@@ -526,23 +609,28 @@ mod tests {
     fn the_table() {
         let t = table(&sample_report().points);
         let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines.len(), 4);
+        assert_eq!(lines.len(), 5);
         assert_eq!(
             lines[0],
-            "row       cpu  ch  size  copies/s median (min-max)       MB/s      p50      p99  mode"
+            "row         cpu  ch  size  copies/s median (min-max)       MB/s      p50      p99  mode"
         );
         assert_eq!(
             lines[1],
-            "auto        1   1   64K  1.10k/s (1.00k-1.20k)      72.1 MB/s   850 ns  1.70 us  dma 25%"
+            "auto          1   1   64K  1.10k/s (1.00k-1.20k)      72.1 MB/s   850 ns  1.70 us  dma 25%"
         );
         assert_eq!(
             lines[2],
-            "null        0   1     -  560k/s (560k-560k)                 -  1.70 us  2.50 us"
+            "null          0   1     -  560k/s (560k-560k)                 -  1.70 us  2.50 us"
         );
         assert_eq!(
             lines[3],
-            "channels    -   2    4K  -                                  -        -        -  \
+            "channels      -   2    4K  -                                  -        -        -  \
              error: copy failed: ETIMEDOUT (Connection timed out)"
+        );
+        assert!(
+            lines[4].starts_with("batch x256    0   1    4K  256k/s (256k-256k)"),
+            "{}",
+            lines[4]
         );
     }
 }

@@ -3,8 +3,8 @@
 //! The correctness pass before the timed runs: copies of each size in each mode, at offset 0
 //! and at a nonzero aligned offset, checked byte for byte.
 
-use dmacopy::pattern::Pattern;
-use dmacopy::{errno_desc, CopyRequest, Device, Info, Mode};
+use dmacopy::pattern::{self, Pattern, Span};
+use dmacopy::{errno_desc, CopyBatch, CopyRequest, Device, Info, Mode};
 use std::os::unix::fs::FileExt;
 
 /// The offsets of the second copy of each size: `(src_off, dst_off)`, nonzero, different
@@ -69,6 +69,124 @@ pub fn check(
             };
             format!("wrong bytes{how}: {e}")
         })
+}
+
+/// `DMACOPY_IOC_COPY_USER` in DMA mode of `len` bytes from `src_off` into a heap buffer to
+/// `dst_off` in another, both filled with the test patterns (`seed`) and checked after
+/// ([`pattern::verify_seeded`]), 64 bytes past each range included. Where the two addresses
+/// are alike modulo `align`, the driver must report DMA; otherwise (BCM2835: ranges misaligned
+/// with each other) it may copy with the CPU.
+pub fn check_user(
+    dev: &Device,
+    info: &Info,
+    len: u64,
+    src_off: u64,
+    dst_off: u64,
+    seed: u64,
+) -> Result<(), String> {
+    let big = |_| format!("{len} bytes from {src_off} / {dst_off} do not fit this machine");
+    let n = usize::try_from(len).map_err(big)?;
+    let (s, d) = (
+        usize::try_from(src_off).map_err(big)?,
+        usize::try_from(dst_off).map_err(big)?,
+    );
+    let alloc = |len: usize| {
+        let mut v = Vec::new();
+        v.try_reserve_exact(len)
+            .map_err(|_| format!("cannot allocate {len} bytes"))?;
+        v.resize(len, 0);
+        Ok::<_, String>(v)
+    };
+    let mut src = alloc(s + n + 64)?;
+    let mut dst = alloc(d + n + 64)?;
+    pattern::fill_src(&mut src, seed);
+    pattern::fill_dst(&mut dst);
+    let res = dev
+        .copy_user(&src[s..s + n], &mut dst[d..d + n], Mode::Dma, 0)
+        .map_err(|e| format!("COPY_USER {e}"))?;
+    let align = usize::try_from(info.align.max(1)).unwrap_or(1);
+    let alike = (src.as_ptr() as usize + s) % align == (dst.as_ptr() as usize + d) % align;
+    pattern::verify_seeded(seed, &src, &dst, s, d, n).map_err(|e| format!("wrong bytes: {e}"))?;
+    if alike && res.mode_used != Mode::Dma {
+        return Err(format!(
+            "dma COPY_USER of ranges alike modulo align {align} ran in mode {}",
+            res.mode_used
+        ));
+    }
+    Ok(())
+}
+
+/// The bounce path once: `len` bytes of the SRC pattern (`seed`) written to SRC, copied to DST
+/// in DMA mode, read back from DST: the bytes read must be those written.
+pub fn check_bounce(dev: &Device, info: &Info, len: u64, seed: u64) -> Result<(), String> {
+    let n = usize::try_from(len).map_err(|_| format!("{len} bytes do not fit this machine"))?;
+    let mut src = vec![0; n];
+    pattern::fill_src(&mut src, seed);
+    let mut dst = vec![0; n];
+    pattern::fill_dst(&mut dst);
+    let io = |what: &str, e: std::io::Error| format!("{what}: {}", errno_desc(&e));
+    let file = dev.file();
+    file.write_all_at(&src, 0)
+        .map_err(|e| io("writing SRC", e))?;
+    dev.copy(&CopyRequest::new(len))
+        .map_err(|e| e.to_string())?;
+    file.read_exact_at(&mut dst, info.buf_size)
+        .map_err(|e| io("reading DST", e))?;
+    pattern::verify_seeded(seed, &src, &dst, 0, 0, n).map_err(|e| format!("wrong bytes: {e}"))
+}
+
+/// The copies of `layout` in DMA mode, in one `DMACOPY_IOC_COPY_BATCH` (`batch`) or one
+/// `DMACOPY_IOC_COPY` each, over the window filled with `pattern`: DST must hold each copied
+/// range, and its pattern elsewhere; SRC must be unchanged.
+pub fn check_batch(
+    dev: &Device,
+    info: &Info,
+    pattern: &Pattern,
+    layout: &[(u64, u64, u64)],
+    batch: bool,
+) -> Result<(), String> {
+    let io = |what: &str, e: std::io::Error| format!("{what}: {}", errno_desc(&e));
+    let file = dev.file();
+    file.write_all_at(pattern.src(), 0)
+        .map_err(|e| io("writing SRC", e))?;
+    file.write_all_at(pattern.dst(), info.buf_size)
+        .map_err(|e| io("writing DST", e))?;
+    let mut b = CopyBatch::new();
+    for &(s, d, l) in layout {
+        b.push(s, d, l, Mode::Dma).map_err(|e| e.to_string())?;
+    }
+    if batch {
+        let res = b.run(dev).map_err(|e| e.to_string())?;
+        if let Some(i) = res.results.iter().position(|r| r.mode_used != Mode::Dma) {
+            return Err(format!(
+                "entry {i} ran in mode {}",
+                res.results[i].mode_used
+            ));
+        }
+    } else {
+        for req in b.requests() {
+            dev.copy(&req).map_err(|e| e.to_string())?;
+        }
+    }
+    let n = pattern.src().len();
+    let mut src = vec![0; n];
+    let mut dst = vec![0; n];
+    file.read_exact_at(&mut src, 0)
+        .map_err(|e| io("reading SRC", e))?;
+    file.read_exact_at(&mut dst, info.buf_size)
+        .map_err(|e| io("reading DST", e))?;
+    // The same slot can come back (entries wrap around the buffers): once is enough.
+    let mut spans: Vec<Span> = Vec::new();
+    for &(s, d, l) in layout {
+        // CAST: the layout is inside the buffers, whose size fits a usize.
+        let span = (s as usize, d as usize, l as usize);
+        if !spans.contains(&span) {
+            spans.push(span);
+        }
+    }
+    pattern
+        .verify_spans(&src, &dst, &spans)
+        .map_err(|e| format!("wrong bytes: {e}"))
 }
 
 #[cfg(test)]
