@@ -137,7 +137,18 @@ fn copy_batch(chan: &Channel, ptr: UserPtr) -> Result<isize> {
     for _ in 0..count {
         entries.push(entry_reader.read::<uapi::Copy>()?, GFP_KERNEL)?;
     }
-    let end = chan.copy_batch(&mut entries, batch.timeout_ns);
+    // The array and the batch are written back later: both must be writable before anything
+    // runs, so that an inaccessible one fails with EFAULT and nothing copied (after the checks
+    // of every entry, which come first). Writing them back unchanged tests exactly that.
+    let end = chan.copy_batch(&mut entries, batch.timeout_ns, |entries| {
+        let mut w = UserSlice::new(array, count * entry).writer();
+        for e in entries {
+            w.write(e)?;
+        }
+        UserSlice::new(ptr, uapi::BATCH_SIZE)
+            .writer()
+            .write_slice(&bytes)
+    });
     if end.report {
         // CAST: `done <= count`.
         let done = end.done as usize;
