@@ -123,6 +123,10 @@ fn copy_batch(chan: &Channel, ptr: UserPtr) -> Result<isize> {
     let (mut reader, mut writer) = UserSlice::new(ptr, uapi::BATCH_SIZE).reader_writer();
     let mut bytes = [0u8; uapi::BATCH_SIZE];
     reader.read_slice(&mut bytes)?;
+    // Written back at the end: it must be writable, which writing it back unchanged tests
+    // (before anything else, so that a read-only batch fails with EFAULT whatever it holds).
+    writer.write_slice(&bytes)?;
+    let mut writer = UserSlice::new(ptr, uapi::BATCH_SIZE).writer();
     let mut batch = uapi::Batch::from_bytes(&bytes);
     if batch.count == 0 || batch.count > uapi::BATCH_MAX || batch.flags != 0 || batch.reserved != 0
     {
@@ -137,17 +141,15 @@ fn copy_batch(chan: &Channel, ptr: UserPtr) -> Result<isize> {
     for _ in 0..count {
         entries.push(entry_reader.read::<uapi::Copy>()?, GFP_KERNEL)?;
     }
-    // The array and the batch are written back later: both must be writable before anything
-    // runs, so that an inaccessible one fails with EFAULT and nothing copied (after the checks
-    // of every entry, which come first). Writing them back unchanged tests exactly that.
+    // The completed entries are written back: the array must be writable before anything
+    // runs, so that a read-only one fails with EFAULT and nothing copied (after the checks of
+    // every entry, which come first). Writing it back unchanged tests exactly that.
     let end = chan.copy_batch(&mut entries, batch.timeout_ns, |entries| {
         let mut w = UserSlice::new(array, count * entry).writer();
         for e in entries {
             w.write(e)?;
         }
-        UserSlice::new(ptr, uapi::BATCH_SIZE)
-            .writer()
-            .write_slice(&bytes)
+        Ok(())
     });
     if end.report {
         // CAST: `done <= count`.
