@@ -120,8 +120,14 @@ fn bounce_copy(
 /// `DMACOPY_IOC_COPY_BATCH` with its argument at `ptr`: reads the batch and its entries, runs
 /// it, and writes back the completed entries and the batch's out fields.
 fn copy_batch(chan: &Channel, ptr: UserPtr) -> Result<isize> {
-    let (mut reader, mut writer) = UserSlice::new(ptr, size_of::<uapi::Batch>()).reader_writer();
-    let mut batch: uapi::Batch = reader.read()?;
+    let (mut reader, mut writer) = UserSlice::new(ptr, uapi::BATCH_SIZE).reader_writer();
+    let mut bytes = [0u8; uapi::BATCH_SIZE];
+    reader.read_slice(&mut bytes)?;
+    // Written back at the end: it must be writable, which writing it back unchanged tests
+    // (before anything else, so that a read-only batch fails with EFAULT whatever it holds).
+    writer.write_slice(&bytes)?;
+    let mut writer = UserSlice::new(ptr, uapi::BATCH_SIZE).writer();
+    let mut batch = uapi::Batch::from_bytes(&bytes);
     if batch.count == 0 || batch.count > uapi::BATCH_MAX || batch.flags != 0 || batch.reserved != 0
     {
         return Err(EINVAL);
@@ -135,7 +141,16 @@ fn copy_batch(chan: &Channel, ptr: UserPtr) -> Result<isize> {
     for _ in 0..count {
         entries.push(entry_reader.read::<uapi::Copy>()?, GFP_KERNEL)?;
     }
-    let end = chan.copy_batch(&mut entries, batch.timeout_ns);
+    // The completed entries are written back: the array must be writable before anything
+    // runs, so that a read-only one fails with EFAULT and nothing copied (after the checks of
+    // every entry, which come first). Writing it back unchanged tests exactly that.
+    let end = chan.copy_batch(&mut entries, batch.timeout_ns, |entries| {
+        let mut w = UserSlice::new(array, count * entry).writer();
+        for e in entries {
+            w.write(e)?;
+        }
+        Ok(())
+    });
     if end.report {
         // CAST: `done <= count`.
         let done = end.done as usize;
@@ -145,7 +160,7 @@ fn copy_batch(chan: &Channel, ptr: UserPtr) -> Result<isize> {
         }
         batch.elapsed_ns = end.elapsed_ns;
         batch.done = end.done;
-        writer.write(&batch)?;
+        writer.write_slice(&batch.to_bytes())?;
     }
     end.res.map(|()| 0)
 }

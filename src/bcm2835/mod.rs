@@ -70,8 +70,9 @@ struct Bcm2835 {
     max_block: usize,
     /// The control blocks of one copy, [`CB_WORDS`] words each (turn holder only); freed at
     /// unbind, while the device is still bound.
-    cbs: Devres<Coherent<[u32]>>,
-    /// Control blocks in `cbs`.
+    cbs: Arc<Devres<Coherent<[u32]>>>,
+    /// This channel's control blocks: `cb_count` of them from block `cb_base` of `cbs`.
+    cb_base: usize,
     cb_count: usize,
 }
 
@@ -109,21 +110,35 @@ fn probe<'a>(pdev: &'a platform::Device<Core<'_>>, max_len: usize) -> Result<KVe
         found.push((hw, channel_irq(pdev, hw)?), GFP_KERNEL)?;
     }
 
+    // Each channel's largest block, and so its share of the control blocks.
+    let mut blocks = KVec::with_capacity(found.len(), GFP_KERNEL)?;
+    for (hw, _) in found.iter() {
+        let lite = regs
+            .try_access()
+            .ok_or(ENODEV)?
+            .try_read(DEBUG::try_at(*hw).ok_or(EINVAL)?)?
+            .lite();
+        let max_block = if lite { MAX_BLOCK_LITE } else { MAX_BLOCK };
+        blocks.push(
+            (max_block, max_len.div_ceil(max_block).max(CHAIN_POOL)),
+            GFP_KERNEL,
+        )?;
+    }
+    // One allocation for every channel's control blocks: one `Devres` per device, not per
+    // channel, as each costs an RCU grace period when the device is unbound while files keep
+    // the channels.
+    let total = blocks.iter().map(|&(_, n)| n).sum::<usize>();
+    let cbs = Coherent::<u32>::zeroed_slice(dev, total * CB_WORDS, GFP_KERNEL)?;
+    let cbs = Arc::new(Devres::new(dev, cbs)?, GFP_KERNEL)?;
+
     let mut chans = KVec::with_capacity(found.len(), GFP_KERNEL)?;
-    for (i, (hw, irq)) in found.iter().enumerate() {
+    let mut cb_base = 0;
+    for (i, ((hw, irq), &(max_block, cb_count))) in found.iter().zip(blocks.iter()).enumerate() {
         let hw = *hw;
         let shared_irq = found
             .iter()
             .enumerate()
             .any(|(j, (_, other))| j != i && other.irq() == irq.irq());
-        let lite = regs
-            .try_access()
-            .ok_or(ENODEV)?
-            .try_read(DEBUG::try_at(hw).ok_or(EINVAL)?)?
-            .lite();
-        let max_block = if lite { MAX_BLOCK_LITE } else { MAX_BLOCK };
-        let cb_count = max_len.div_ceil(max_block).max(CHAIN_POOL);
-        let cbs = Coherent::<u32>::zeroed_slice(dev, cb_count * CB_WORDS, GFP_KERNEL)?;
         let engine = Arc::new(
             Bcm2835 {
                 regs: regs.clone(),
@@ -131,11 +146,13 @@ fn probe<'a>(pdev: &'a platform::Device<Core<'_>>, max_len: usize) -> Result<KVe
                 // CAST: `hw < 15`.
                 reg_base: base + (hw * CHANNEL_STRIDE) as u64,
                 max_block,
-                cbs: Devres::new(dev, cbs)?,
+                cbs: cbs.clone(),
+                cb_base,
                 cb_count,
             },
             GFP_KERNEL,
         )?;
+        cb_base += cb_count;
         // Idle: no chain loaded, no interrupt pending, no error flag.
         let _ = engine.stop();
         chans.push((engine, shared_irq), GFP_KERNEL)?;
@@ -201,7 +218,9 @@ impl Bcm2835 {
             return Err(EINVAL);
         }
         let bus = |addr: u64| u32::try_from(addr).map_err(|_| EINVAL);
-        let first = bus(cbs.dma_handle())?;
+        // CAST: the pool is far below 4 GiB.
+        let base = self.cb_base * CB_WORDS;
+        let first = bus(cbs.dma_handle() + (base * 4) as u64)?;
         let mut b = 0;
         for x in chain {
             let mut off = 0;
@@ -231,7 +250,7 @@ impl Bcm2835 {
                 words[CB_STRIDE] = 0;
                 words[CB_NEXTCONBK] = next;
                 for (k, w) in words.into_iter().enumerate() {
-                    dma_write!(cbs, [try: (b - 1) * CB_WORDS + k], w);
+                    dma_write!(cbs, [try: base + (b - 1) * CB_WORDS + k], w);
                 }
                 off += len;
             }

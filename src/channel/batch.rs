@@ -52,7 +52,15 @@ fn reported(e: Error) -> bool {
 impl Channel {
     /// Runs the batch `entries` (1 to `DMACOPY_BATCH_MAX` of them) within `timeout_ns` (0: the
     /// module's `timeout_ms`) in all; sets the out fields of every entry that completes.
-    pub(crate) fn copy_batch(&self, entries: &mut [uapi::Copy], timeout_ns: u64) -> BatchEnd {
+    ///
+    /// `writable` runs once every entry has been checked and before any runs: it makes sure the
+    /// out fields can be written back (`EFAULT` otherwise, with nothing copied).
+    pub(crate) fn copy_batch(
+        &self,
+        entries: &mut [uapi::Copy],
+        timeout_ns: u64,
+        writable: impl FnOnce(&[uapi::Copy]) -> Result,
+    ) -> BatchEnd {
         if let Err(e) = self.check_alive() {
             return BatchEnd::failed(e);
         }
@@ -74,6 +82,9 @@ impl Channel {
                 }
                 Err(err) => return BatchEnd::failed(err),
             }
+        }
+        if let Err(e) = writable(entries) {
+            return BatchEnd::failed(e);
         }
         let timeout_ns = self.timeout_ns(timeout_ns);
 
@@ -171,6 +182,10 @@ impl Channel {
                 }
             };
             if let Err(e) = res {
+                // A batch that completed entries is not restarted after a signal: `done` must
+                // tell the caller what ran (running them again would give the same bytes, but
+                // a restart that is interrupted in turn would report fewer).
+                let e = if e == ERESTARTSYS && i > 0 { EINTR } else { e };
                 end.report = reported(e);
                 end.res = Err(e);
                 break;

@@ -148,12 +148,17 @@ impl Channel {
         let waited = match polled {
             Poll::Done => WaitResult::Done,
             Poll::TimedOut => WaitResult::TimedOut,
-            Poll::Wait => match self
-                .done
-                .wait_interruptible_timeout(timeout_jiffies(timeout_ns))
-            {
-                WaitResult::TimedOut if self.completed_late(fault) => WaitResult::Done,
-                waited => waited,
+            Poll::Wait => loop {
+                // The wait counts jiffies, which can lag behind the monotonic clock on a
+                // virtual CPU that was held back (NO_HZ, a loaded host) and then catch up: a
+                // wait that ends before the copy's timeout by the monotonic clock waits again
+                // for the rest, so that ETIMEDOUT never comes early.
+                let left = timeout_ns.saturating_sub(self.since(start_ns)).max(1);
+                match self.done.wait_interruptible_timeout(timeout_jiffies(left)) {
+                    WaitResult::TimedOut if self.since(start_ns) < timeout_ns => continue,
+                    WaitResult::TimedOut if self.completed_late(fault) => break WaitResult::Done,
+                    waited => break waited,
+                }
             },
         };
         if self.gone.load(Acquire) {

@@ -93,7 +93,8 @@ impl Channel {
         };
         // A range that wraps around the address space is not accessible.
         let addr = |a: u64| usize::try_from(a).map_err(|_| EFAULT);
-        let (src, dst) = (addr(req.src)?, addr(req.dst)?);
+        // `src_off` and `dst_off` carry the user addresses (`uapi::CopyUser`).
+        let (src, dst) = (addr(req.src_off)?, addr(req.dst_off)?);
         let len = usize::try_from(req.len).map_err(|_| EINVAL)?;
         let src_end = src.checked_add(len).ok_or(EFAULT)?;
         let dst_end = dst.checked_add(len).ok_or(EFAULT)?;

@@ -235,7 +235,10 @@ struct dmacopy_copy_user {
  * chain's start to its completion) and hw_status, and a chain that fails
  * completes none of its entries (@done stops at its first entry; their bytes
  * in DST may be partly written). An injected fault applies to the first
- * chain of the batch.
+ * chain of the batch. The array and the batch itself must be writable:
+ * otherwise EFAULT, with nothing copied. A batch that completed entries before
+ * a signal is not restarted, even under SA_RESTART: it fails with EINTR and
+ * @done says what ran.
  *
  * Errors: those of DMACOPY_IOC_COPY, and also:
  *   EFAULT     the array is not accessible

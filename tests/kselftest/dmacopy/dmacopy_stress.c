@@ -26,10 +26,15 @@
  *   DMACOPY_UNBIND_ROUNDS   rounds of unbind_under_load [50]
  *   DMACOPY_LOAD_CYCLES     insmod/rmmod cycles of load_cycles [100]
  *   DMACOPY_SOAK_SECS       duration of soak in seconds [20]
- *   DMACOPY_FAULT_MAX       most injected faults per loop of load_failures [400]
+ *   DMACOPY_FAULT_MAX       most allocations a fault loop of load_failures may go
+ *                           through (a bound on a count: more is a failure) [400]
  *   DMACOPY_SCALE           percent, 10..100, for slow kernels: the fault loops of
  *                           load_failures over a device of many channels fail every
  *                           (100 / DMACOPY_SCALE)-th allocation only [100]
+ *   DMACOPY_FAULT_STRIDE    1..100: that step instead, on a device of many channels
+ *                           [from DMACOPY_SCALE]. With a step above 1 the seed picks
+ *                           which allocation of each step fails, so that successive
+ *                           runs fail different ones and together cover them all
  *   DMACOPY_SEED            seed of every random choice [from the clock; printed]
  */
 
@@ -1280,18 +1285,36 @@ static int fi_run(enum fi_call call, const char *ko, const char *arg, unsigned l
 
 /*
  * The step of a fault loop over the probe of a device of channels channels:
- * 1, or with DMACOPY_SCALE below 100 on a device of many channels (each bind,
- * unbind or load of it sets up or tears down all of them: seconds each on a
- * debug kernel), 100 / DMACOPY_SCALE. A device of one channel keeps every
- * allocation.
+ * 1 (every allocation fails in turn), or on a device of many channels (each
+ * bind, unbind or load of it sets up or tears down all of them: seconds each
+ * on a debug kernel) DMACOPY_FAULT_STRIDE, or else 100 / DMACOPY_SCALE. A
+ * device of one channel keeps every allocation.
  */
 static unsigned long fault_stride(int channels)
 {
+	long stride = env_long("DMACOPY_FAULT_STRIDE", 0);
 	long pct = env_long("DMACOPY_SCALE", 100);
 
+	if (channels <= 1)
+		return 1;
+	if (stride >= 1 && stride <= 100)
+		return (unsigned long)stride;
 	if (pct < 10 || pct > 100)
 		pct = 100;
-	return channels > 1 ? (unsigned long)(100 / pct) : 1;
+	return (unsigned long)(100 / pct);
+}
+
+/*
+ * The first allocation a loop of step stride fails: 1, or with a step above
+ * 1 one of 1..stride picked by the seed (and salt, one per loop), so that
+ * runs with other seeds fail the allocations this one steps over; the same
+ * seed repeats the run.
+ */
+static unsigned long fault_first(unsigned long stride, uint32_t salt)
+{
+	uint32_t s = run_seed() ^ salt;
+
+	return stride > 1 ? 1 + xs32(&s) % stride : 1;
 }
 
 /* Smallest order o with PAGE_SIZE << o >= bytes. */
@@ -2580,7 +2603,7 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 	char what[128], params[PARAMS_LEN + 64];
 	unsigned long injected = 0, t0, n;
 	int ret, unbound, first, victim, others;
-	unsigned long cut, stride;
+	unsigned long cut, stride, start;
 	bool probe_failed;
 	size_t v;
 
@@ -2665,7 +2688,8 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 	 * the second channel (the driver has announced a third node): every
 	 * allocation of a channel's setup, of the first channel and of one set up
 	 * after another, has failed by then, and the later channels repeat them;
-	 * a bind without a fault follows.
+	 * a bind without a fault follows. With a step above 1 (fault_stride()),
+	 * every step-th allocation fails, from one the seed picks.
 	 */
 	victim = self->ndev - 1;
 	others = self->nchan - board_dev_nodes(self->dev[victim]);
@@ -2674,8 +2698,9 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 	probe_failed = false;
 	cut = 0;
 	stride = fault_stride(board_dev_nodes(self->dev[victim]));
+	start = fault_first(stride, 0xb1d);
 	/* After a cut, one more: the bind without a fault. */
-	for (n = 1; cut || n <= (unsigned long)fault_max; n += cut ? 1 : stride) {
+	for (n = start; cut || n <= (unsigned long)fault_max; n += cut ? 1 : stride) {
 		if (cut)
 			snprintf(what, sizeof(what), "bind %s without a fault", self->dev[victim]);
 		else
@@ -2710,9 +2735,10 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 		if (fo.err && kmsg_count_word(log, "/dev/dmacopy") >= 3)
 			cut = n;
 	}
-	snprintf(what, sizeof(what), ", every %lu (DMACOPY_SCALE)", stride);
-	ksft_print_msg("load_failures: bind of %s failed at each of its first %lu allocations%s%s\n",
-		       self->dev[victim], cut ? cut : n - stride,
+	snprintf(what, sizeof(what), ", every %lu from %lu (DMACOPY_FAULT_STRIDE, DMACOPY_SCALE)",
+		 stride, start);
+	ksft_print_msg("load_failures: bind of %s failed at %s of its allocations 1..%lu%s%s\n",
+		       self->dev[victim], stride > 1 ? "some" : "each", cut ? cut : n - stride,
 		       cut ? ", through its second channel" : "", stride > 1 ? what : "");
 	EXPECT_GE((unsigned long)fault_max, cut ? cut : n)
 		TH_LOG("the probe makes more than DMACOPY_FAULT_MAX=%ld allocations", fault_max);
@@ -2725,7 +2751,8 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 	 * page allocation), N from the first one after the module loader's own
 	 * (counted by a load that fails at once, buf_size=0) up to past the
 	 * probe of the first channel that probes (or past the second channel of
-	 * a device with many, as in 3). The loader's allocations are left out:
+	 * a device with many, as in 3; with the step of 3, from an allocation the
+	 * seed picks). The loader's allocations are left out:
 	 * some of them dump the stack when they fail (warn_alloc), which is the
 	 * loader's choice, not the driver's.
 	 */
@@ -2746,7 +2773,8 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 	for (stride = 1, v = 0; v < (size_t)self->ndev; v++)
 		if (fault_stride(board_dev_nodes(self->dev[v])) > stride)
 			stride = fault_stride(board_dev_nodes(self->dev[v]));
-	for (n = t0 + 1; n <= t0 + (unsigned long)fault_max; n += stride) {
+	start = t0 + fault_first(stride, 0x1d5);
+	for (n = start; n <= t0 + (unsigned long)fault_max; n += stride) {
 		snprintf(what, sizeof(what), "insmod with allocation %lu (loader: %lu) failing", n, t0);
 		kmsg_mark(_metadata, self->kmsg, log);
 		ret = fi_run(FI_INSMOD, self->ko, params, n, &fo);
@@ -2778,9 +2806,9 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 		if (!fo.injected)
 			break;
 	}
-	snprintf(what, sizeof(what), ", every %lu (DMACOPY_SCALE)", stride);
+	snprintf(what, sizeof(what), ", every %lu (DMACOPY_FAULT_STRIDE, DMACOPY_SCALE)", stride);
 	ksft_print_msg("load_failures: insmod failed at allocations %lu..%lu%s (after the loader's %lu)\n",
-		       t0 + 1, n, stride > 1 ? what : "", t0);
+		       start, n, stride > 1 ? what : "", t0);
 	EXPECT_TRUE(probe_failed) TH_LOG("no injected fault in insmod made a probe fail");
 	EXPECT_GE(t0 + (unsigned long)fault_max, n)
 		TH_LOG("module init and the first probe make more than DMACOPY_FAULT_MAX=%ld allocations",
