@@ -36,7 +36,10 @@ use kernel::{
 };
 
 use crate::{
-    channel::Channel,
+    channel::{
+        Channel,
+        Outcome, //
+    },
     stand_in::{
         coherent,
         mapping,
@@ -115,6 +118,28 @@ fn bounce_copy(
         }
     }
     Ok(done)
+}
+
+/// `DMACOPY_IOC_COPY` or `DMACOPY_IOC_COPY_USER` (the same layout) with its argument at `ptr`:
+/// reads the request, runs it with `run`, and writes the out fields back on success, `EIO` and
+/// `ETIMEDOUT` (whenever `run` gives an outcome).
+fn copy_ioctl(
+    ptr: UserPtr,
+    run: impl FnOnce(&uapi::Copy) -> Result<Outcome, (Error, Option<Outcome>)>,
+) -> Result<isize> {
+    let (mut reader, mut writer) = UserSlice::new(ptr, size_of::<uapi::Copy>()).reader_writer();
+    let mut req: uapi::Copy = reader.read()?;
+    let (res, out) = match run(&req) {
+        Ok(out) => (Ok(0), Some(out)),
+        Err((e, out)) => (Err(e), out),
+    };
+    if let Some(out) = out {
+        req.elapsed_ns = out.elapsed_ns;
+        req.mode_used = out.mode_used;
+        req.hw_status = out.hw_status;
+        writer.write(&req)?;
+    }
+    res
 }
 
 /// `DMACOPY_IOC_COPY_BATCH` with its argument at `ptr`: reads the batch and its entries, runs
@@ -242,38 +267,8 @@ impl MiscDevice for Channel {
                     .writer()
                     .write(&chan.info())?;
             }
-            uapi::IOC_COPY => {
-                let (mut reader, mut writer) =
-                    UserSlice::new(ptr, size_of::<uapi::Copy>()).reader_writer();
-                let mut req: uapi::Copy = reader.read()?;
-                let (res, out) = match chan.copy(&req) {
-                    Ok(out) => (Ok(0), Some(out)),
-                    Err((e, out)) => (Err(e), out),
-                };
-                if let Some(out) = out {
-                    req.elapsed_ns = out.elapsed_ns;
-                    req.mode_used = out.mode_used;
-                    req.hw_status = out.hw_status;
-                    writer.write(&req)?;
-                }
-                return res;
-            }
-            uapi::IOC_COPY_USER => {
-                let (mut reader, mut writer) =
-                    UserSlice::new(ptr, size_of::<uapi::CopyUser>()).reader_writer();
-                let mut req: uapi::CopyUser = reader.read()?;
-                let (res, out) = match chan.copy_user(&req) {
-                    Ok(out) => (Ok(0), Some(out)),
-                    Err((e, out)) => (Err(e), out),
-                };
-                if let Some(out) = out {
-                    req.elapsed_ns = out.elapsed_ns;
-                    req.mode_used = out.mode_used;
-                    req.hw_status = out.hw_status;
-                    writer.write(&req)?;
-                }
-                return res;
-            }
+            uapi::IOC_COPY => return copy_ioctl(ptr, |req| chan.copy(req)),
+            uapi::IOC_COPY_USER => return copy_ioctl(ptr, |req| chan.copy_user(req)),
             uapi::IOC_COPY_BATCH => return copy_batch(&chan, ptr),
             _ => return Err(ENOTTY),
         }
