@@ -59,15 +59,20 @@ impl Channel {
         let start = Instant::<Monotonic>::now();
         // We hold the turn, so no DMA writes the buffers.
         coherent::copy(buf.src(), src, buf.dst(), dst, len)?;
+        Ok(self.count_cpu(len, start))
+    }
+
+    /// Counts a copy of `len` bytes by the CPU that started at `start`; its outcome.
+    pub(super) fn count_cpu(&self, len: usize, start: Instant<Monotonic>) -> Outcome {
         let ns = elapsed_ns(start);
         self.stats.cpu_copies.add(1, Relaxed);
         self.stats.cpu_bytes.add(len as u64, Relaxed);
         self.stats.record_time(ns);
-        Ok(Outcome {
+        Outcome {
             elapsed_ns: ns,
             mode_used: uapi::MODE_CPU,
             hw_status: 0,
-        })
+        }
     }
 
     pub(super) fn dma_copy(

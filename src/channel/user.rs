@@ -109,19 +109,6 @@ impl Channel {
         })
     }
 
-    /// Counts a copy of `len` bytes by the CPU that started at `start`; its outcome.
-    fn count_cpu(&self, len: usize, start: Instant<Monotonic>) -> Outcome {
-        let ns = elapsed_ns(start);
-        self.stats.cpu_copies.add(1, Relaxed);
-        self.stats.cpu_bytes.add(len as u64, Relaxed);
-        self.stats.record_time(ns);
-        Outcome {
-            elapsed_ns: ns,
-            mode_used: uapi::MODE_CPU,
-            hw_status: 0,
-        }
-    }
-
     /// Copies `len` bytes from user address `src` to `dst` with the CPU, through a kernel
     /// buffer. `EFAULT` where a range is not accessible; a signal between steps ends a long
     /// copy (it is restarted or fails with `EINTR`: the ranges do not overlap, so running it
