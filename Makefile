@@ -5,7 +5,10 @@
 #
 #   make              build dmacopy.ko (against the cached kernel, set up on first use)
 #   make run          boot the emulated board, load the module, copy by DMA and by CPU
-#   make test         host tests, then the kselftest on every emulated board (TEST_BOARDS),
+#   make check        static checks, nothing booted: clippy and rustfmt on the module and the
+#                     tools, shellcheck, the uapi header as C and C++, checkpatch.pl on the C
+#                     sources (scripts/check.sh; any finding fails it)
+#   make test         make check, host tests, then the kselftest on every emulated board (TEST_BOARDS),
 #                     each on the normal kernel and on the debug kernel (KASAN, lockdep,
 #                     kmemleak, ...)
 #   make shell        an interactive shell on the emulated board, module loaded
@@ -120,12 +123,12 @@ TEST_BOARDS_debug = $(filter $(TEST_BOARDS_DEBUG),$(TEST_BOARDS))
 TEST_RUNS := $(foreach k,normal debug,$(foreach b,$(TEST_BOARDS_$(k)),$(b)-$(k)))
 
 .PHONY: all modules modules-debug run test shell clean modules_install tools kselftest \
-	host-test prepare prepare-normal prepare-debug setup bench
+	host-test prepare prepare-normal prepare-debug setup bench check
 
 ifeq ($(origin KDIR),undefined)
 
 # No kernel tree given: set the machine up (idempotent) and use the cached emulator kernels.
-all modules run shell modules_install tools kselftest bench: prepare-normal
+all modules run shell modules_install tools kselftest bench check: prepare-normal
 	@$(MAKE) --no-print-directory KDIR="$$(cat $(BUILD)/kdir)" $@
 
 test modules-debug: prepare
@@ -192,15 +195,21 @@ run: modules tools
 	@KDIR=$(KDIR) CLI=$(CLI) scripts/qemu.sh --board $(BOARD) --log $(BUILD)/run.log --timeout 300 \
 		--exec 'dmacopy info; echo; dmacopy copy --mode dma --len 1M; dmacopy copy --mode cpu --len 1M'
 
-# Every stage runs whatever the one before gave; the summary counts all of them.
-test: modules modules-debug tools kselftest
+# The static checks (scripts/check.sh), one TAP line a step; their logs in $(BUILD)/check/. A
+# finding fails make check, and make test before anything else is built or booted.
+check:
+	@mkdir -p $(BUILD)
+	@echo "== static checks (scripts/check.sh)"
+	@{ KDIR=$(KDIR) KSRC=$(KSRC) ARCH=$(ARCH) LLVM=$(LLVM) BUILD=$(BUILD) CARGO=$(CARGO) \
+		scripts/check.sh; echo $$? >$(BUILD)/check.rc; } | tee $(BUILD)/check.log
+	@exit $$(cat $(BUILD)/check.rc)
+
+# make check first: a finding stops make test there. Then every stage runs whatever the one
+# before gave; the summary counts all of them (each step of make check, and each test of the
+# uapi header's check, tests/uapi/check.sh, which make check ran, as a host test).
+test: check modules modules-debug tools kselftest
 	@echo "== host tests (cargo test in tools/)"
 	@$(CARGO) test --quiet --manifest-path tools/Cargo.toml 2>&1 | tee $(BUILD)/host-test.log
-	@rm -f $(BUILD)/uapi-check.log
-	@if [ -f tests/uapi/check.sh ]; then \
-		echo "== uapi header check (tests/uapi/check.sh)"; \
-		{ bash tests/uapi/check.sh 2>&1; echo $$? >$(BUILD)/uapi-check.rc; } | tee $(BUILD)/uapi-check.log; \
-	fi
 	@echo "== kernel log scanner check (scripts/qemu.sh --self-test)"
 	@{ scripts/qemu.sh --self-test; echo $$? >$(BUILD)/scan-check.rc; } >$(BUILD)/scan-check.log 2>&1; \
 		grep -c '^ok' $(BUILD)/scan-check.log | sed 's/$$/ report patterns caught/'
@@ -213,7 +222,8 @@ test: modules modules-debug tools kselftest
 	@rm -f $(foreach r,$(TEST_RUNS),$(BUILD)/ktap-$(r).log $(BUILD)/guest-$(r).rc $(BUILD)/guest-$(r).secs)
 	@$(foreach k,normal debug,$(foreach b,$(TEST_BOARDS_$(k)),$(call kselftest_run,$(b),$(k))))
 	@scripts/ktap-summary.py --cargo $(BUILD)/host-test.log \
-		$$([ -f $(BUILD)/uapi-check.log ] && echo --tap uapi $(BUILD)/uapi-check.log $$(cat $(BUILD)/uapi-check.rc)) \
+		--tap check $(BUILD)/check.log $$(cat $(BUILD)/check.rc) \
+		--tap uapi $(BUILD)/check/uapi-tap.log $$(cat $(BUILD)/check/uapi.rc) \
 		--tap log-scan $(BUILD)/scan-check.log $$(cat $(BUILD)/scan-check.rc) \
 		--tap bench-report $(BUILD)/bench-check.log $$(cat $(BUILD)/bench-check.rc) \
 		--tap summary $(BUILD)/summary-check.log $$(cat $(BUILD)/summary-check.rc) \
