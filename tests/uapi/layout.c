@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
  * <linux/dmacopy.h> against the ABI's literal values (abi.h), in C11: every
  * struct size, field offset, field type, constant and ioctl number is a
@@ -22,13 +22,13 @@
 #define FIELD_ASSERT(s, m, off, type)					\
 	_Static_assert(offsetof(struct s, m) == (off),			\
 		       "offsetof(struct " #s ", " #m ") == " #off);	\
-	_Static_assert(_Generic(MEMBER(s, m), type: 1, default: 0),	\
+	_Static_assert(_Generic(MEMBER(s, m), type : 1, default : 0),	\
 		       "struct " #s "." #m " is " #type);
 
 #define ARRAY_ASSERT(s, m, off, type, n)				\
 	_Static_assert(offsetof(struct s, m) == (off),			\
 		       "offsetof(struct " #s ", " #m ") == " #off);	\
-	_Static_assert(_Generic(MEMBER(s, m)[0], type: 1, default: 0),	\
+	_Static_assert(_Generic(MEMBER(s, m)[0], type : 1, default : 0),	\
 		       "struct " #s "." #m "[] is " #type);		\
 	_Static_assert(sizeof(MEMBER(s, m)) == (n) * sizeof(type),	\
 		       "struct " #s "." #m " has " #n " elements");

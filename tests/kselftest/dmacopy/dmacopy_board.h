@@ -35,6 +35,8 @@
 
 #include <linux/types.h>
 
+#include "kselftest.h"
+
 #define BOARD_DEV_DIR		"/sys/bus/platform/devices"
 #define BOARD_DRV_DIR		"/sys/bus/platform/drivers/dmacopy"
 #define BOARD_MISC_DIR		"/sys/class/misc"
@@ -90,11 +92,10 @@ static const struct dmacopy_ctl board_ctls[] = {
 		.align = 1,
 		/* ZDMA_CH_ISR */
 		.hw_done = 1U << 10,		/* DMA_DONE */
-		.hw_err = 0x3c1U,		/* AXI_WR_DATA, AXI_RD_DATA, AXI_RD_DST_DSCR,
-						 * AXI_RD_SRC_DSCR, INV_APB */
+		/* AXI_WR_DATA, AXI_RD_DATA, AXI_RD_DST_DSCR, AXI_RD_SRC_DSCR, INV_APB */
+		.hw_err = 0x3c1U,
 		.hw_injected_err = 1U << 8,	/* AXI_RD_DATA */
-		.hw_ovfl = 0x038U,		/* IRQ_DST_ACCT_ERR, IRQ_SRC_ACCT_ERR,
-						 * BYTE_CNT_OVRFL */
+		.hw_ovfl = 0x038U,		/* IRQ_DST_ACCT_ERR, IRQ_SRC_ACCT_ERR, BYTE_CNT_OVRFL */
 		.inject = board_zdma_inject,
 		.irq_every_copy = false,
 		.chan_stride = 0,
@@ -119,7 +120,7 @@ static const struct dmacopy_ctl board_ctls[] = {
 	},
 };
 
-#define BOARD_NCTLS	(sizeof(board_ctls) / sizeof(board_ctls[0]))
+#define BOARD_NCTLS	ARRAY_SIZE(board_ctls)
 
 static inline const struct dmacopy_ctl *board_ctl(const char *controller)
 {
@@ -296,7 +297,7 @@ static inline int board_node_dev(int idx, char *buf, size_t len)
 	base = base ? base + 1 : link;
 	if (strlen(base) >= len)
 		return ENAMETOOLONG;
-	strcpy(buf, base);
+	memcpy(buf, base, strlen(base) + 1);
 	return 0;
 }
 

@@ -67,6 +67,7 @@
 
 #include "kselftest_harness.h"
 #include "dmacopy_board.h"
+#include "dmacopy_common.h"
 
 #define DEV_DIR		BOARD_DEV_DIR
 #define DRV_DIR		BOARD_DRV_DIR
@@ -75,13 +76,10 @@
 #define FAILSLAB	"/sys/kernel/debug/failslab"
 #define FAIL_PAGE	"/sys/kernel/debug/fail_page_alloc"
 
-#define MAX_CHANNELS		BOARD_MAX_NODES
 #define NAME_LEN		64
 #define PARAMS_LEN		512
 #define MAX_TRACKED		64
 
-#define NSEC_PER_SEC		1000000000ULL
-#define NSEC_PER_MSEC		1000000ULL
 
 /* TIMEOUT: bounds of every wait (ms). The emulated board is slow, the host may be busy. */
 #define SYSFS_MS		20000	/* one bind or unbind */
@@ -98,30 +96,6 @@
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers.                                                            */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_us(unsigned long us)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)(us / 1000000),
-		.tv_nsec = (long)(us % 1000000) * 1000L,
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-static void sleep_ms(unsigned long ms)
-{
-	sleep_us(ms * 1000);
-}
 
 static uint32_t xs32(uint32_t *s)
 {
@@ -140,11 +114,6 @@ static uint64_t rnd(uint32_t *s, uint64_t n)
 	uint64_t r = ((uint64_t)xs32(s) << 32) | xs32(s);
 
 	return n ? r % n : 0;
-}
-
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
 }
 
 static long env_long(const char *name, long def)
@@ -227,25 +196,6 @@ static int read_file(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static bool path_exists(const char *path)
-{
-	return access(path, F_OK) == 0;
-}
-
-/* Waits until path exists (want) or not; true if it did within ms. */
-static bool wait_path(const char *path, bool want, unsigned int ms)
-{
-	uint64_t end = now_ns() + ms * NSEC_PER_MSEC;
-
-	for (;;) {
-		if (path_exists(path) == want)
-			return true;
-		if (now_ns() > end)
-			return false;
-		sleep_ms(5);
-	}
-}
-
 /* Waits for pid with a bound; 0 (status set) or ETIMEDOUT. */
 static int wait_pid_ms(pid_t pid, int *status, unsigned int ms)
 {
@@ -313,16 +263,6 @@ struct kmsg_log {
 	int prio[KMSG_LINES];		/* 0 (emerg) .. 7 (debug) */
 	char line[KMSG_LINES][KMSG_LINE_LEN];
 };
-
-/* Opens /dev/kmsg positioned after the last record: only new lines are read. */
-static int kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
 
 /* Reads the records logged since the last read into log (appending). */
 static void kmsg_read(int fd, struct kmsg_log *log)
@@ -505,25 +445,6 @@ static int chan_unbind(const char *name)
 static int chan_bind(const char *name)
 {
 	return write_file_bounded(DRV_DIR "/bind", name, SYSFS_MS);
-}
-
-static void node_path(char *buf, size_t len, int idx)
-{
-	snprintf(buf, len, "/dev/dmacopy%d", idx);
-}
-
-static int open_node(int idx)
-{
-	char path[64];
-
-	node_path(path, sizeof(path), idx);
-	return open(path, O_RDWR | O_CLOEXEC);
-}
-
-static int dc_info(int fd, struct dmacopy_info *info)
-{
-	memset(info, 0xcc, sizeof(*info));
-	return ioctl(fd, DMACOPY_IOC_INFO, info) ? errno : 0;
 }
 
 /* Entries of a directory whose names start with prefix. */
@@ -839,18 +760,6 @@ static uint64_t pick_len(uint32_t *rng, uint64_t span)
 		break;
 	}
 	return 1 + rnd(rng, min_u64(max, span));
-}
-
-static struct dmacopy_copy mkcopy(uint64_t s, uint64_t d, uint64_t len, uint32_t mode)
-{
-	struct dmacopy_copy c;
-
-	memset(&c, 0, sizeof(c));
-	c.src_off = s;
-	c.dst_off = d;
-	c.len = len;
-	c.mode = mode;
-	return c;
 }
 
 /*
@@ -1422,7 +1331,7 @@ static int load_normal(FIXTURE_DATA(stress) *self)
 }
 
 /* Waits until /dev/dmacopy0 .. nchan-1 exist; the first missing one or -1. */
-static int wait_nodes(FIXTURE_DATA(stress) *self)
+static int wait_all_nodes(FIXTURE_DATA(stress) *self)
 {
 	char path[64];
 	int i;
@@ -1505,7 +1414,7 @@ static bool restore_state(FIXTURE_DATA(stress) *self, char *msg, size_t len)
 			return false;
 		}
 	}
-	missing = wait_nodes(self);
+	missing = wait_all_nodes(self);
 	if (missing >= 0) {
 		snprintf(msg, len, "/dev/dmacopy%d missing", missing);
 		return false;
@@ -2171,7 +2080,7 @@ TEST_F_TIMEOUT(stress, unbind_under_load, 1800)
 	char __msg[256]; \
 	int __ret = load_normal(self), __i; \
 	ASSERT_EQ(0, __ret) TH_LOG("insmod %s: %s", (what), strerror(__ret)); \
-	__i = wait_nodes(self); \
+	__i = wait_all_nodes(self); \
 	ASSERT_EQ(-1, __i) TH_LOG("/dev/dmacopy%d missing after insmod (%s)", __i, (what)); \
 	ASSERT_EQ((self)->nchan, count_nodes()); \
 	for (__i = 0; __i < (self)->nchan; __i++) { \
@@ -2310,7 +2219,7 @@ TEST_F_TIMEOUT(stress, load_cycles, 1800)
 	ksft_print_msg("load_cycles: %d insmod/rmmod cycles, each with a verified copy\n", done);
 	printf("# dmacopy-count: load_cycles=%d\n", done);
 	fflush(stdout);
-	ASSERT_EQ(-1, wait_nodes(self));
+	ASSERT_EQ(-1, wait_all_nodes(self));
 	ASSERT_EQ(self->nchan, count_nodes());
 
 	if (kmemleak) {

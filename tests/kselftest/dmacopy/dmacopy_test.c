@@ -60,6 +60,7 @@
 
 #include "kselftest_harness.h"
 #include "dmacopy_board.h"
+#include "dmacopy_common.h"
 
 /* Which node each stateful test uses (modulo the number of nodes). */
 #define NODE_COPY	0	/* copy_*, views_agree, threads_one_node */
@@ -70,10 +71,7 @@
 #define NODE_UNBIND	5	/* unbind_*, fault_stall_unbind */
 #define NODE_LOG	6	/* log_* */
 
-#define MAX_CHANNELS		BOARD_MAX_NODES
 
-#define NSEC_PER_SEC	1000000000ULL
-#define NSEC_PER_MSEC	1000000ULL
 #define MAX_ELAPSED_NS	(10 * NSEC_PER_SEC)
 
 /* Bytes checked (and restored) on each side of a copy's destination. */
@@ -220,86 +218,8 @@ static unsigned int scaled(unsigned int n, unsigned int floor)
 	return n < floor ? floor : n;
 }
 
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = {
-		.tv_sec = ms / 1000,
-		.tv_nsec = (long)(ms % 1000) * 1000000L,
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-static uint32_t xorshift32(uint32_t *state)
-{
-	uint32_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	*state = x;
-	return x;
-}
-
-/* A random number in [0, n), n > 0. */
-static uint64_t rnd_below(uint32_t *state, uint64_t n)
-{
-	uint64_t r = ((uint64_t)xorshift32(state) << 32) | xorshift32(state);
-
-	return r % n;
-}
-
 /* ------------------------------------------------------------------------ */
 /* ioctl wrappers: 0 on success, else the errno (or -ret for ret > 0).       */
-
-static int ioctl_result(int ret)
-{
-	if (ret == -1)
-		return errno;
-	return ret ? -ret : 0;
-}
-
-static int dc_info(int fd, struct dmacopy_info *info)
-{
-	memset(info, 0xcc, sizeof(*info));
-	return ioctl_result(ioctl(fd, DMACOPY_IOC_INFO, info));
-}
-
-static struct dmacopy_copy mkcopy(uint64_t src_off, uint64_t dst_off,
-				  uint64_t len, __u32 mode)
-{
-	struct dmacopy_copy c;
-
-	memset(&c, 0, sizeof(c));
-	c.src_off = src_off;
-	c.dst_off = dst_off;
-	c.len = len;
-	c.mode = mode;
-	return c;
-}
-
-/* Issues DMACOPY_IOC_COPY with the out fields poisoned, so stale data shows. */
-static int dc_copy(int fd, struct dmacopy_copy *c)
-{
-	memset(&c->elapsed_ns, 0xcc, sizeof(c->elapsed_ns));
-	memset(&c->mode_used, 0xcc, sizeof(c->mode_used));
-	memset(&c->hw_status, 0xcc, sizeof(c->hw_status));
-	return ioctl_result(ioctl(fd, DMACOPY_IOC_COPY, c));
-}
 
 /* ------------------------------------------------------------------------ */
 /* Alignment: "in DMA mode, src_off, dst_off and len must be multiples of    */
@@ -533,19 +453,6 @@ struct node {
 	volatile uint8_t *src, *dst;
 };
 
-static void node_path(char *buf, size_t len, int idx)
-{
-	snprintf(buf, len, "/dev/dmacopy%d", idx);
-}
-
-static int open_node(int idx)
-{
-	char path[64];
-
-	node_path(path, sizeof(path), idx);
-	return open(path, O_RDWR | O_CLOEXEC);
-}
-
 /* Opens /dev/dmacopy<idx>, reads its INFO and maps its whole window. */
 static void node_open(struct __test_metadata *_metadata, struct node *n, int idx)
 {
@@ -701,11 +608,6 @@ struct stats {
 };
 
 #define DELTA(a, b, k)	((b).v[k] - (a).v[k])
-
-static void debugfs_path(char *buf, size_t len, int idx, const char *file)
-{
-	snprintf(buf, len, "/sys/kernel/debug/dmacopy/dmacopy%d/%s", idx, file);
-}
 
 /* Whether debugfs of node idx can be used; if not, why in msg. */
 static bool debugfs_usable(int idx, char *msg, size_t msglen)
@@ -928,19 +830,6 @@ static bool parse_platform_name(const char *name, uint64_t *addr)
 	return !errno && end != name && *end == '.';
 }
 
-/* Waits up to ms for path to exist (or not). */
-static bool wait_path(const char *path, bool exist, int ms)
-{
-	for (;;) {
-		if ((access(path, F_OK) == 0) == exist)
-			return true;
-		if (ms <= 0)
-			return false;
-		sleep_ms(20);
-		ms -= 20;
-	}
-}
-
 static bool module_loaded(const char *name)
 {
 	char line[512];
@@ -1020,55 +909,15 @@ static int bind_orphans(void)
 	return bound;
 }
 
-/*
- * The node of the channel at reg_base, once it exists and answers INFO; -1
- * after ms milliseconds without one.
- */
-static int find_node(uint64_t reg_base, int ms)
-{
-	for (;;) {
-		int i;
-
-		for (i = 0; i < MAX_CHANNELS; i++) {
-			struct dmacopy_info info;
-			int fd = open_node(i);
-
-			if (fd < 0)
-				continue;
-			if (!dc_info(fd, &info) && info.reg_base == reg_base) {
-				close(fd);
-				return i;
-			}
-			close(fd);
-		}
-		if (ms <= 0)
-			return -1;
-		sleep_ms(20);
-		ms -= 20;
-	}
-}
-
 static long delete_module(const char *name, unsigned int flags)
 {
 	return syscall(__NR_delete_module, name, flags);
 }
 
-/* Waits up to ms for at least want /dev/dmacopyN nodes. */
-static bool wait_nodes(int want, int ms)
-{
-	for (;;) {
-		if (board_count_nodes("/dev", NULL) >= want)
-			return true;
-		if (ms <= 0)
-			return false;
-		sleep_ms(20);
-		ms -= 20;
-	}
-}
-
 /*
  * Unloads the module and loads ko with params and more (either may be NULL),
- * then waits for nodes nodes. 0, or -1 with why in msg.
+ * then waits until there are as many nodes as the argument nodes says. 0, or -1 with why in
+ * msg.
  */
 static int module_reload(const char *ko, const char *params, const char *more, int nodes,
 			 char *msg, size_t len)
@@ -1115,13 +964,6 @@ static int module_reload(const char *ko, const char *params, const char *more, i
 		return -1;
 	}
 	return 0;
-}
-
-/* One "# dmacopy-count: NAME=VALUE" line for the summary of make test. */
-static void print_count(const char *name, unsigned long value)
-{
-	printf("# dmacopy-count: %s=%lu\n", name, value);
-	fflush(stdout);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1372,7 +1214,7 @@ TEST_F_TIMEOUT(dmacopy, info_matches_sysfs, 30)
 		if (!parse_platform_name(de->d_name, &addr) || strlen(de->d_name) >= sizeof(dev))
 			continue;
 		ASSERT_GT(ARRAY_SIZE(bound), (size_t)nbound);
-		strcpy(bound[nbound++], de->d_name);
+		snprintf(bound[nbound++], sizeof(bound[0]), "%s", de->d_name);
 		nodes += board_dev_nodes(de->d_name);
 	}
 	closedir(d);
@@ -2108,7 +1950,8 @@ TEST_F_TIMEOUT(dmacopy, all_channels_parallel, 180)
 #define STORM_PERIOD_NS		20000
 /* SA_RESTART only: disarm the timer when no ioctl has returned for this long,
  * so that a copy longer than the period on real hardware cannot be restarted
- * forever. */
+ * forever.
+ */
 #define STORM_STALL_NS		NSEC_PER_SEC
 
 static timer_t storm_timer;
@@ -3225,56 +3068,6 @@ TEST_F_TIMEOUT(dmacopy, fault_overflow, 60)
 /* ------------------------------------------------------------------------ */
 /* The kernel log: failures that a user can cause do not flood it.           */
 
-/* Opens /dev/kmsg positioned after the last record. -1 on failure. */
-static int kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/*
- * Counts the records logged since kmsg_open (a lost stretch of the ring
- * counts as 1000) and keeps the text of the first few in buf.
- */
-static int kmsg_count(int fd, char *buf, size_t len)
-{
-	char rec[2048];
-	size_t have = 0;
-	int n = 0, guard;
-
-	buf[0] = '\0';
-	for (guard = 0; guard < 1000000; guard++) {
-		ssize_t r = read(fd, rec, sizeof(rec) - 1);
-		char *text, *nl;
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EPIPE) {
-				n += 1000;
-				continue;
-			}
-			break;	/* EAGAIN: no more */
-		}
-		rec[r] = '\0';
-		n++;
-		text = strchr(rec, ';');
-		text = text ? text + 1 : rec;
-		nl = strchr(text, '\n');
-		if (nl)
-			*nl = '\0';
-		if (have + strlen(text) + 4 < len) {
-			have += (size_t)snprintf(buf + have, len - have, "| %s ", text);
-		}
-	}
-	return n;
-}
-
 /*
  * Allowed log records for a burst of failures that lasted wall ns: what the
  * kernel's default rate limit lets through (10 messages per 5 s, and a
@@ -3368,11 +3161,23 @@ TEST_F_TIMEOUT(dmacopy, log_flood_bad_input, 120)
 		struct dmacopy_copy c;
 
 		switch (i % 5) {
-		case 0: c = mkcopy(0, 0, 0, DMACOPY_MODE_DMA); break;
-		case 1: c = mkcopy(size, 0, 1, DMACOPY_MODE_DMA); break;
-		case 2: c = mkcopy(0, 0, 16, 7); break;
-		case 3: c = mkcopy(0, 0, 16, DMACOPY_MODE_DMA); c.flags = 1; break;
-		default: c = mkcopy(0, 0, 16, DMACOPY_MODE_CPU); c.reserved[1] = 1; break;
+		case 0:
+			c = mkcopy(0, 0, 0, DMACOPY_MODE_DMA);
+			break;
+		case 1:
+			c = mkcopy(size, 0, 1, DMACOPY_MODE_DMA);
+			break;
+		case 2:
+			c = mkcopy(0, 0, 16, 7);
+			break;
+		case 3:
+			c = mkcopy(0, 0, 16, DMACOPY_MODE_DMA);
+			c.flags = 1;
+			break;
+		default:
+			c = mkcopy(0, 0, 16, DMACOPY_MODE_CPU);
+			c.reserved[1] = 1;
+			break;
 		}
 		ASSERT_EQ(EINVAL, dc_copy(n.fd, &c)) TH_LOG("bad request %d", i);
 	}

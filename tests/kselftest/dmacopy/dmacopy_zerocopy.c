@@ -63,6 +63,7 @@
 
 #include "kselftest_harness.h"
 #include "dmacopy_board.h"
+#include "dmacopy_common.h"
 
 /* Which node each stateful test uses (modulo the number of nodes). */
 #define NODE_COPY	0	/* cu_* data tests, batch_* data tests */
@@ -73,10 +74,7 @@
 #define NODE_UNBIND	5	/* cu_unbind_in_flight */
 #define NODE_LOG	6	/* log_quiet */
 
-#define MAX_CHANNELS	BOARD_MAX_NODES
 
-#define NSEC_PER_SEC	((uint64_t)1000000000)
-#define NSEC_PER_MSEC	((uint64_t)1000000)
 
 /* Bytes checked on each side of a destination (and of a source). */
 #define GUARD		64
@@ -116,55 +114,6 @@ static unsigned int scaled(unsigned int n, unsigned int floor)
 static unsigned int sweep_step(void)
 {
 	return 100 / scale_pct();
-}
-
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = {
-		.tv_sec = ms / 1000,
-		.tv_nsec = (long)(ms % 1000) * 1000000L,
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-static uint32_t xorshift32(uint32_t *state)
-{
-	uint32_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	*state = x;
-	return x;
-}
-
-/* A random number in [0, n), n > 0. */
-static uint64_t rnd_below(uint32_t *state, uint64_t n)
-{
-	uint64_t r = ((uint64_t)xorshift32(state) << 32) | xorshift32(state);
-
-	return r % n;
-}
-
-static void print_count(const char *name, unsigned long value)
-{
-	printf("# dmacopy-count: %s=%lu\n", name, value);
-	fflush(stdout);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -413,19 +362,6 @@ static long long pins_held_since(const struct pins *a, const struct pins *b, uin
 /* ------------------------------------------------------------------------ */
 /* ioctls: 0 on success, else the errno (or -ret for ret > 0).               */
 
-static int ioctl_result(int ret)
-{
-	if (ret == -1)
-		return errno;
-	return ret ? -ret : 0;
-}
-
-static int dc_info(int fd, struct dmacopy_info *info)
-{
-	memset(info, 0xcc, sizeof(*info));
-	return ioctl_result(ioctl(fd, DMACOPY_IOC_INFO, info));
-}
-
 static struct dmacopy_copy_user mkcu(const void *src, void *dst, uint64_t len, __u32 mode)
 {
 	struct dmacopy_copy_user c;
@@ -445,26 +381,6 @@ static int cu_call(int fd, struct dmacopy_copy_user *c)
 	memset(&c->mode_used, 0xcc, sizeof(c->mode_used));
 	memset(&c->hw_status, 0xcc, sizeof(c->hw_status));
 	return ioctl_result(ioctl(fd, DMACOPY_IOC_COPY_USER, c));
-}
-
-static struct dmacopy_copy mkcopy(uint64_t src_off, uint64_t dst_off, uint64_t len, __u32 mode)
-{
-	struct dmacopy_copy c;
-
-	memset(&c, 0, sizeof(c));
-	c.src_off = src_off;
-	c.dst_off = dst_off;
-	c.len = len;
-	c.mode = mode;
-	return c;
-}
-
-static int dc_copy(int fd, struct dmacopy_copy *c)
-{
-	memset(&c->elapsed_ns, 0xcc, sizeof(c->elapsed_ns));
-	memset(&c->mode_used, 0xcc, sizeof(c->mode_used));
-	memset(&c->hw_status, 0xcc, sizeof(c->hw_status));
-	return ioctl_result(ioctl(fd, DMACOPY_IOC_COPY, c));
 }
 
 /* Entries' out fields all set to MARK bytes. */
@@ -519,19 +435,6 @@ struct node {
 	uint8_t *win;			/* the window, when mapped */
 	uint8_t *src, *dst;
 };
-
-static void node_path(char *buf, size_t len, int idx)
-{
-	snprintf(buf, len, "/dev/dmacopy%d", idx);
-}
-
-static int open_node(int idx)
-{
-	char path[64];
-
-	node_path(path, sizeof(path), idx);
-	return open(path, O_RDWR | O_CLOEXEC);
-}
 
 /* Opens /dev/dmacopy<idx> and reads INFO; maps the whole window if map. */
 static void node_open(struct __test_metadata *_metadata, struct node *n, int idx, bool map)
@@ -609,7 +512,7 @@ static bool hw_done_ok(const struct node *n, __u32 hw)
 /* Whether a COPY_USER in DMA mode has the controller move any byte (see DMA_LINE). */
 static bool cu_dma_moves(const struct node *n, uint64_t src, uint64_t dst, uint64_t len)
 {
-	uint64_t a = node_align(n), line = DMA_LINE > a ? DMA_LINE : a;
+	uint64_t a = node_align(n), line = a < DMA_LINE ? DMA_LINE : a;
 	uint64_t first = (dst + line - 1) / line * line;
 
 	if ((src ^ dst) % a)
@@ -790,11 +693,6 @@ static bool cu_fails(const struct node *n, const void *src, void *dst, uint64_t 
 /* ------------------------------------------------------------------------ */
 /* debugfs.                                                                  */
 
-static void debugfs_path(char *buf, size_t len, int idx, const char *file)
-{
-	snprintf(buf, len, "/sys/kernel/debug/dmacopy/dmacopy%d/%s", idx, file);
-}
-
 static bool debugfs_usable(int idx, char *msg, size_t msglen)
 {
 	char path[128];
@@ -857,18 +755,6 @@ static long long read_stat(int idx, const char *name)
 /* ------------------------------------------------------------------------ */
 /* sysfs.                                                                    */
 
-static bool wait_path(const char *path, bool exist, int ms)
-{
-	for (;;) {
-		if ((access(path, F_OK) == 0) == exist)
-			return true;
-		if (ms <= 0)
-			return false;
-		sleep_ms(20);
-		ms -= 20;
-	}
-}
-
 /* Binds every device of a known family that has no driver; how many. */
 static int bind_orphans(void)
 {
@@ -895,90 +781,8 @@ static int bind_orphans(void)
 	return bound;
 }
 
-static bool wait_nodes(int want, int ms)
-{
-	for (;;) {
-		if (board_count_nodes("/dev", NULL) >= want)
-			return true;
-		if (ms <= 0)
-			return false;
-		sleep_ms(20);
-		ms -= 20;
-	}
-}
-
-/* The node of the channel at reg_base once it answers INFO; -1 after ms. */
-static int find_node(uint64_t reg_base, int ms)
-{
-	for (;;) {
-		int i;
-
-		for (i = 0; i < MAX_CHANNELS; i++) {
-			struct dmacopy_info info;
-			int fd = open_node(i);
-
-			if (fd < 0)
-				continue;
-			if (!dc_info(fd, &info) && info.reg_base == reg_base) {
-				close(fd);
-				return i;
-			}
-			close(fd);
-		}
-		if (ms <= 0)
-			return -1;
-		sleep_ms(20);
-		ms -= 20;
-	}
-}
-
 /* ------------------------------------------------------------------------ */
 /* The kernel log.                                                           */
-
-static int kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Records logged since kmsg_open (a lost stretch counts 1000); the first few in buf. */
-static int kmsg_count(int fd, char *buf, size_t len)
-{
-	char rec[2048];
-	size_t have = 0;
-	int n = 0, guard;
-
-	buf[0] = '\0';
-	for (guard = 0; guard < 1000000; guard++) {
-		ssize_t r = read(fd, rec, sizeof(rec) - 1);
-		char *text, *nl;
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EPIPE) {
-				n += 1000;
-				continue;
-			}
-			break;
-		}
-		rec[r] = '\0';
-		n++;
-		text = strchr(rec, ';');
-		text = text ? text + 1 : rec;
-		nl = strchr(text, '\n');
-		if (nl)
-			*nl = '\0';
-		if (have + strlen(text) + 4 < len)
-			have += (size_t)snprintf(buf + have, len - have, "| %s ", text);
-	}
-	return n;
-}
 
 /* ------------------------------------------------------------------------ */
 
@@ -2642,23 +2446,56 @@ TEST_F_TIMEOUT(zc, batch_matches_single, 180)
 static const char *bad_entry(const struct node *n, unsigned int k, struct dmacopy_copy *e)
 {
 	switch (k) {
-	case 0: e->len = 0; return "len 0";
-	case 1: e->len = n->info.max_len + 1; e->src_off = 0; e->dst_off = 0;
+	case 0:
+		e->len = 0;
+		return "len 0";
+	case 1:
+		e->len = n->info.max_len + 1;
+		e->src_off = 0;
+		e->dst_off = 0;
 		return "len above max_len";
-	case 2: e->src_off = n->size - e->len + 1; return "src_off + len past the end";
-	case 3: e->dst_off = n->size - e->len + 1; return "dst_off + len past the end";
-	case 4: e->dst_off = n->size; return "dst_off = buf_size";
-	case 5: e->src_off = UINT64_MAX - 2; return "src_off + len overflows";
-	case 6: e->dst_off = UINT64_MAX - e->len + 1; return "dst_off + len wraps to 0";
-	case 7: e->len = UINT64_MAX; return "len UINT64_MAX";
-	case 8: e->mode = 3; return "mode 3";
-	case 9: e->mode = 0xffffffffU; return "mode 0xffffffff";
-	case 10: e->flags = 1; return "flags 1";
-	case 11: e->flags = 0x80000000U; return "flags 0x80000000";
-	case 12: e->reserved[0] = 1; return "reserved[0] 1";
-	case 13: e->reserved[1] = 1ULL << 63; return "reserved[1] 1 << 63";
-	case 14: e->timeout_ns = 1; return "timeout_ns 1";
-	case 15: e->timeout_ns = NSEC_PER_SEC; return "timeout_ns 1 s";
+	case 2:
+		e->src_off = n->size - e->len + 1;
+		return "src_off + len past the end";
+	case 3:
+		e->dst_off = n->size - e->len + 1;
+		return "dst_off + len past the end";
+	case 4:
+		e->dst_off = n->size;
+		return "dst_off = buf_size";
+	case 5:
+		e->src_off = UINT64_MAX - 2;
+		return "src_off + len overflows";
+	case 6:
+		e->dst_off = UINT64_MAX - e->len + 1;
+		return "dst_off + len wraps to 0";
+	case 7:
+		e->len = UINT64_MAX;
+		return "len UINT64_MAX";
+	case 8:
+		e->mode = 3;
+		return "mode 3";
+	case 9:
+		e->mode = 0xffffffffU;
+		return "mode 0xffffffff";
+	case 10:
+		e->flags = 1;
+		return "flags 1";
+	case 11:
+		e->flags = 0x80000000U;
+		return "flags 0x80000000";
+	case 12:
+		e->reserved[0] = 1;
+		return "reserved[0] 1";
+	case 13:
+		e->reserved[1] = 1ULL << 63;
+		return "reserved[1] 1 << 63";
+	case 14:
+		e->timeout_ns = 1;
+		return "timeout_ns 1";
+	case 15:
+		e->timeout_ns = NSEC_PER_SEC;
+		return "timeout_ns 1 s";
 	case 16:
 		if (node_align(n) == 1)
 			return NULL;
