@@ -14,11 +14,14 @@ CACHE=${DMACOPY_CACHE:-$HOME/.cache/dmacopy}
 KVER_MAJOR=7.2
 BINDGEN_VERSION=0.72.1
 LLVM_VER=19
-# gcc, g++ and clang also check that the uapi header compiles as C and C++ (tests/uapi).
+# make check (scripts/check.sh): gcc, g++ and clang compile the uapi header as C and C++
+# (tests/uapi) and Documentation's C examples; the scripts go through shellcheck; perl runs
+# the kernel's checkpatch.pl and headers_check.pl; git lists the tree's files.
 # python3-matplotlib draws `make bench`'s plot (scripts/bench-report.py).
 PKGS=("clang-$LLVM_VER" "lld-$LLVM_VER" "llvm-$LLVM_VER" "libclang-$LLVM_VER-dev"
       flex bison bc make gcc g++ libelf-dev libssl-dev cpio xz-utils qemu-system-arm
-      gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3 python3-matplotlib)
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev python3 python3-matplotlib
+      shellcheck perl git)
 
 say() { printf '[setup] %s\n' "$*" >&2; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
@@ -51,6 +54,14 @@ if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
 	say "rustup component add rust-src"
 	rustup component add rust-src
 fi
+# clippy and rustfmt: make check runs them on the module (CLIPPY=1, the kernel's rustfmt
+# check) and on the tools, all with the one default toolchain.
+for c in clippy rustfmt; do
+	if ! rustup component list --installed 2>/dev/null | grep -q "^$c"; then
+		say "rustup component add $c"
+		rustup component add "$c"
+	fi
+done
 if ! rustup target list --installed 2>/dev/null | grep -q '^aarch64-unknown-linux-musl$'; then
 	say "rustup target add aarch64-unknown-linux-musl"
 	rustup target add aarch64-unknown-linux-musl
