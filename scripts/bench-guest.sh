@@ -250,7 +250,7 @@ dmatest_run() {
 		# (2>/dev/null first: the thread may have ended, and the message would come first.)
 		if read -r l 2>/dev/null <"/proc/$pid/stat"; then
 			# Field 39 is the CPU the task last ran on (comm, field 2, has no spaces here).
-			# shellcheck disable=SC2086
+			# shellcheck disable=SC2086 # split into stat's fields on purpose
 			set -- $l
 			shift 38
 			cpu=$1

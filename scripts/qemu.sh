@@ -121,7 +121,7 @@ scan_log() {
 self_test() {
 	local dir n=0 bad=0 line
 	dir=$(mktemp -d)
-	# shellcheck disable=SC2064
+	# shellcheck disable=SC2064 # expanded now on purpose: $dir is local and gone by RETURN
 	trap "rm -rf '$dir'" RETURN
 	printf '%s\n' DMACOPY-BEGIN 'ok 1 selftests: dmacopy: dmacopy_test' \
 		'# # BUG: a test printing this is not a kernel report' DMACOPY-END \
@@ -371,7 +371,7 @@ if [ -w $kml ]; then
 	echo clear >$kml
 fi
 if [ -f /etc/dmacopy/load-module ]; then
-	# shellcheck disable=SC2046
+	# shellcheck disable=SC2046 # the module's parameters, one word each
 	insmod /lib/modules/dmacopy.ko $(cat /etc/dmacopy/load-module) || echo "insmod dmacopy.ko failed"
 fi
 if [ -f /etc/dmacopy/interactive ]; then
