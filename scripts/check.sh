@@ -198,11 +198,22 @@ tools_doc() {
 
 # --- scripts ------------------------------------------------------------------------------
 
-# Every file of the tree (tracked or new, not ignored) whose first line is a #! of sh, bash,
-# dash or ash (directly or through env).
+# The tree's files: in a git checkout those git tracks and the new ones it does not ignore;
+# elsewhere (an unpacked tarball) every file but the build products.
+tree_files() {
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git ls-files -co --exclude-standard
+	else
+		find . -path ./.git -prune -o -path ./build -prune -o -path ./tools/target -prune -o \
+			-type f -print | sed -e 's|^\./||'
+	fi | sort -u
+}
+
+# Every file of the tree whose first line is a #! of sh, bash, dash or ash (directly or
+# through env).
 shell_scripts() {
 	local f line
-	git ls-files -co --exclude-standard | sort | while read -r f; do
+	tree_files | while read -r f; do
 		[ -f "$f" ] || continue
 		IFS= read -r line <"$f" || true
 		[[ $line =~ ^\#!.*[/\ ](ba|da|a)?sh([[:space:]]|$) ]] && echo "$f"
@@ -229,7 +240,7 @@ uapi() {
 
 # Documentation/**/*.c: user-space examples of the ABI, each compiled (not linked) as C99.
 doc_sources() {
-	git ls-files -co --exclude-standard -- 'Documentation/*.c' 'Documentation/**/*.c' | sort -u
+	tree_files | grep -E '^Documentation/.*\.c$' || true
 }
 
 examples() {
@@ -296,9 +307,7 @@ CHECKPATCH_FALSE=(
 )
 
 c_sources() {
-	git ls-files -co --exclude-standard -- 'tests/kselftest/dmacopy/*.[ch]' 'tests/uapi/*.c' \
-		'tests/uapi/*.cc' 'tests/uapi/*.h' include/uapi/linux/dmacopy.h \
-		'Documentation/*.c' 'Documentation/**/*.c' | sort -u
+	tree_files | grep -E '^(tests/kselftest/dmacopy/[^/]*\.[ch]|tests/uapi/[^/]*\.(c|cc|h)|include/uapi/linux/dmacopy\.h|Documentation/.*\.c)$'
 }
 
 # Prints the findings of checkpatch's terse output (FILE:LINE: TYPE:NAME: text) that no entry
