@@ -178,7 +178,8 @@ module_rustfmt() {
 	k=$(ksrc) || { echo "$k"; return 1; }
 	need rustfmt "rustup component add rustfmt" || return 1
 	mapfile -t files < <(find src -name '*.rs' | sort)
-	repro rustfmt --check --edition 2021 --config-path "$k/.rustfmt.toml" "${files[@]}"
+	repro rustfmt --check --color never --edition 2021 --config-path "$k/.rustfmt.toml" \
+		"${files[@]}"
 }
 
 # --- the tools ----------------------------------------------------------------------------
@@ -352,6 +353,7 @@ checkpatch() {
 		"(CHECKPATCH_FALSE in scripts/check.sh; listed in $out/checkpatch-false.log)"
 	if [ -n "$left" ]; then
 		echo "$left"
+		echo "(checkpatch itself, run as below, also shows the misreadings set aside)"
 		return 1
 	fi
 	# checkpatch fails only on findings: with none left, any other failure is its own.
