@@ -2,8 +2,8 @@
 /*
  * Helpers that the dmacopy selftests share: time and sleeping, a small PRNG,
  * the INFO and COPY ioctls, the nodes' paths, waits for a path or the nodes to
- * appear, debugfs paths, the kernel log (/dev/kmsg) and the counts printed
- * for make test's summary.
+ * appear, debugfs paths, reading and writing small sysfs and debugfs files,
+ * the kernel log (/dev/kmsg) and the counts printed for make test's summary.
  *
  * Plain C without the harness, like dmacopy_board.h, so that child processes
  * may use it too. Every function is static inline: a program uses what it
@@ -250,6 +250,54 @@ static inline int kmsg_count(int fd, char *buf, size_t len)
 			have += (size_t)snprintf(buf + have, len - have, "| %s ", text);
 	}
 	return n;
+}
+
+/* Reads a small file into buf (NUL-terminated); 0 or errno. */
+static inline int read_text(const char *path, char *buf, size_t len)
+{
+	size_t have = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	while (have < len - 1) {
+		n = read(fd, buf + have, len - 1 - have);
+		if (n < 0) {
+			int err = errno;
+
+			if (err == EINTR)
+				continue;
+			close(fd);
+			return err;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	close(fd);
+	return 0;
+}
+
+/* Writes text to path; 0 or errno. */
+static inline int write_text(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	n = write(fd, text, len);
+	if (n < 0)
+		ret = errno;
+	else if ((size_t)n != len)
+		ret = EIO;
+	close(fd);
+	return ret;
 }
 
 #endif /* DMACOPY_COMMON_H */

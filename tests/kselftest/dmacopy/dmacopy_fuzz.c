@@ -883,32 +883,6 @@ static int write_file(const char *path, const void *buf, size_t len, long *ret)
 	return err;
 }
 
-/* Reads path into buf (NUL-terminated). Returns 0 or an errno. */
-static int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t n = 0;
-	long r;
-
-	if (fd < 0)
-		return errno;
-	while (n + 1 < len) {
-		r = read(fd, buf + n, len - 1 - n);
-		if (r < 0) {
-			int err = errno;
-
-			close(fd);
-			return err;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	buf[n] = 0;
-	close(fd);
-	return 0;
-}
-
 static void dbg_path(char *buf, size_t len, int node, const char *file)
 {
 	snprintf(buf, len, DBG_DIR "/dmacopy%d/%s", node, file);
@@ -949,7 +923,7 @@ static int inject_state(struct ctx *c, int ch)
 	char path[128], buf[128];
 
 	dbg_path(path, sizeof(path), node, "inject");
-	err = read_file(path, buf, sizeof(buf));
+	err = read_text(path, buf, sizeof(buf));
 	if (err && ((e1 & 1) || atomic_load(&chans[ch].epoch) != e1) &&
 	    (err == ENOENT || err == EIO))
 		return -1;
@@ -3454,7 +3428,7 @@ static bool stats_read(struct ctx *c, int ch, uint64_t *val)
 	int err;
 
 	dbg_path(path, sizeof(path), atomic_load(&chans[ch].node), "stats");
-	err = read_file(path, buf, sizeof(buf));
+	err = read_text(path, buf, sizeof(buf));
 	if (!chkf(c, A(OK), err ? -1 : 0, err, "read stats", "{%s}", path))
 		return false;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

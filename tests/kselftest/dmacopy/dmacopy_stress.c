@@ -148,54 +148,6 @@ static uint32_t run_seed(void)
 /* ------------------------------------------------------------------------ */
 /* Files: sysfs, procfs, debugfs.                                            */
 
-/* Writes text to path; 0 or errno. */
-static int write_file(const char *path, const char *text)
-{
-	size_t len = strlen(text);
-	ssize_t n;
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	n = write(fd, text, len);
-	if (n < 0)
-		ret = errno;
-	else if ((size_t)n != len)
-		ret = EIO;
-	close(fd);
-	return ret;
-}
-
-/* Reads a small file into buf (NUL-terminated); 0 or errno. */
-static int read_file(const char *path, char *buf, size_t len)
-{
-	size_t have = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	while (have < len - 1) {
-		n = read(fd, buf + have, len - 1 - have);
-		if (n < 0) {
-			int err = errno;
-
-			if (err == EINTR)
-				continue;
-			close(fd);
-			return err;
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-	}
-	buf[have] = '\0';
-	close(fd);
-	return 0;
-}
-
 /* Waits for pid with a bound; 0 (status set) or ETIMEDOUT. */
 static int wait_pid_ms(pid_t pid, int *status, unsigned int ms)
 {
@@ -240,7 +192,7 @@ static int write_file_bounded(const char *path, const char *text, unsigned int m
 	if (pid < 0)
 		return errno;
 	if (pid == 0)
-		_exit(write_file(path, text) & 0xff);
+		_exit(write_text(path, text) & 0xff);
 	ret = wait_pid_ms(pid, &status, ms);
 	if (ret) {
 		kill(pid, SIGKILL);
@@ -423,7 +375,7 @@ static long module_refcnt(void)
 {
 	char buf[64];
 
-	if (read_file("/sys/module/dmacopy/refcnt", buf, sizeof(buf)))
+	if (read_text("/sys/module/dmacopy/refcnt", buf, sizeof(buf)))
 		return -1;
 	return strtol(buf, NULL, 10);
 }
@@ -554,7 +506,7 @@ static bool make_node(int idx, char *path, size_t len)
 	unsigned int maj, min;
 
 	snprintf(p, sizeof(p), "/sys/class/misc/dmacopy%d/dev", idx);
-	if (read_file(p, num, sizeof(num)) || sscanf(num, "%u:%u", &maj, &min) != 2)
+	if (read_text(p, num, sizeof(num)) || sscanf(num, "%u:%u", &maj, &min) != 2)
 		return false;
 	snprintf(path, len, "/tmp/stress-dmacopy%d", idx);
 	unlink(path);
@@ -1105,12 +1057,12 @@ static int fi_config(bool slab_all, unsigned int min_order)
 	int ret;
 
 	snprintf(num, sizeof(num), "%u", min_order);
-	ret = write_file(FAILSLAB "/verbose", "0");
-	ret = ret ?: write_file(FAIL_PAGE "/verbose", "0");
-	ret = ret ?: write_file(FAILSLAB "/ignore-gfp-wait", slab_all ? "N" : "Y");
-	ret = ret ?: write_file(FAILSLAB "/cache-filter", slab_all ? "N" : "Y");
-	ret = ret ?: write_file(FAIL_PAGE "/ignore-gfp-wait", "N");
-	ret = ret ?: write_file(FAIL_PAGE "/min-order", num);
+	ret = write_text(FAILSLAB "/verbose", "0");
+	ret = ret ?: write_text(FAIL_PAGE "/verbose", "0");
+	ret = ret ?: write_text(FAILSLAB "/ignore-gfp-wait", slab_all ? "N" : "Y");
+	ret = ret ?: write_text(FAILSLAB "/cache-filter", slab_all ? "N" : "Y");
+	ret = ret ?: write_text(FAIL_PAGE "/ignore-gfp-wait", "N");
+	ret = ret ?: write_text(FAIL_PAGE "/min-order", num);
 	return ret;
 }
 
@@ -1499,7 +1451,7 @@ FIXTURE_TEARDOWN(stress)
 	}
 	if (self->fi_saved) {
 		for (i = 0; i < (int)FI_FILES; i++)
-			write_file(fi_files[i], self->fi_old[i]);
+			write_text(fi_files[i], self->fi_old[i]);
 		self->fi_saved = false;
 	}
 	if (self->ko && self->ndev > 0) {
@@ -2177,7 +2129,7 @@ static int kmemleak_reports(char *buf, size_t len)
 	const char *p = buf;
 	int n = 0;
 
-	if (read_file(KMEMLEAK, buf, len))
+	if (read_text(KMEMLEAK, buf, len))
 		return -1;
 	while ((p = strstr(p, "unreferenced object"))) {
 		n++;
@@ -2196,7 +2148,7 @@ TEST_F_TIMEOUT(stress, load_cycles, 1800)
 	ASSERT_LT(0, cycles) TH_LOG("DMACOPY_LOAD_CYCLES must be a positive number");
 	if (kmemleak) {
 		/* Only leaks from now on count. */
-		ret = write_file(KMEMLEAK, "clear");
+		ret = write_text(KMEMLEAK, "clear");
 		ASSERT_EQ(0, ret) TH_LOG("kmemleak clear: %s", strerror(ret));
 	}
 	for (i = 0; i < cycles; i++) {
@@ -2229,10 +2181,10 @@ TEST_F_TIMEOUT(stress, load_cycles, 1800)
 
 		ASSERT_NE(NULL, buf);
 		/* Objects must be unreferenced over two scans, and older than 5 s. */
-		ret = write_file(KMEMLEAK, "scan");
+		ret = write_text(KMEMLEAK, "scan");
 		ASSERT_EQ(0, ret) TH_LOG("kmemleak scan: %s", strerror(ret));
 		sleep_ms(6000);
-		ret = write_file(KMEMLEAK, "scan");
+		ret = write_text(KMEMLEAK, "scan");
 		ASSERT_EQ(0, ret) TH_LOG("kmemleak scan: %s", strerror(ret));
 		n = kmemleak_reports(buf, len);
 		ASSERT_LE(0, n) TH_LOG("cannot read " KMEMLEAK);
@@ -2524,7 +2476,7 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 	ASSERT_TRUE(path_exists("/proc/thread-self/fail-nth"))
 		TH_LOG("no /proc/thread-self/fail-nth: CONFIG_FAULT_INJECTION missing");
 	for (v = 0; v < FI_FILES; v++) {
-		ret = read_file(fi_files[v], self->fi_old[v], sizeof(self->fi_old[v]));
+		ret = read_text(fi_files[v], self->fi_old[v], sizeof(self->fi_old[v]));
 		ASSERT_EQ(0, ret)
 			TH_LOG("%s: %s (CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS?)",
 			       fi_files[v], strerror(ret));
@@ -2724,7 +2676,7 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 		       fault_max);
 
 	for (v = 0; v < FI_FILES; v++)
-		write_file(fi_files[v], self->fi_old[v]);
+		write_text(fi_files[v], self->fi_old[v]);
 	self->fi_saved = false;
 	ASSERT_INSMOD_ALL(self, "after the injected faults");
 	ksft_print_msg("load_failures: %lu allocations failed on purpose\n", injected);

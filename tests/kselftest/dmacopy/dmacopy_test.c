@@ -630,33 +630,6 @@ static bool debugfs_usable(int idx, char *msg, size_t msglen)
 	return true;
 }
 
-/* Reads a small file into buf (NUL-terminated). 0 or errno. */
-static int read_text(const char *path, char *buf, size_t len)
-{
-	size_t have = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	while (have < len - 1) {
-		n = read(fd, buf + have, len - 1 - have);
-		if (n < 0) {
-			int err = errno;
-
-			close(fd);
-			return err;
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-	}
-	buf[have] = '\0';
-	close(fd);
-	return 0;
-}
-
 /* Parses stats of node idx: every counter exactly once. 0 or errno. */
 static int read_stats(int idx, struct stats *st)
 {
@@ -846,23 +819,6 @@ static bool module_loaded(const char *name)
 	return found;
 }
 
-/* Writes text to a sysfs file. 0 or errno. */
-static int write_sysfs(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return errno;
-	n = write(fd, text, strlen(text));
-	if (n < 0)
-		err = errno;
-	else if ((size_t)n != strlen(text))
-		err = EIO;
-	close(fd);
-	return err;
-}
-
 /*
  * The nodes of platform device name (by their sysfs device link), at most
  * max, in *idx; their number.
@@ -902,7 +858,7 @@ static int bind_orphans(void)
 		snprintf(path, sizeof(path), DEV_DIR "/%s/driver", de->d_name);
 		if (!access(path, F_OK))
 			continue;
-		if (!write_sysfs(DRV_DIR "/bind", de->d_name))
+		if (!write_text(DRV_DIR "/bind", de->d_name))
 			bound++;
 	}
 	closedir(d);
@@ -3267,7 +3223,7 @@ static long long mem_free_kib(void)
 	uint64_t __t0 = now_ns(), __wall; \
 	int __ret; \
 	(self)->unbound = true; \
-	__ret = write_sysfs(DRV_DIR "/unbind", (name)); \
+	__ret = write_text(DRV_DIR "/unbind", (name)); \
 	__wall = now_ns() - __t0; \
 	ASSERT_EQ(0, __ret) TH_LOG("unbind %s: %s", (name), strerror(__ret)); \
 	EXPECT_GT(5 * NSEC_PER_SEC, __wall) TH_LOG("unbind took %" PRIu64 " ns", __wall); \
@@ -3275,7 +3231,7 @@ static long long mem_free_kib(void)
 
 /* Binds name again: "Binding again gives a working node"; its index in *idx. */
 #define REBIND(self, name, reg_base, idx) do { \
-	int __ret = write_sysfs(DRV_DIR "/bind", (name)); \
+	int __ret = write_text(DRV_DIR "/bind", (name)); \
 	ASSERT_EQ(0, __ret) TH_LOG("bind %s: %s", (name), strerror(__ret)); \
 	*(idx) = find_node((reg_base), 5000); \
 	ASSERT_LE(0, *(idx)) TH_LOG("no node for %s after bind", (name)); \

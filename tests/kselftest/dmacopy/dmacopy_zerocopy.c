@@ -281,22 +281,6 @@ struct pins {
 	uint64_t acquired, released;
 };
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return errno;
-	n = write(fd, text, strlen(text));
-	if (n < 0)
-		err = errno;
-	else if ((size_t)n != strlen(text))
-		err = EIO;
-	close(fd);
-	return err;
-}
-
 static void pins_read(struct pins *p)
 {
 	char line[256];
@@ -305,7 +289,7 @@ static void pins_read(struct pins *p)
 
 	memset(p, 0, sizeof(*p));
 	/* Folds every CPU's pending counts into the totals (root only). */
-	write_file("/proc/sys/vm/stat_refresh", "1");
+	write_text("/proc/sys/vm/stat_refresh", "1");
 	f = fopen("/proc/vmstat", "re");
 	if (!f)
 		return;
@@ -717,7 +701,7 @@ static int write_inject(int idx, const char *word)
 	char path[128];
 
 	debugfs_path(path, sizeof(path), idx, "inject");
-	return write_file(path, word);
+	return write_text(path, word);
 }
 
 /* One counter of the node's debugfs stats; -1 if it cannot be read. */
@@ -774,7 +758,7 @@ static int bind_orphans(void)
 		snprintf(path, sizeof(path), BOARD_DEV_DIR "/%s/driver", de->d_name);
 		if (!access(path, F_OK))
 			continue;
-		if (!write_file(BOARD_DRV_DIR "/bind", de->d_name))
+		if (!write_text(BOARD_DRV_DIR "/bind", de->d_name))
 			bound++;
 	}
 	closedir(d);
@@ -1166,7 +1150,7 @@ TEST_F_TIMEOUT(zc, cu_memory_kinds, 180)
 	a = mmap(NULL, 4UL << 20, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 	if (a == MAP_FAILED && geteuid() == 0 && !access("/proc/sys/vm/nr_hugepages", W_OK)) {
-		write_file("/proc/sys/vm/nr_hugepages", "4");
+		write_text("/proc/sys/vm/nr_hugepages", "4");
 		a = mmap(NULL, 4UL << 20, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 	}
@@ -2136,7 +2120,7 @@ TEST_F_TIMEOUT(zc, cu_unbind_in_flight, 120)
 
 	t0 = now_ns();
 	self->unbound = true;
-	ret = write_file(BOARD_DRV_DIR "/unbind", name);
+	ret = write_text(BOARD_DRV_DIR "/unbind", name);
 	t1 = now_ns();
 	ASSERT_EQ(0, ret) TH_LOG("unbind %s: %s", name, strerror(ret));
 	self->armed = -1;	/* its inject went with it */
@@ -2188,7 +2172,7 @@ TEST_F_TIMEOUT(zc, cu_unbind_in_flight, 120)
 	n.fd = -1;
 
 	/* Binding again gives a working node. */
-	ret = write_file(BOARD_DRV_DIR "/bind", name);
+	ret = write_text(BOARD_DRV_DIR "/bind", name);
 	ASSERT_EQ(0, ret) TH_LOG("bind %s: %s", name, strerror(ret));
 	new_idx = find_node(before.reg_base, 5000);
 	ASSERT_LE(0, new_idx) TH_LOG("no node for %s after bind", name);
