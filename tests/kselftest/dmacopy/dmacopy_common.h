@@ -3,6 +3,7 @@
  * Helpers that the dmacopy selftests share: time and sleeping, a small PRNG,
  * the INFO and COPY ioctls, the nodes' paths, waits for a path or the nodes to
  * appear, debugfs paths, reading and writing small sysfs and debugfs files,
+ * binding the orphaned controllers, whether a module is loaded,
  * the kernel log (/dev/kmsg) and the counts printed for make test's summary.
  *
  * Plain C without the harness, like dmacopy_board.h, so that child processes
@@ -12,8 +13,10 @@
 #ifndef DMACOPY_COMMON_H
 #define DMACOPY_COMMON_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -298,6 +301,54 @@ static inline int write_text(const char *path, const char *text)
 		ret = EIO;
 	close(fd);
 	return ret;
+}
+
+/*
+ * Binds to dmacopy every DMA controller of a known family that has no
+ * driver: a test that unbinds a device and fails before binding it again must
+ * not take its channels away from the tests that follow. Returns how many it
+ * bound.
+ */
+static inline int bind_orphans(void)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int bound = 0;
+	DIR *d;
+
+	if (access(BOARD_DRV_DIR "/bind", W_OK))
+		return 0;
+	d = opendir(BOARD_DEV_DIR);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !board_dev_ctl(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), BOARD_DEV_DIR "/%s/driver", de->d_name);
+		if (!access(path, F_OK))
+			continue;
+		if (!write_text(BOARD_DRV_DIR "/bind", de->d_name))
+			bound++;
+	}
+	closedir(d);
+	return bound;
+}
+
+/* Whether the module name is loaded (listed in /proc/modules). */
+static inline bool module_loaded(const char *name)
+{
+	char line[512];
+	size_t len = strlen(name);
+	bool found = false;
+	FILE *f;
+
+	f = fopen("/proc/modules", "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, name, len) && line[len] == ' ';
+	fclose(f);
+	return found;
 }
 
 #endif /* DMACOPY_COMMON_H */

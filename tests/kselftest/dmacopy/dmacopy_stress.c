@@ -355,21 +355,6 @@ static int rmmod(void)
 	return 0;
 }
 
-static bool module_loaded(void)
-{
-	char line[512];
-	bool found = false;
-	FILE *f;
-
-	f = fopen("/proc/modules", "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, "dmacopy ", 8);
-	fclose(f);
-	return found;
-}
-
 /* The module's reference count, or -1. */
 static long module_refcnt(void)
 {
@@ -1337,7 +1322,7 @@ static bool restore_state(FIXTURE_DATA(stress) *self, char *msg, size_t len)
 	int i, ret, fd, missing;
 
 	msg[0] = '\0';
-	if (module_loaded() && self->buf_size) {
+	if (module_loaded("dmacopy") && self->buf_size) {
 		/* Loaded with other parameters by a test that failed half-way? */
 		fd = open_node(0);
 		if (fd >= 0) {
@@ -1350,7 +1335,7 @@ static bool restore_state(FIXTURE_DATA(stress) *self, char *msg, size_t len)
 				close(fd);
 		}
 	}
-	if (!module_loaded()) {
+	if (!module_loaded("dmacopy")) {
 		ret = load_normal(self);
 		if (ret) {
 			snprintf(msg, len, "insmod %.100s %.100s: %s", self->ko, self->params, strerror(ret));
@@ -2013,7 +1998,7 @@ TEST_F_TIMEOUT(stress, unbind_under_load, 1800)
 	ASSERT_TRUE(__ret == EWOULDBLOCK || __ret == EBUSY) \
 		TH_LOG("rmmod with %s: %s, want EBUSY/EWOULDBLOCK (in use)", (what), \
 		       __ret ? strerror(__ret) : "succeeded"); \
-	ASSERT_TRUE(module_loaded()) TH_LOG("module gone after a refused rmmod (%s)", (what)); \
+	ASSERT_TRUE(module_loaded("dmacopy")) TH_LOG("module gone after a refused rmmod (%s)", (what)); \
 	ASSERT_LT(0, module_refcnt()) TH_LOG("refcnt %ld with %s", module_refcnt(), (what)); \
 } while (0)
 
@@ -2021,7 +2006,7 @@ TEST_F_TIMEOUT(stress, unbind_under_load, 1800)
 #define ASSERT_RMMOD_CLEAN(what) do { \
 	int __ret = rmmod(); \
 	ASSERT_EQ(0, __ret) TH_LOG("rmmod after %s: %s", (what), strerror(__ret)); \
-	ASSERT_FALSE(module_loaded()); \
+	ASSERT_FALSE(module_loaded("dmacopy")); \
 	ASSERT_TRUE(wait_no_nodes()) TH_LOG("%d nodes left after rmmod", count_nodes()); \
 	ASSERT_FALSE(path_exists(DEBUGFS_DIR)) TH_LOG(DEBUGFS_DIR " left after rmmod"); \
 	ASSERT_FALSE(path_exists(DRV_DIR)) TH_LOG(DRV_DIR " left after rmmod"); \
@@ -2156,7 +2141,7 @@ TEST_F_TIMEOUT(stress, load_cycles, 1800)
 
 		ret = rmmod();
 		ASSERT_EQ(0, ret) TH_LOG("cycle %d: rmmod: %s", i, strerror(ret));
-		ASSERT_FALSE(module_loaded()) TH_LOG("cycle %d", i);
+		ASSERT_FALSE(module_loaded("dmacopy")) TH_LOG("cycle %d", i);
 		ASSERT_TRUE(wait_no_nodes()) TH_LOG("cycle %d: %d nodes left after rmmod", i,
 						    count_nodes());
 		ASSERT_FALSE(path_exists(DEBUGFS_DIR)) TH_LOG("cycle %d: " DEBUGFS_DIR " left", i);
@@ -2334,7 +2319,7 @@ TEST_F_TIMEOUT(stress, soak, 900)
  * debugfs directory.
  */
 #define ASSERT_NOTHING_LEFT(what) do { \
-	ASSERT_FALSE(module_loaded()) TH_LOG("%s: the module is loaded", (what)); \
+	ASSERT_FALSE(module_loaded("dmacopy")) TH_LOG("%s: the module is loaded", (what)); \
 	ASSERT_EQ(0, count_nodes()) TH_LOG("%s: /dev/dmacopy* left", (what)); \
 	ASSERT_EQ(0, count_misc()) TH_LOG("%s: a dmacopy misc device left", (what)); \
 	ASSERT_FALSE(path_exists(DEBUGFS_DIR)) TH_LOG("%s: " DEBUGFS_DIR " left", (what)); \

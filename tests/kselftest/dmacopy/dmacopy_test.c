@@ -803,22 +803,6 @@ static bool parse_platform_name(const char *name, uint64_t *addr)
 	return !errno && end != name && *end == '.';
 }
 
-static bool module_loaded(const char *name)
-{
-	char line[512];
-	size_t len = strlen(name);
-	bool found = false;
-	FILE *f;
-
-	f = fopen("/proc/modules", "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, name, len) && line[len] == ' ';
-	fclose(f);
-	return found;
-}
-
 /*
  * The nodes of platform device name (by their sysfs device link), at most
  * max, in *idx; their number.
@@ -832,37 +816,6 @@ static int device_nodes(const char *name, int *idx, int max)
 		if (!board_node_dev(i, dev, sizeof(dev)) && !strcmp(dev, name))
 			idx[n++] = i;
 	return n;
-}
-
-/*
- * Binds to dmacopy every DMA controller of a known family that has no
- * driver: a test that unbinds a device and fails before binding it again must
- * not take its channels away from the tests that follow. Returns how many it
- * bound.
- */
-static int bind_orphans(void)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	int bound = 0;
-	DIR *d;
-
-	if (access(DRV_DIR "/bind", W_OK))
-		return 0;
-	d = opendir(DEV_DIR);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !board_dev_ctl(de->d_name))
-			continue;
-		snprintf(path, sizeof(path), DEV_DIR "/%s/driver", de->d_name);
-		if (!access(path, F_OK))
-			continue;
-		if (!write_text(DRV_DIR "/bind", de->d_name))
-			bound++;
-	}
-	closedir(d);
-	return bound;
 }
 
 static long delete_module(const char *name, unsigned int flags)

@@ -739,32 +739,6 @@ static long long read_stat(int idx, const char *name)
 /* ------------------------------------------------------------------------ */
 /* sysfs.                                                                    */
 
-/* Binds every device of a known family that has no driver; how many. */
-static int bind_orphans(void)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	int bound = 0;
-	DIR *d;
-
-	if (access(BOARD_DRV_DIR "/bind", W_OK))
-		return 0;
-	d = opendir(BOARD_DEV_DIR);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !board_dev_ctl(de->d_name))
-			continue;
-		snprintf(path, sizeof(path), BOARD_DEV_DIR "/%s/driver", de->d_name);
-		if (!access(path, F_OK))
-			continue;
-		if (!write_text(BOARD_DRV_DIR "/bind", de->d_name))
-			bound++;
-	}
-	closedir(d);
-	return bound;
-}
-
 /* ------------------------------------------------------------------------ */
 /* The kernel log.                                                           */
 
