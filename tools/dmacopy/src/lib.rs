@@ -25,6 +25,9 @@
 //! The system calls go through [`rustix`] (its typed ioctls and `mmap`), which on Linux makes
 //! them directly, without the C library; errno names come from [`nix::errno::Errno`].
 //!
+//! A whole program that does both copies below is `examples/copy.rs` of this crate
+//! (`cargo run --example copy -- /dev/dmacopy0`), the one the ABI document shows.
+//!
 //! A copy through the mapped window, and its errors:
 //!
 //! ```no_run
