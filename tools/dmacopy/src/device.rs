@@ -3,7 +3,7 @@
 //! [`Device`], an open `/dev/dmacopyN`, and [`Window`], its mapped SRC/DST window.
 //!
 //! Every ioctl goes through a method here, made with rustix's typed ioctl patterns
-//! (`rustix::ioctl::{Getter, Updater}`) on the opcodes of [`crate::uapi`]; each `unsafe` block is
+//! (`rustix::ioctl::Updater`) on the opcodes of [`crate::uapi`]; each `unsafe` block is
 //! one system call whose pointer arguments come from Rust references of the right type and size.
 
 use crate::errno::errno_desc;
@@ -15,7 +15,7 @@ use crate::Mode;
 use core::fmt;
 use core::ptr::{self, NonNull};
 use rustix::io::Errno;
-use rustix::ioctl::{ioctl, Getter, Updater};
+use rustix::ioctl::{ioctl, Updater};
 use rustix::mm::{mmap, munmap, MapFlags, ProtFlags};
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -231,10 +231,16 @@ impl Device {
 
     /// `DMACOPY_IOC_INFO`: what this node drives.
     pub fn info(&self) -> io::Result<Info> {
-        // SAFETY: `OP_INFO` is `_IOR` of an `Info`, and `Info` is what `Getter` makes room
-        // for: the kernel writes all `size_of::<Info>()` bytes of it before it succeeds, and
-        // every bit pattern is a valid `Info` (integers and byte arrays only).
-        let info = unsafe { ioctl(&self.file, Getter::<OP_INFO, Info>::new()) }?;
+        // Not rustix's `Getter`, which hands back uninitialized memory as an `Info` once the
+        // call succeeds: `Device::open` takes any path, and a file of some other driver that
+        // answered this number without writing the struct would make that undefined behaviour.
+        // A zeroed `Info` that the kernel overwrites has no such case.
+        let mut info = Info::default();
+        // SAFETY: `OP_INFO` is `_IOR` of an `Info`: the kernel writes at most
+        // `size_of::<Info>()` bytes through the pointer `Updater` passes, that of `info`, a
+        // live, exclusively borrowed, aligned `Info`, and every bit pattern is a valid `Info`
+        // (integers and byte arrays only).
+        unsafe { ioctl(&self.file, Updater::<OP_INFO, Info>::new(&mut info)) }?;
         // The first value wins; a later one is the same.
         let _ = self.caps.set(info.caps);
         Ok(info)
