@@ -3,8 +3,10 @@
  * dmacopy example: fill SRC through the mapped window, copy it to DST by DMA
  * with DMACOPY_IOC_COPY, and check the result.
  *
- *   gcc -std=c99 -Wall -Wextra -pedantic -I include/uapi \
- *       -o example Documentation/userspace-api/dmacopy/example.c
+ * From the top of the tree, with this file's path for FILE (dmacopy.rst has the
+ * command in full):
+ *
+ *   gcc -std=c99 -Wall -Wextra -pedantic -I include/uapi -o example FILE
  *   ./example [/dev/dmacopy0]
  */
 #define _DEFAULT_SOURCE
