@@ -140,19 +140,22 @@ cur=
 
 # step NAME WHAT FUNCTION: runs one step, its output into $out/NAME.log.
 step() {
-	local name=$1 what=$2 fn=$3 rc=0
+	local name=$1 what=$2 fn=$3 rc=0 t0
 	[[ " ${want[*]} " == *" $name "* ]] || return 0
 	n=$((n + 1))
 	cur=$name
 	rm -f "$out/$name.repro"
+	t0=$(date +%s)
 	"$fn" >"$out/$name.log" 2>&1 || rc=$?
 	echo "$rc" >"$out/$name.rc"
 	if [ "$rc" = 0 ]; then
 		echo "ok $n - $name: $what"
+		echo "# $(($(date +%s) - t0)) s"
 		return 0
 	fi
 	failed=$((failed + 1))
 	echo "not ok $n - $name: $what"
+	echo "# $(($(date +%s) - t0)) s"
 	sed -e 's/^/# /' "$out/$name.log" | tail -n 60
 	echo "# full output: $out/$name.log"
 	if [ -s "$out/$name.repro" ]; then
