@@ -222,7 +222,7 @@ test: check modules modules-debug tools kselftest
 	@rm -f $(foreach r,$(TEST_RUNS),$(BUILD)/ktap-$(r).log $(BUILD)/guest-$(r).rc $(BUILD)/guest-$(r).secs)
 	@$(foreach k,normal debug,$(foreach b,$(TEST_BOARDS_$(k)),$(call kselftest_run,$(b),$(k))))
 	@scripts/ktap-summary.py --cargo $(BUILD)/host-test.log \
-		--tap check $(BUILD)/check.log $$(cat $(BUILD)/check.rc) \
+		--tap static $(BUILD)/check.log $$(cat $(BUILD)/check.rc) \
 		--tap uapi $(BUILD)/check/uapi-tap.log $$(cat $(BUILD)/check/uapi.rc) \
 		--tap log-scan $(BUILD)/scan-check.log $$(cat $(BUILD)/scan-check.rc) \
 		--tap bench-report $(BUILD)/bench-check.log $$(cat $(BUILD)/bench-check.rc) \
