@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -137,6 +138,30 @@ static inline int open_node(int idx)
 static inline void debugfs_path(char *buf, size_t len, int idx, const char *file)
 {
 	snprintf(buf, len, "/sys/kernel/debug/dmacopy/dmacopy%d/%s", idx, file);
+}
+
+/*
+ * Whether file (mode: R_OK or W_OK) of node idx's debugfs directory can be
+ * used, mounting debugfs if it is not yet; if not, why in msg.
+ */
+static inline bool debugfs_usable(int idx, const char *file, int mode, char *msg, size_t msglen)
+{
+	char path[128];
+
+	if (geteuid() != 0) {
+		snprintf(msg, msglen, "needs root (debugfs)");
+		return false;
+	}
+	debugfs_path(path, sizeof(path), idx, file);
+	if (access(path, mode)) {
+		/* Not mounted yet? */
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+		if (access(path, mode)) {
+			snprintf(msg, msglen, "%s: %s", path, strerror(errno));
+			return false;
+		}
+	}
+	return true;
 }
 
 static inline bool path_exists(const char *path)

@@ -609,27 +609,6 @@ struct stats {
 
 #define DELTA(a, b, k)	((b).v[k] - (a).v[k])
 
-/* Whether debugfs of node idx can be used; if not, why in msg. */
-static bool debugfs_usable(int idx, char *msg, size_t msglen)
-{
-	char path[128];
-
-	if (geteuid() != 0) {
-		snprintf(msg, msglen, "needs root (debugfs)");
-		return false;
-	}
-	debugfs_path(path, sizeof(path), idx, "stats");
-	if (access(path, R_OK)) {
-		/* Not mounted yet? */
-		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
-		if (access(path, R_OK)) {
-			snprintf(msg, msglen, "%s: %s", path, strerror(errno));
-			return false;
-		}
-	}
-	return true;
-}
-
 /* Parses stats of node idx: every counter exactly once. 0 or errno. */
 static int read_stats(int idx, struct stats *st)
 {
@@ -1991,7 +1970,7 @@ TEST_F_TIMEOUT(dmacopy, signal_storm_restart, 180)
 
 #define NEED_DEBUGFS(idx) do { \
 	char __why[256]; \
-	if (!debugfs_usable((idx), __why, sizeof(__why))) \
+	if (!debugfs_usable((idx), "stats", R_OK, __why, sizeof(__why))) \
 		SKIP(return, "%s", __why); \
 } while (0)
 
@@ -3644,7 +3623,7 @@ TEST_F_TIMEOUT(dmacopy, auto_misaligned, 180)
 	ASSERT_LT(4 * AUTO_MISALIGNED_THRESHOLD, size);
 	v = fill(&n);
 	msg[0] = '\0';
-	stats = debugfs_usable(0, msg, sizeof(msg));
+	stats = debugfs_usable(0, "stats", R_OK, msg, sizeof(msg));
 	if (stats)
 		READ_STATS(0, &a);
 	else

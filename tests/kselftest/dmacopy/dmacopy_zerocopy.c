@@ -677,25 +677,6 @@ static bool cu_fails(const struct node *n, const void *src, void *dst, uint64_t 
 /* ------------------------------------------------------------------------ */
 /* debugfs.                                                                  */
 
-static bool debugfs_usable(int idx, char *msg, size_t msglen)
-{
-	char path[128];
-
-	if (geteuid() != 0) {
-		snprintf(msg, msglen, "needs root (debugfs)");
-		return false;
-	}
-	debugfs_path(path, sizeof(path), idx, "inject");
-	if (access(path, W_OK)) {
-		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
-		if (access(path, W_OK)) {
-			snprintf(msg, msglen, "%s: %s", path, strerror(errno));
-			return false;
-		}
-	}
-	return true;
-}
-
 static int write_inject(int idx, const char *word)
 {
 	char path[128];
@@ -725,7 +706,7 @@ static long long read_stat(int idx, const char *name)
 
 #define NEED_DEBUGFS(idx) do { \
 	char __why[256]; \
-	if (!debugfs_usable((idx), __why, sizeof(__why))) \
+	if (!debugfs_usable((idx), "inject", W_OK, __why, sizeof(__why))) \
 		SKIP(return, "%s", __why); \
 } while (0)
 
@@ -3017,7 +2998,7 @@ TEST_F_TIMEOUT(zc, log_quiet, 120)
 			calls += 2;
 		}
 	}
-	if (geteuid() == 0 && debugfs_usable(n.idx, text, sizeof(text))) {
+	if (geteuid() == 0 && debugfs_usable(n.idx, "inject", W_OK, text, sizeof(text))) {
 		for (i = 0; i < (int)scaled(100, 20); i++) {
 			int ret;
 
