@@ -48,6 +48,21 @@ pub fn emit(text: &str) -> CliResult {
     }
 }
 
+/// `value` as pretty JSON, with a newline at the end.
+pub fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    // Serializing the CLI's own types (strings, numbers, maps with string keys) cannot fail.
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// `value` as JSON on one line, with a newline at the end (a line of a JSON-lines stream).
+pub fn to_json_line<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    let mut text = serde_json::to_string(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 /// The nodes a command works on: `device` if given, else every node there is. Fails with a
 /// hint when there is none, or not that one.
 pub fn select_nodes(device: Option<u32>) -> CliResult<Vec<u32>> {
