@@ -19,7 +19,7 @@ caller sees it (CLOCK_MONOTONIC). 1 MB/s is 10^6 bytes per second.
 Exit status: 0 success; 1 failure (no device, ioctl error, wrong bytes after a copy; bench prints \
 its table first); 2 usage error (also when the sizes do not fit the device's buffers).";
 
-/// dmacopy: copy memory with the DMA channels of the dmacopy kernel module.
+/// Copy memory with the DMA channels of the dmacopy kernel module.
 ///
 /// Inspect, exercise and benchmark /dev/dmacopyN, watch the driver's counters, and claim DMA
 /// channels for dmacopy from their upstream driver.
@@ -27,6 +27,7 @@ its table first); 2 usage error (also when the sizes do not fit the device's buf
 #[command(
     name = "dmacopy",
     version,
+    propagate_version = true,
     arg_required_else_help = true,
     subcommand_required = true,
     after_long_help = AFTER_HELP
@@ -41,6 +42,7 @@ pub struct Cli {
 #[derive(Clone, Debug, PartialEq, Eq, Subcommand)]
 pub enum Command {
     /// What each /dev/dmacopyN drives, one row per channel.
+    #[command(after_long_help = AFTER_HELP)]
     Info(InfoOpts),
     /// Fill SRC with a pseudo-random pattern and DST with a fixed one, copy, check, report.
     ///
@@ -50,6 +52,7 @@ pub enum Command {
     /// into them, any alignment). --batch N: N copies of --len bytes (default 4K, or what fits)
     /// in one DMACOPY_IOC_COPY_BATCH, entry i from SRC slot i to DST slot N-1-i. Both need the
     /// driver to set copy_user / batch in caps (see info), else they fail saying so.
+    #[command(after_long_help = AFTER_HELP)]
     Copy(CopyOpts),
     /// The driver's counters from debugfs (root only), or their rates with --watch.
     ///
@@ -57,6 +60,7 @@ pub enum Command {
     /// only). --watch: per channel copies/s, MB/s, errors/s and interrupts/s from the counters'
     /// changes, refreshed every --interval seconds until interrupted (SIGINT, SIGTERM: exit 0)
     /// or --count refreshes; on a terminal the table is redrawn in place.
+    #[command(after_long_help = AFTER_HELP)]
     Stats(StatsOpts),
     /// Copies/s, MB/s and per-call latency (p50, p99) of each copy mode.
     ///
@@ -67,14 +71,17 @@ pub enum Command {
     /// Each point: a warm-up of 0.1 s or 100 calls, then a timed loop; the dma, cpu and auto
     /// points of one size and CPU run side by side, their calls alternating in slices of about
     /// 20 ms until each has had its time, so that their ratios hold on a busy machine.
+    #[command(after_long_help = AFTER_HELP)]
     Bench(BenchOpts),
     /// Give DMA channels to dmacopy (driver_override and bind), leaving other channels alone.
     ///
     /// Give DMA channels to dmacopy on a running system: each DEVICE is unbound from the
     /// driver that has it (e.g. zynqmp_dma) and bound to dmacopy through the kernel's
     /// driver_override; the other channels stay where they are. Root only.
+    #[command(after_long_help = AFTER_HELP)]
     Claim(ClaimOpts),
     /// Give DMA channels back from dmacopy to the driver they came from, or to --to DRIVER.
+    #[command(after_long_help = AFTER_HELP)]
     Release(ReleaseOpts),
     /// Shell completions or the man page, from these definitions (for packaging).
     #[command(hide = true)]

@@ -6,7 +6,7 @@
 
 use crate::args::{Cli, Generate, GenerateOpts};
 use crate::{emit, CliError, CliResult};
-use clap::CommandFactory;
+use clap::{Command, CommandFactory};
 use clap_complete::Shell;
 use std::path::Path;
 
@@ -29,10 +29,34 @@ pub fn completions(shell: Shell) -> Vec<u8> {
     out
 }
 
+/// The definitions as the man pages want them: a page shows the summary (`about`) and then
+/// the description (`long_about`), which the help starts with the summary too; the pages leave
+/// it out of the description.
+fn for_man(mut cmd: Command) -> Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, for_man);
+    }
+    let (Some(about), Some(long)) = (cmd.get_about(), cmd.get_long_about()) else {
+        return cmd;
+    };
+    let (about, long) = (about.to_string(), long.to_string());
+    match long.strip_prefix(&about) {
+        Some(rest) => {
+            let rest = rest.trim_start_matches(['.', '\n']).to_owned();
+            cmd.long_about(rest)
+        }
+        None => cmd,
+    }
+}
+
 /// The man page dmacopy(1).
 pub fn man_page() -> CliResult<Vec<u8>> {
     let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command())
+    clap_mangen::Man::new(for_man(Cli::command()))
         .render(&mut out)
         .map_err(|e| CliError::Failed(format!("cannot render the man page: {e}")))?;
     Ok(out)
@@ -41,7 +65,7 @@ pub fn man_page() -> CliResult<Vec<u8>> {
 /// Writes dmacopy.1 and a page per command (dmacopy-copy.1, ...) into `dir`.
 fn man_pages_to(dir: &Path) -> CliResult {
     std::fs::create_dir_all(dir)
-        .and_then(|()| clap_mangen::generate_to(Cli::command(), dir))
+        .and_then(|()| clap_mangen::generate_to(for_man(Cli::command()), dir))
         .map_err(|e| {
             CliError::Failed(format!(
                 "cannot write the man pages to {}: {}",
@@ -91,5 +115,20 @@ mod tests {
             assert!(page.contains(word), "no {word}");
         }
         assert!(!page.contains("generate"), "the hidden command shows");
+        // The summary once, not again at the start of the description.
+        assert_eq!(
+            page.matches("Copy memory with the DMA channels").count(),
+            1,
+            "{page}"
+        );
+        let copy = for_man(Cli::command());
+        let copy = copy.find_subcommand("copy").unwrap();
+        let long = copy.get_long_about().unwrap().to_string();
+        assert!(
+            long.starts_with(
+                "Fill SRC with a pseudo-random pattern and DST with a fixed one, copy, check DST"
+            ),
+            "{long}"
+        );
     }
 }
