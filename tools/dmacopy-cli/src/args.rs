@@ -443,7 +443,7 @@ pub fn parse_device(s: &str) -> core::result::Result<u32, String> {
 /// `--len`: a size of at least 1.
 fn parse_len(s: &str) -> core::result::Result<u64, String> {
     match parse_size(s)? {
-        0 => Err("--len must be at least 1".to_owned()),
+        0 => Err("must be at least 1".to_owned()),
         n => Ok(n),
     }
 }
@@ -995,7 +995,7 @@ mod tests {
             ),
             ("copy --len", "a value is required for '--len <BYTES>'"),
             ("copy --len 1G", "'1G' is not a size"),
-            ("copy --len 0", "--len must be at least 1"),
+            ("copy --len 0", "'0' for '--len <BYTES>': must be at least 1"),
             ("copy --iterations 0", "must be at least 1"),
             ("copy --iterations 1K", "'1K' is not a number"),
             ("copy --timeout-ms 18446744073709551", "too large"),
