@@ -9,12 +9,12 @@
 
 use crate::device::{CopyRequest, CopyResult, Device, Window};
 use crate::errno::errno_desc;
-use crate::uapi::{Batch, Copy, BATCH_MAX, CAP_BATCH, IOC_COPY_BATCH};
+use crate::uapi::{Batch, Copy, BATCH_MAX, CAP_BATCH, OP_COPY_BATCH};
 use crate::Mode;
 use core::fmt;
-use core::ptr;
+use rustix::io::Errno;
+use rustix::ioctl::{ioctl, Updater};
 use std::io;
-use std::os::fd::AsRawFd;
 
 /// The entries of one `DMACOPY_IOC_COPY_BATCH`, at most [`BATCH_MAX`], and the batch's time
 /// limit. Run it with [`CopyBatch::run`] (or [`Window::copy_batch`]) as often as wanted.
@@ -198,10 +198,7 @@ impl CopyBatch {
         dev.require(CAP_BATCH, "DMACOPY_IOC_COPY_BATCH", "batch")
             .map_err(|e| BatchError::before_call(e, count))?;
         if count == 0 {
-            return Err(BatchError::before_call(
-                io::Error::from_raw_os_error(libc::EINVAL),
-                count,
-            ));
+            return Err(BatchError::before_call(Errno::INVAL.into(), count));
         }
         for e in &mut self.entries {
             // Out fields from a previous run must not pass for this one's.
@@ -248,8 +245,8 @@ impl CopyBatch {
             )),
             Err(error) => {
                 let partial = matches!(
-                    error.raw_os_error(),
-                    Some(libc::EIO | libc::ETIMEDOUT | libc::EINTR)
+                    Errno::from_io_error(&error),
+                    Some(Errno::IO | Errno::TIMEDOUT | Errno::INTR)
                 );
                 if !partial || done > count {
                     return Err(BatchError::before_call(error, count));
@@ -277,23 +274,11 @@ impl Device {
     /// kernel writes their out fields. An address that is not mapped, or not writable, only
     /// makes the call fail with `EFAULT`.
     pub unsafe fn copy_batch_raw(&self, arg: &mut Batch) -> io::Result<()> {
-        // SAFETY: `IOC_COPY_BATCH` is `_IOWR` of a `Batch`: the kernel reads and writes at
-        // most `size_of::<Batch>()` bytes through the pointer, which is that of a live,
-        // writable, aligned `Batch` of integers only. The array it points to is the caller's
-        // responsibility, as this function's contract says.
-        // CAST: the opcode's 32 bits are what `ioctl`'s request type carries on every libc.
-        let ret = unsafe {
-            libc::ioctl(
-                self.as_raw_fd(),
-                IOC_COPY_BATCH as libc::Ioctl,
-                ptr::from_mut(arg),
-            )
-        };
-        if ret < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(())
-        }
+        // SAFETY: `OP_COPY_BATCH` is `_IOWR` of a `Batch`: the kernel reads and writes at
+        // most `size_of::<Batch>()` bytes through the pointer `Updater` passes, that of `arg`, a
+        // live, exclusively borrowed, aligned `Batch` of integers only. The array it points to
+        // is the caller's responsibility, as this function's contract says.
+        Ok(unsafe { ioctl(self, Updater::<OP_COPY_BATCH, Batch>::new(arg)) }?)
     }
 }
 
@@ -308,6 +293,9 @@ impl Window<'_> {
 mod tests {
     use super::*;
     use crate::uapi::{CAP_MMAP, MODE_CPU};
+
+    const EINVAL: i32 = Errno::INVAL.raw_os_error();
+    const ENOTTY: i32 = Errno::NOTTY.raw_os_error();
 
     #[test]
     fn building() {
@@ -353,7 +341,7 @@ mod tests {
         let mut b = CopyBatch::new();
         b.push(0, 0, 64, Mode::Dma).ok();
         let e = b.run(&dev).unwrap_err();
-        assert_eq!(e.errno(), Some(libc::ENOTTY));
+        assert_eq!(e.errno(), Some(ENOTTY));
         assert_eq!(e.done, None);
 
         let dev = Device::open("/dev/null")?.with_caps(CAP_MMAP);
@@ -371,19 +359,19 @@ mod tests {
     fn run_errors() -> io::Result<()> {
         let dev = Device::open("/dev/null")?.with_caps(CAP_MMAP | CAP_BATCH);
         let e = CopyBatch::new().run(&dev).unwrap_err();
-        assert_eq!(e.errno(), Some(libc::EINVAL));
+        assert_eq!(e.errno(), Some(EINVAL));
         let mut b = CopyBatch::new();
         b.push(0, 0, 64, Mode::Dma).ok();
         // The ioctl itself: /dev/null knows none, and nothing completed.
         let e = b.run(&dev).unwrap_err();
-        assert_eq!(e.errno(), Some(libc::ENOTTY));
+        assert_eq!(e.errno(), Some(ENOTTY));
         assert_eq!((e.done, e.completed.len()), (None, 0));
         assert!(e
             .to_string()
             .starts_with("batch of 1 copies failed: ENOTTY ("));
         // Part-way: the message says how many completed.
         let e = BatchError {
-            error: io::Error::from_raw_os_error(libc::EIO),
+            error: Errno::IO.into(),
             done: Some(3),
             completed: Vec::new(),
             elapsed_ns: Some(1),

@@ -2,20 +2,24 @@
 
 //! [`Device`], an open `/dev/dmacopyN`, and [`Window`], its mapped SRC/DST window.
 //!
-//! Every ioctl goes through a method here; each `unsafe` block is one system call whose pointer
-//! arguments come from Rust references of the right type and size.
+//! Every ioctl goes through a method here, made with rustix's typed ioctl patterns
+//! (`rustix::ioctl::Updater`) on the opcodes of [`crate::uapi`]; each `unsafe` block is
+//! one system call whose pointer arguments come from Rust references of the right type and size.
 
 use crate::errno::errno_desc;
 use crate::uapi::{
-    caps_string, Copy, CopyUser, Info, CAP_COPY_USER, COPY_USER_MAX_LEN, IOC_COPY, IOC_COPY_USER,
-    IOC_INFO,
+    caps_string, Copy, CopyUser, Info, CAP_COPY_USER, COPY_USER_MAX_LEN, OP_COPY, OP_COPY_USER,
+    OP_INFO,
 };
 use crate::Mode;
 use core::fmt;
 use core::ptr::{self, NonNull};
+use rustix::io::Errno;
+use rustix::ioctl::{ioctl, Updater};
+use rustix::mm::{mmap, munmap, MapFlags, ProtFlags};
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -111,8 +115,8 @@ pub struct CopyError {
 
 impl CopyError {
     pub(crate) fn new(error: io::Error, out: (u64, u32, u32)) -> CopyError {
-        let result = match error.raw_os_error() {
-            Some(libc::EIO | libc::ETIMEDOUT) => CopyResult::from_out(out.0, out.1, out.2).ok(),
+        let result = match Errno::from_io_error(&error) {
+            Some(Errno::IO | Errno::TIMEDOUT) => CopyResult::from_out(out.0, out.1, out.2).ok(),
             _ => None,
         };
         CopyError { error, result }
@@ -132,7 +136,7 @@ impl CopyError {
     /// A failure found before any system call: `EINVAL` for arguments the kernel would refuse.
     pub(crate) fn einval() -> CopyError {
         CopyError {
-            error: io::Error::from_raw_os_error(libc::EINVAL),
+            error: Errno::INVAL.into(),
             result: None,
         }
     }
@@ -171,15 +175,6 @@ impl std::error::Error for CopyError {}
 impl From<CopyError> for io::Error {
     fn from(err: CopyError) -> io::Error {
         err.error
-    }
-}
-
-/// Converts the return value of a system call that returns -1 and sets `errno` on failure.
-fn check(ret: libc::c_int) -> io::Result<()> {
-    if ret < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
     }
 }
 
@@ -236,18 +231,16 @@ impl Device {
 
     /// `DMACOPY_IOC_INFO`: what this node drives.
     pub fn info(&self) -> io::Result<Info> {
+        // Not rustix's `Getter`, which hands back uninitialized memory as an `Info` once the
+        // call succeeds: `Device::open` takes any path, and a file of some other driver that
+        // answered this number without writing the struct would make that undefined behaviour.
+        // A zeroed `Info` that the kernel overwrites has no such case.
         let mut info = Info::default();
-        // SAFETY: `IOC_INFO` is `_IOR` of an `Info`: the kernel writes at most
-        // `size_of::<Info>()` bytes through the pointer, which is that of a live, writable,
-        // aligned `Info`. Every bit pattern is a valid `Info` (integers and byte arrays only).
-        // CAST: the opcode's 32 bits are what `ioctl`'s request type carries on every libc.
-        check(unsafe {
-            libc::ioctl(
-                self.file.as_raw_fd(),
-                IOC_INFO as libc::Ioctl,
-                ptr::from_mut(&mut info),
-            )
-        })?;
+        // SAFETY: `OP_INFO` is `_IOR` of an `Info`: the kernel writes at most
+        // `size_of::<Info>()` bytes through the pointer `Updater` passes, that of `info`, a
+        // live, exclusively borrowed, aligned `Info`, and every bit pattern is a valid `Info`
+        // (integers and byte arrays only).
+        unsafe { ioctl(&self.file, Updater::<OP_INFO, Info>::new(&mut info)) }?;
         // The first value wins; a later one is the same.
         let _ = self.caps.set(info.caps);
         Ok(info)
@@ -304,17 +297,11 @@ impl Device {
     /// for tests of the kernel's checks. The out fields are written back as the kernel leaves
     /// them.
     pub fn copy_raw(&self, arg: &mut Copy) -> io::Result<()> {
-        // SAFETY: `IOC_COPY` is `_IOWR` of a `Copy`: the kernel reads and writes at most
-        // `size_of::<Copy>()` bytes through the pointer, which is that of a live, writable,
-        // aligned `Copy` of integers only. The copy itself stays inside the kernel's own buffers.
-        // CAST: as in `info`.
-        check(unsafe {
-            libc::ioctl(
-                self.file.as_raw_fd(),
-                IOC_COPY as libc::Ioctl,
-                ptr::from_mut(arg),
-            )
-        })
+        // SAFETY: `OP_COPY` is `_IOWR` of a `Copy`: the kernel reads and writes at most
+        // `size_of::<Copy>()` bytes through the pointer `Updater` passes, that of `arg`, a live,
+        // exclusively borrowed, aligned `Copy` of integers only. The copy itself stays inside
+        // the kernel's own buffers.
+        Ok(unsafe { ioctl(&self.file, Updater::<OP_COPY, Copy>::new(arg)) }?)
     }
 
     /// `DMACOPY_IOC_COPY_USER`: copies `src` into `dst`, two buffers of this process, with the
@@ -382,18 +369,11 @@ impl Device {
     /// writes it. Ranges that are not mapped, or not writable, only make the call fail with
     /// `EFAULT`.
     pub unsafe fn copy_user_raw(&self, arg: &mut CopyUser) -> io::Result<()> {
-        // SAFETY: `IOC_COPY_USER` is `_IOWR` of a `CopyUser`: the kernel reads and writes at
-        // most `size_of::<CopyUser>()` bytes through the pointer, which is that of a live,
-        // writable, aligned `CopyUser` of integers only. The memory it copies into is the
-        // caller's responsibility, as this function's contract says.
-        // CAST: as in `info`.
-        check(unsafe {
-            libc::ioctl(
-                self.file.as_raw_fd(),
-                IOC_COPY_USER as libc::Ioctl,
-                ptr::from_mut(arg),
-            )
-        })
+        // SAFETY: `OP_COPY_USER` is `_IOWR` of a `CopyUser`: the kernel reads and writes at
+        // most `size_of::<CopyUser>()` bytes through the pointer `Updater` passes, that of `arg`,
+        // a live, exclusively borrowed, aligned `CopyUser` of integers only. The memory it
+        // copies into is the caller's responsibility, as this function's contract says.
+        Ok(unsafe { ioctl(&self.file, Updater::<OP_COPY_USER, CopyUser>::new(arg)) }?)
     }
 
     /// Maps the whole window (SRC then DST, `2 * buf_size` bytes), `MAP_SHARED`, readable and
@@ -408,27 +388,25 @@ impl Device {
 
     /// Maps the window of a device that reported `info`.
     fn map_window(&mut self, info: Info) -> io::Result<Window<'_>> {
-        let einval = || io::Error::from_raw_os_error(libc::EINVAL);
+        let einval = || io::Error::from(Errno::INVAL);
         let buf_size = usize::try_from(info.buf_size).map_err(|_| einval())?;
         let len = buf_size
             .checked_mul(2)
             .filter(|&l| l > 0)
             .ok_or_else(einval)?;
-        // SAFETY: a new mapping at an address the kernel chooses, so it replaces no memory that
-        // anything in this process uses. The arguments are plain values.
+        // SAFETY: a new mapping at an address the kernel chooses (no hint, no `MAP_FIXED`), so
+        // it replaces no memory that anything in this process uses. The arguments are plain
+        // values.
         let addr = unsafe {
-            libc::mmap(
+            mmap(
                 ptr::null_mut(),
                 len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                self.file.as_raw_fd(),
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::SHARED,
+                &self.file,
                 0,
             )
-        };
-        if addr == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
+        }?;
         // INVARIANT: `ptr` is the start of a `len`-byte read/write mapping that only this
         // `Window` unmaps; it is not null, since mmap without a hint never returns 0 here.
         let ptr = NonNull::new(addr.cast::<u8>()).ok_or_else(einval)?;
@@ -461,7 +439,7 @@ impl AsFd for Device {
 }
 
 impl AsRawFd for Device {
-    fn as_raw_fd(&self) -> libc::c_int {
+    fn as_raw_fd(&self) -> RawFd {
         self.file.as_raw_fd()
     }
 }
@@ -535,23 +513,23 @@ impl Window<'_> {
         unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
 
-    /// SRC.
+    /// SRC, the bytes that copies read: `[0, buf_size)` of the window.
     pub fn src(&self) -> &[u8] {
         &self.as_slice()[..self.buf_size]
     }
 
-    /// SRC, writable.
+    /// SRC, writable: fill it before a copy.
     pub fn src_mut(&mut self) -> &mut [u8] {
         let n = self.buf_size;
         &mut self.as_mut_slice()[..n]
     }
 
-    /// DST.
+    /// DST, the bytes that copies write: `[buf_size, 2 * buf_size)` of the window.
     pub fn dst(&self) -> &[u8] {
         &self.as_slice()[self.buf_size..]
     }
 
-    /// DST, writable.
+    /// DST, writable: e.g. to clear it before a copy, so that a copy that did nothing shows.
     pub fn dst_mut(&mut self) -> &mut [u8] {
         let n = self.buf_size;
         &mut self.as_mut_slice()[n..]
@@ -601,13 +579,16 @@ impl Drop for Window<'_> {
         // SAFETY: `ptr` and `len` are those of the mapping made in `Device::map`, unmapped only
         // here; every slice handed out borrows `self`, so none outlives this.
         // Nothing useful can be done if munmap fails (it cannot, for a mapping of ours).
-        let _ = unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
+        let _ = unsafe { munmap(self.ptr.as_ptr().cast(), self.len) };
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const EINVAL: i32 = Errno::INVAL.raw_os_error();
+    const ENOTTY: i32 = Errno::NOTTY.raw_os_error();
 
     #[test]
     fn node_names() {
@@ -679,7 +660,7 @@ mod tests {
 
     #[test]
     fn copy_errors() {
-        let timed_out = CopyError::new(io::Error::from_raw_os_error(libc::ETIMEDOUT), (5, 0, 0));
+        let timed_out = CopyError::new(Errno::TIMEDOUT.into(), (5, 0, 0));
         assert_eq!(
             timed_out.result,
             Some(CopyResult {
@@ -692,15 +673,15 @@ mod tests {
         assert!(msg.starts_with("copy failed: ETIMEDOUT ("), "{msg}");
         assert!(msg.ends_with("), hw_status 0x0"), "{msg}");
 
-        let eio = CopyError::new(io::Error::from_raw_os_error(libc::EIO), (1, 0, 0x40));
+        let eio = CopyError::new(Errno::IO.into(), (1, 0, 0x40));
         assert!(eio.to_string().ends_with(", hw_status 0x40"));
 
         // The out fields mean nothing for other errors.
-        let einval = CopyError::new(io::Error::from_raw_os_error(libc::EINVAL), (1, 0, 0x40));
+        let einval = CopyError::new(Errno::INVAL.into(), (1, 0, 0x40));
         assert_eq!(einval.result, None);
-        assert_eq!(einval.errno(), Some(libc::EINVAL));
+        assert_eq!(einval.errno(), Some(EINVAL));
         assert!(!einval.to_string().contains("hw_status"));
-        assert_eq!(io::Error::from(einval).raw_os_error(), Some(libc::EINVAL));
+        assert_eq!(io::Error::from(einval).raw_os_error(), Some(EINVAL));
     }
 
     /// The window code on a plain file of `2 * 4096` bytes: a stand-in for the device's
@@ -712,7 +693,7 @@ mod tests {
         let dev = Device::open(&path);
         fs::remove_file(&path)?;
         let mut dev = dev?;
-        assert_eq!(dev.info().unwrap_err().raw_os_error(), Some(libc::ENOTTY));
+        assert_eq!(dev.info().unwrap_err().raw_os_error(), Some(ENOTTY));
 
         let info = Info {
             buf_size: 4096,
@@ -735,7 +716,7 @@ mod tests {
             assert_eq!(win.dst()[0], 4);
 
             let err = win.copy(&CopyRequest::new(1)).unwrap_err();
-            assert_eq!(err.errno(), Some(libc::ENOTTY));
+            assert_eq!(err.errno(), Some(ENOTTY));
             assert_eq!(err.result, None);
         }
         // MAP_SHARED: what went through the window is in the file, and the other way round.
@@ -750,7 +731,7 @@ mod tests {
         let empty = Info::default();
         assert_eq!(
             dev.map_window(empty).unwrap_err().raw_os_error(),
-            Some(libc::EINVAL)
+            Some(EINVAL)
         );
         Ok(())
     }
@@ -767,7 +748,7 @@ mod tests {
         let err = dev
             .copy_user(&[0; 4], &mut [0; 4], Mode::Cpu, 0)
             .unwrap_err();
-        assert_eq!(err.errno(), Some(libc::ENOTTY));
+        assert_eq!(err.errno(), Some(ENOTTY));
         assert!(!err.is_unsupported());
         // A driver without copy_user: no system call, and a message that says so.
         let dev = fake(crate::CAP_MMAP)?;
@@ -794,14 +775,14 @@ mod tests {
             let err = dev
                 .copy_user(&vec![0; src], &mut vec![0; dst], Mode::Cpu, 0)
                 .unwrap_err();
-            assert_eq!(err.errno(), Some(libc::EINVAL), "{src} -> {dst}");
+            assert_eq!(err.errno(), Some(EINVAL), "{src} -> {dst}");
             assert_eq!(err.result, None);
         }
         // The ioctl itself: /dev/null knows none.
         let err = dev
             .copy_user(&[0; 4], &mut [0; 4], Mode::Cpu, 0)
             .unwrap_err();
-        assert_eq!(err.errno(), Some(libc::ENOTTY));
+        assert_eq!(err.errno(), Some(ENOTTY));
         Ok(())
     }
 

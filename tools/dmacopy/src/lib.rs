@@ -7,6 +7,11 @@
 //! its DST buffer. `DMACOPY_IOC_COPY` copies `len` bytes from SRC at `src_off` to DST at
 //! `dst_off`, with the DMA controller or with the CPU.
 //!
+//! The ABI (device nodes, the window, every ioctl, struct and errno, the module parameters and
+//! debugfs files) is documented in the kernel tree's way in
+//! `Documentation/userspace-api/dmacopy.rst` of the dmacopy repository, and implemented by
+//! `include/uapi/linux/dmacopy.h`; this crate follows both.
+//!
 //! - [`uapi`] mirrors `include/uapi/linux/dmacopy.h` (ABI version 1): the `repr(C)` structs,
 //!   constants and ioctl opcodes. The header is the source of truth.
 //! - [`Device`] owns an open node and wraps every ioctl in a safe method; [`Window`] is the
@@ -15,6 +20,15 @@
 //!   (`DMACOPY_IOC_COPY_BATCH`). Both check the driver's `caps` first and fail with an
 //!   [`std::io::ErrorKind::Unsupported`] error that says so when the bit is not set.
 //! - [`pattern`] fills the window with test patterns and checks that a copy did what it should.
+//! - [`errno_name`] and [`errno_desc`] turn the kernel's errors into `ETIMEDOUT (...)` messages.
+//!
+//! The system calls go through [`rustix`] (its typed ioctls and `mmap`), which on Linux makes
+//! them directly, without the C library; errno names come from [`nix::errno::Errno`].
+//!
+//! A whole program that does both copies below is `examples/copy.rs` of this crate
+//! (`cargo run --example copy -- /dev/dmacopy0`), the one the ABI document shows.
+//!
+//! A copy through the mapped window, and its errors:
 //!
 //! ```no_run
 //! use dmacopy::{CopyRequest, Device, Mode};
@@ -24,11 +38,33 @@
 //! let mut win = dev.map()?;
 //! win.src_mut()[..4].copy_from_slice(b"abcd");
 //! let req = CopyRequest { len: 4, mode: Mode::Dma, ..CopyRequest::default() };
-//! let res = win.copy(&req)?;
+//! match win.copy(&req) {
+//!     Ok(res) => println!("{}: {} ns with {}", info.controller_str(), res.elapsed_ns, res.mode_used),
+//!     // e.g. "copy failed: ETIMEDOUT (Operation timed out), hw_status 0x0"
+//!     Err(err) => eprintln!("{err}"),
+//! }
 //! assert_eq!(&win.dst()[..4], b"abcd");
-//! println!("{}: {} ns with {}", info.controller_str(), res.elapsed_ns, res.mode_used);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! A copy between two buffers of the process, where the driver offers it:
+//!
+//! ```no_run
+//! use dmacopy::{Device, Mode};
+//!
+//! let dev = Device::open("/dev/dmacopy0")?;
+//! let src = vec![0x5a_u8; 1 << 20];
+//! let mut dst = vec![0_u8; 1 << 20];
+//! match dev.copy_user(&src, &mut dst, Mode::Dma, 0) {
+//!     Ok(res) => assert_eq!(res.mode_used, Mode::Dma),
+//!     Err(err) if err.is_unsupported() => eprintln!("{err}"), // no CAP_COPY_USER
+//!     Err(err) => return Err(err.into()),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![warn(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 mod batch;
 mod device;

@@ -77,9 +77,9 @@ pub fn fill_dst(buf: &mut [u8]) {
 /// Which buffer a byte is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Buffer {
-    /// SRC.
+    /// SRC, the buffer that copies read.
     Src,
-    /// DST.
+    /// DST, the buffer that copies write.
     Dst,
 }
 
@@ -159,6 +159,21 @@ impl fmt::Display for VerifyError {
 impl std::error::Error for VerifyError {}
 
 /// The SRC and DST patterns for one buffer size and seed, computed once.
+///
+/// Here the copy is the CPU's, on two vectors; with a device, `src` and `dst` are
+/// [`crate::Window::split_mut`] and the copy is [`crate::Window::copy`].
+///
+/// ```
+/// use dmacopy::pattern::Pattern;
+///
+/// let pat = Pattern::new(4096, 1);
+/// let (mut src, mut dst) = (vec![0; 4096], vec![0; 4096]);
+/// pat.fill(&mut src, &mut dst);
+/// dst[100..164].copy_from_slice(&src[10..74]);
+/// assert!(pat.verify(&src, &dst, 10, 100, 64).is_ok());
+/// // A copy from the wrong offset shows.
+/// assert!(pat.verify(&src, &dst, 11, 100, 64).is_err());
+/// ```
 #[derive(Clone, Debug)]
 pub struct Pattern {
     src: Vec<u8>,

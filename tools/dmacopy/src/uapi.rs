@@ -6,6 +6,9 @@
 //! `dmacopy_` prefix. Struct sizes and alignments are checked at build time; every field's
 //! offset and type, every constant and every ioctl opcode by the unit tests below, against the
 //! same literal values as the C checks in `tests/uapi/abi.h`, so a change on either side shows.
+//! The opcodes are encoded by `rustix::ioctl::opcode` (`_IOR`, `_IOWR` for the target
+//! architecture), and the calls in [`crate::Device`] pass them to rustix's typed ioctl patterns.
+//! The ABI document is `Documentation/userspace-api/dmacopy.rst`.
 //!
 //! `DMACOPY_IOC_COPY_USER` and `DMACOPY_IOC_COPY_BATCH` work only where the driver sets
 //! [`CAP_COPY_USER`] and [`CAP_BATCH`] in [`Info::caps`]; a driver without them fails both with
@@ -13,8 +16,9 @@
 //! bits first.
 
 use core::mem::size_of;
+use rustix::ioctl::{opcode, Opcode};
 
-/// `DMACOPY_ABI_VERSION`.
+/// `DMACOPY_ABI_VERSION`: what [`Info::abi_version`] reports for the ABI this crate speaks.
 pub const ABI_VERSION: u32 = 1;
 
 /// `DMACOPY_CAP_MMAP`: the window can be `mmap()`ed.
@@ -50,67 +54,63 @@ pub const COPY_USER_MAX_LEN: u64 = 1 << 30;
 /// `DMACOPY_BATCH_MAX`: largest [`Batch::count`].
 pub const BATCH_MAX: u32 = 256;
 
-/// `DMACOPY_IOC_MAGIC`.
+/// `DMACOPY_IOC_MAGIC`: the ioctl type byte of every `DMACOPY_IOC_*`.
 pub const IOC_MAGIC: u32 = 0xDC;
 
-// The Linux `_IOC` encoding (include/uapi/asm-generic/ioctl.h), the one arm64, x86, riscv and
-// most other architectures use: nr in bits 0..8, type in 8..16, size in 16..30, dir in 30..32.
+/// [`IOC_MAGIC`] as the byte that the `_IOC` encoding takes.
+// CAST: 0xDC fits a byte.
+const MAGIC: u8 = IOC_MAGIC as u8;
+const _: () = assert!(MAGIC as u32 == IOC_MAGIC);
 
-/// `_IOC_NONE`.
-pub const IOC_NONE: u32 = 0;
-/// `_IOC_WRITE`: user space writes the argument, the kernel reads it.
-pub const IOC_WRITE: u32 = 1;
-/// `_IOC_READ`: the kernel writes the argument, user space reads it.
-pub const IOC_READ: u32 = 2;
+// The opcodes, encoded by rustix's `opcode` functions, its `_IOR` and `_IOWR` (the Linux
+// `_IOC` encoding of the target architecture: dir, size, type, nr), as rustix's ioctl
+// patterns take them. `device.rs` and `batch.rs` make their calls with these.
 
-/// `_IOC_SIZEBITS`.
-const IOC_SIZE_BITS: u32 = 14;
+/// `DMACOPY_IOC_INFO` as the opcode type of `rustix::ioctl`.
+pub(crate) const OP_INFO: Opcode = opcode::read::<Info>(MAGIC, 0x00);
+/// `DMACOPY_IOC_COPY` as the opcode type of `rustix::ioctl`.
+pub(crate) const OP_COPY: Opcode = opcode::read_write::<Copy>(MAGIC, 0x01);
+/// `DMACOPY_IOC_COPY_USER` as the opcode type of `rustix::ioctl`.
+pub(crate) const OP_COPY_USER: Opcode = opcode::read_write::<CopyUser>(MAGIC, 0x02);
+/// `DMACOPY_IOC_COPY_BATCH` as the opcode type of `rustix::ioctl`.
+pub(crate) const OP_COPY_BATCH: Opcode = opcode::read_write::<Batch>(MAGIC, 0x03);
 
-/// `_IOC(dir, ty, nr, size)`.
+/// An opcode as the 32 bits that the C macros give.
 ///
 /// # Panics
 ///
-/// If a field does not fit its bits (`size` has 14); in a constant, that is a build error.
-pub const fn ioc(dir: u32, ty: u32, nr: u32, size: usize) -> u32 {
-    assert!(dir <= 3 && ty <= 0xff && nr <= 0xff);
-    assert!(size < (1 << IOC_SIZE_BITS));
-    // CAST: `size` is below 2^14, checked above.
-    (dir << 30) | ((size as u32) << 16) | (ty << 8) | nr
+/// If `op` does not fit 32 bits (no `_IOC` value does); in a constant, that is a build error.
+const fn op_u32(op: Opcode) -> u32 {
+    // `Opcode` is `c_uint` under rustix's linux_raw backend, and `c_ulong` or `c_int` under its
+    // libc backends.
+    // CAST: the 32 bits of the opcode, as `c_uint`; converting back shows whether any was lost.
+    // Under linux_raw this is a cast from `u32` to `u32`, elsewhere not.
+    #[allow(clippy::unnecessary_cast)]
+    let bits = op as u32;
+    assert!(bits as Opcode == op);
+    bits
 }
 
-/// `_IOR(ty, nr, T)`: the kernel writes a `T` back.
-pub const fn ior<T>(ty: u32, nr: u32) -> u32 {
-    ioc(IOC_READ, ty, nr, size_of::<T>())
-}
-
-/// `_IOW(ty, nr, T)`: the kernel reads a `T`.
-pub const fn iow<T>(ty: u32, nr: u32) -> u32 {
-    ioc(IOC_WRITE, ty, nr, size_of::<T>())
-}
-
-/// `_IOWR(ty, nr, T)`: the kernel reads a `T` and writes it back.
-pub const fn iowr<T>(ty: u32, nr: u32) -> u32 {
-    ioc(IOC_READ | IOC_WRITE, ty, nr, size_of::<T>())
-}
-
-/// `DMACOPY_IOC_INFO`: `_IOR(0xDC, 0x00, struct dmacopy_info)`.
-pub const IOC_INFO: u32 = ior::<Info>(IOC_MAGIC, 0x00);
-/// `DMACOPY_IOC_COPY`: `_IOWR(0xDC, 0x01, struct dmacopy_copy)`.
-pub const IOC_COPY: u32 = iowr::<Copy>(IOC_MAGIC, 0x01);
-/// `DMACOPY_IOC_COPY_USER`: `_IOWR(0xDC, 0x02, struct dmacopy_copy_user)`.
+/// `DMACOPY_IOC_INFO`: `_IOR(0xDC, 0x00, struct dmacopy_info)`, for [`crate::Device::info`].
+pub const IOC_INFO: u32 = op_u32(OP_INFO);
+/// `DMACOPY_IOC_COPY`: `_IOWR(0xDC, 0x01, struct dmacopy_copy)`, for [`crate::Device::copy`].
+pub const IOC_COPY: u32 = op_u32(OP_COPY);
+/// `DMACOPY_IOC_COPY_USER`: `_IOWR(0xDC, 0x02, struct dmacopy_copy_user)`, for
+/// [`crate::Device::copy_user`].
 ///
 /// Needs [`CAP_COPY_USER`]; without it, it fails with `ENOTTY`.
-pub const IOC_COPY_USER: u32 = iowr::<CopyUser>(IOC_MAGIC, 0x02);
-/// `DMACOPY_IOC_COPY_BATCH`: `_IOWR(0xDC, 0x03, struct dmacopy_batch)`.
+pub const IOC_COPY_USER: u32 = op_u32(OP_COPY_USER);
+/// `DMACOPY_IOC_COPY_BATCH`: `_IOWR(0xDC, 0x03, struct dmacopy_batch)`, for
+/// [`crate::CopyBatch::run`].
 ///
 /// Needs [`CAP_BATCH`]; without it, it fails with `ENOTTY`.
-pub const IOC_COPY_BATCH: u32 = iowr::<Batch>(IOC_MAGIC, 0x03);
+pub const IOC_COPY_BATCH: u32 = op_u32(OP_COPY_BATCH);
 
 /// `struct dmacopy_info`: what a node drives (`DMACOPY_IOC_INFO`, out).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Info {
-    /// [`ABI_VERSION`].
+    /// [`ABI_VERSION`] of the driver.
     pub abi_version: u32,
     /// `CAP_*` bits.
     pub caps: u32,
@@ -128,7 +128,7 @@ pub struct Info {
     pub auto_threshold: u64,
     /// NUL-terminated model of the controller, e.g. `zynqmp-zdma`.
     pub controller: [u8; CONTROLLER_LEN],
-    /// Zero.
+    /// Zero: room for later fields.
     pub reserved: [u64; 4],
 }
 
@@ -289,17 +289,58 @@ mod tests {
         }};
     }
 
+    /// The architectures whose `_IOC` is the generic one of include/uapi/asm-generic/ioctl.h
+    /// (the others, alpha, mips, powerpc and sparc, put the direction in 3 bits and the size
+    /// in 13; rustix encodes for each, and the header's values differ there).
+    #[cfg(not(any(
+        target_arch = "mips",
+        target_arch = "mips64",
+        target_arch = "powerpc",
+        target_arch = "powerpc64",
+        target_arch = "sparc",
+        target_arch = "sparc64"
+    )))]
     #[test]
     fn opcodes() {
-        // The generic `_IOC` encoding (arm64, x86, riscv, ...): the values the C macros give.
+        // The generic `_IOC` encoding (arm64, x86, riscv, ...): the values the C macros give,
+        // the same literals as `tests/uapi/abi.h`.
         assert_eq!(IOC_INFO, 0x8060_dc00);
         assert_eq!(IOC_COPY, 0xc048_dc01);
         assert_eq!(IOC_COPY_USER, 0xc048_dc02);
         assert_eq!(IOC_COPY_BATCH, 0xc028_dc03);
-        assert_eq!(ioc(IOC_NONE, 0xDC, 0x05, 0), 0x0000_dc05);
-        assert_eq!(iow::<u32>(0xDC, 0x03), 0x4004_dc03);
-        assert_eq!(ior::<u64>(0xDC, 0xff), 0x8008_dcff);
-        assert_eq!(ioc(IOC_READ | IOC_WRITE, 0xff, 0xff, 0x3fff), 0xffff_ffff);
+        // What the calls use is the same number.
+        let ops = [OP_INFO, OP_COPY, OP_COPY_USER, OP_COPY_BATCH];
+        let iocs = [IOC_INFO, IOC_COPY, IOC_COPY_USER, IOC_COPY_BATCH];
+        for (op, ioc) in ops.into_iter().zip(iocs) {
+            assert_eq!(op_u32(op), ioc);
+        }
+    }
+
+    /// rustix's encoder, field by field as include/uapi/asm-generic/ioctl.h lays them out: nr
+    /// in bits 0..8, type in 8..16, size in 16..30, dir in 30..32 (`_IOC_WRITE` 1, `_IOC_READ`
+    /// 2). A wrong direction, size or number in an opcode above would show here by its field.
+    #[cfg(not(any(
+        target_arch = "mips",
+        target_arch = "mips64",
+        target_arch = "powerpc",
+        target_arch = "powerpc64",
+        target_arch = "sparc",
+        target_arch = "sparc64"
+    )))]
+    #[test]
+    fn opcode_fields() {
+        let fields = |op: u32| (op >> 30, (op >> 16) & 0x3fff, (op >> 8) & 0xff, op & 0xff);
+        assert_eq!(fields(IOC_INFO), (2, 96, 0xdc, 0x00));
+        assert_eq!(fields(IOC_COPY), (3, 72, 0xdc, 0x01));
+        assert_eq!(fields(IOC_COPY_USER), (3, 72, 0xdc, 0x02));
+        assert_eq!(fields(IOC_COPY_BATCH), (3, 40, 0xdc, 0x03));
+        assert_eq!(op_u32(opcode::none(0xdc, 0x05)), 0x0000_dc05);
+        assert_eq!(op_u32(opcode::write::<u32>(0xdc, 0x03)), 0x4004_dc03);
+        assert_eq!(op_u32(opcode::read::<u64>(0xdc, 0xff)), 0x8008_dcff);
+        assert_eq!(
+            op_u32(opcode::read_write::<[u8; 0x3fff]>(0xff, 0xff)),
+            0xffff_ffff
+        );
     }
 
     #[test]
