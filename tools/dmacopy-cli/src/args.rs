@@ -22,7 +22,8 @@ its table first); 2 usage error (also when the sizes do not fit the device's buf
 /// Copy memory with the DMA channels of the dmacopy kernel module.
 ///
 /// Inspect, exercise and benchmark /dev/dmacopyN, watch the driver's counters, and claim DMA
-/// channels for dmacopy from their upstream driver.
+/// channels for dmacopy from their upstream driver. The interface it uses is documented in
+/// Documentation/userspace-api/dmacopy.rst in dmacopy's source tree.
 #[derive(Clone, Debug, Parser)]
 #[command(
     name = "dmacopy",
@@ -995,7 +996,10 @@ mod tests {
             ),
             ("copy --len", "a value is required for '--len <BYTES>'"),
             ("copy --len 1G", "'1G' is not a size"),
-            ("copy --len 0", "'0' for '--len <BYTES>': must be at least 1"),
+            (
+                "copy --len 0",
+                "'0' for '--len <BYTES>': must be at least 1",
+            ),
             ("copy --iterations 0", "must be at least 1"),
             ("copy --iterations 1K", "'1K' is not a number"),
             ("copy --timeout-ms 18446744073709551", "too large"),
