@@ -949,6 +949,26 @@ mod tests {
     }
 
     #[test]
+    fn command_lines_of_the_scripts() {
+        // make run, scripts/bench-guest.sh and the README run these.
+        for line in [
+            "info",
+            "copy --mode dma --len 1M",
+            "copy --mode cpu --len 1M",
+            "bench --json --out /tmp/ours.json -q --secs 1 --repeats 3 --channels 1,2,4,8 \
+             --sizes 64,4096",
+            "stats --watch --count 2",
+            "help",
+        ] {
+            let r = parse_str(line);
+            assert!(
+                r.is_ok() || r.as_ref().is_err_and(|e| e.exit_code() == 0),
+                "{line}: {r:?}"
+            );
+        }
+    }
+
+    #[test]
     fn lists() {
         assert_eq!(parse_size_list("1M,64,1K,64"), Ok(vec![64, 1024, 1 << 20]));
         assert_eq!(parse_size_list("0x40"), Ok(vec![64]));
