@@ -500,7 +500,7 @@ pub fn batch_spans(o: &CopyOpts, count: u32, info: &Info, node: &str) -> CliResu
     let room = size - o.src_off.max(o.dst_off);
     let n = u64::from(count);
     let len = match o.len {
-        Some(len) if len.checked_mul(n).map_or(true, |all| all > room) => {
+        Some(len) if len.checked_mul(n).is_none_or(|all| all > room) => {
             return usage(format!(
                 "--batch {count} x --len {len} from --src-off {} / --dst-off {} passes the end \
                  of the buffers of {node} (buf_size {size}; {room} bytes fit, {} per copy)",

@@ -326,7 +326,7 @@ fn watch(o: &StatsOpts, nodes: &[u32]) -> CliResult {
     let redraw = !o.json && io::stdout().is_terminal();
     let start = Instant::now();
     let mut refresh: u64 = 0;
-    while o.count.map_or(true, |n| refresh < n) {
+    while o.count.is_none_or(|n| refresh < n) {
         // The refreshes keep to the start's beat, however long each one takes.
         let due = start
             + o.interval
