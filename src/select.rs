@@ -61,12 +61,13 @@ impl<'a> Entry<'a> {
     }
 }
 
-/// The entries of `list`, each trimmed of blanks; `Err(item)` for a malformed one.
+/// The entries of `list`, each trimmed of blanks, empty ones skipped (`a,,b,` is `a,b`);
+/// `Err(item)` for a malformed one.
 fn entries(list: &[u8]) -> impl Iterator<Item = core::result::Result<Entry<'_>, &[u8]>> {
-    list.split(|&c| c == b',').map(|item| {
-        let item = item.trim_ascii();
-        Entry::parse(item).ok_or(item)
-    })
+    list.split(|&c| c == b',')
+        .map(<[u8]>::trim_ascii)
+        .filter(|item| !item.is_empty())
+        .map(|item| Entry::parse(item).ok_or(item))
 }
 
 /// The `channels` list, if one was given and is not blank.
