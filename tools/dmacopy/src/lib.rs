@@ -31,6 +31,7 @@
 //! ```
 
 mod batch;
+pub mod claim;
 mod device;
 mod errno;
 pub mod pattern;
