@@ -100,7 +100,11 @@ fn released_line(o: &Outcome) -> String {
     if o.changed {
         format!("{}: released to {}", o.device, driver(&o.to))
     } else {
-        format!("{}: not bound to dmacopy (with {})", o.device, driver(&o.to))
+        format!(
+            "{}: not bound to dmacopy (with {})",
+            o.device,
+            driver(&o.to)
+        )
     }
 }
 
@@ -147,7 +151,10 @@ fn run(
         text
     };
     let mut stdout = io::stdout().lock();
-    if let Err(e) = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()) {
+    if let Err(e) = stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         if e.kind() != io::ErrorKind::BrokenPipe {
             eprintln!("dmacopy: cannot write to standard output: {e}");
         }
@@ -168,7 +175,13 @@ pub fn claim(devices: &[String], json: bool) -> ExitCode {
 /// DRIVER, else to the driver it had before the claim, else to its upstream driver if loaded.
 pub fn release(devices: &[String], to: Option<&str>, json: bool) -> ExitCode {
     let sys = Sysfs::default();
-    run("release", devices, json, |d| sys.release(d, to), released_line)
+    run(
+        "release",
+        devices,
+        json,
+        |d| sys.release(d, to),
+        released_line,
+    )
 }
 
 #[cfg(test)]
