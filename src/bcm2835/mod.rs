@@ -197,6 +197,18 @@ impl Bcm2835 {
         }
     }
 
+    /// The channel's `CS` if its `INT` is set, clearing `INT` (which lowers the line) and
+    /// `END`; 0 otherwise (on a shared line, only a channel whose own `INT` is set raised the
+    /// interrupt).
+    fn take_int(&self, io: &IoMem<'static, REGS_MIN>) -> u32 {
+        let cs = self.read_cs(io);
+        if cs & CS_INT == 0 {
+            return 0;
+        }
+        self.write_cs(io, CS::from_raw(CS_END | CS_INT));
+        cs
+    }
+
     fn read_conblk_ad(&self, io: &IoMem<'static, REGS_MIN>) -> u32 {
         CONBLK_AD::try_at(self.hw)
             .and_then(|loc| io.try_read(loc).ok())
@@ -341,26 +353,14 @@ impl Engine for Bcm2835 {
         let Ok(io) = self.regs.access(dev) else {
             return 0;
         };
-        // On a shared line, only a channel whose own INT is set raised the interrupt.
-        let cs = self.read_cs(io);
-        if cs & CS_INT == 0 {
-            return 0;
-        }
-        // Clearing INT lowers the line.
-        self.write_cs(io, CS::from_raw(CS_END | CS_INT));
-        cs
+        self.take_int(io)
     }
 
     fn take_pending(&self) -> u32 {
         let Some(io) = self.regs.try_access() else {
             return 0;
         };
-        let cs = self.read_cs(&io);
-        if cs & CS_INT == 0 {
-            return 0;
-        }
-        self.write_cs(&io, CS::from_raw(CS_END | CS_INT));
-        cs
+        self.take_int(&io)
     }
 
     fn mask(&self) {

@@ -14,6 +14,7 @@ use kernel::{
     prelude::*,
     sync::{
         atomic::{
+            Acquire,
             Full,
             Relaxed,
             Release, //
@@ -54,8 +55,11 @@ impl Channel {
         if status == 0 {
             // On a shared line this is usually another channel's interrupt; it counts as
             // spurious here only when it was raised for this channel (`inject spurious`).
+            // While the copier stops the channel, the status of an interrupt already on its
+            // way may have been cleared by the stop: that one is not spurious either.
             let raised = self.spurious_raised.xchg(false, Relaxed);
-            if !self.cfg.shared_irq || raised {
+            let stopping = self.stopping.load(Acquire);
+            if (!self.cfg.shared_irq && !stopping) || raised {
                 self.stats.spurious_irqs.add(1, Relaxed);
             }
             return IrqReturn::None;

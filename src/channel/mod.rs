@@ -123,6 +123,9 @@ pub(crate) struct Channel {
     inject: Atomic<u32>,
     /// A spurious interrupt was raised for this channel and its handler has not seen it yet.
     spurious_raised: Atomic<bool>,
+    /// The copier is stopping the channel: an interrupt the controller raised just before
+    /// the stop cleared its status finds no status, and is not spurious.
+    stopping: Atomic<bool>,
     /// The device is being unbound; every operation fails with `ENODEV`.
     gone: Atomic<bool>,
     /// "did not stop" was logged; a broken channel logs it once, not at every copy.
@@ -165,6 +168,7 @@ impl Channel {
             fault: Atomic::new(Fault::None as u32),
             inject: Atomic::new(Fault::None as u32),
             spurious_raised: Atomic::new(false),
+            stopping: Atomic::new(false),
             gone: Atomic::new(false),
             stop_failure_logged: Atomic::new(false),
             stats: Stats::new(),

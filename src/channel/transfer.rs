@@ -296,6 +296,8 @@ impl Channel {
     /// Stops the channel after a timeout, a signal or an error, waits for its interrupt
     /// handler, and leaves it idle. Returns the raw interrupt status found when stopping.
     pub(super) fn stop_and_reset(&self) -> u32 {
+        // Seen by a handler that finds the status cleared by the stop.
+        let _ = self.stopping.xchg(true, Full);
         let status = self.engine.stop().unwrap_or_else(|_| {
             if !self.stop_failure_logged.xchg(true, Relaxed) {
                 dev_err!(self.device(), "channel did not stop; it may be hung\n");
@@ -303,6 +305,7 @@ impl Channel {
             0
         });
         self.cfg.irq.synchronize();
+        self.stopping.store(false, Release);
         self.in_flight.store(false, Relaxed);
         self.fault.store(Fault::None as u32, Relaxed);
         status

@@ -8,6 +8,7 @@
 //! polled for.
 
 use kernel::{
+    clk::OptionalClk,
     device::{
         Bound,
         Core,
@@ -52,10 +53,45 @@ pub(crate) const MAX_LEN: u64 = regs::MAX_DSCR_SIZE;
 /// The interrupt status of an injected error: an AXI read error on the data.
 const INJECTED_ERROR: u32 = 1 << 8;
 
+/// The channel's clocks (device tree `clock-names`: `clk_main` and `clk_apb`, as for the
+/// upstream `zynqmp_dma`), enabled while the channel is ours. On a board, the kernel turns off
+/// clocks no driver has enabled late in boot, and `zynqmp_dma` turns them off when its channel
+/// idles or is unbound: without them the registers do not answer. A device tree without them
+/// (QEMU's) leaves both absent, which is a no-op.
+struct Clocks {
+    main: OptionalClk,
+    apb: OptionalClk,
+}
+
+impl Clocks {
+    fn enable(dev: &Device) -> Result<Self> {
+        let main = OptionalClk::get(dev, Some(c"clk_main"))?;
+        let apb = OptionalClk::get(dev, Some(c"clk_apb"))?;
+        main.prepare_enable().inspect_err(|e| {
+            dev_err!(dev, "cannot enable clock clk_main: {:?}\n", e);
+        })?;
+        if let Err(e) = apb.prepare_enable() {
+            dev_err!(dev, "cannot enable clock clk_apb: {:?}\n", e);
+            main.disable_unprepare();
+            return Err(e);
+        }
+        Ok(Self { main, apb })
+    }
+}
+
+impl Drop for Clocks {
+    fn drop(&mut self) {
+        self.apb.disable_unprepare();
+        self.main.disable_unprepare();
+    }
+}
+
 /// One ZDMA channel.
 struct Zdma {
     /// The channel's registers; revoked when the device is unbound.
     regs: Devres<Regs<'static>>,
+    /// Enabled as long as anything may reach the channel (dropped after its registers).
+    _clocks: Clocks,
     reg_base: u64,
     /// The descriptor registers as last written, and the mode (turn holder only).
     shadow: hw::Shadow,
@@ -74,6 +110,8 @@ fn probe<'a>(pdev: &'a platform::Device<Core<'_>>, max_len: usize) -> Result<KVe
     // The controller drives 44 address bits.
     stand_in::dma::set_mask_in_probe(pdev, DmaMask::new::<44>())?;
     let reg_base = pdev.resource_by_index(0).ok_or(ENODEV)?.start();
+    // Before the first register access.
+    let clocks = Clocks::enable(pdev.as_ref())?;
     let io = pdev
         .io_request_by_index(0)
         .ok_or(ENODEV)?
@@ -83,6 +121,7 @@ fn probe<'a>(pdev: &'a platform::Device<Core<'_>>, max_len: usize) -> Result<KVe
     let engine = Arc::new(
         Zdma {
             regs,
+            _clocks: clocks,
             reg_base,
             shadow: hw::Shadow::new(),
             pool: chain::Pool::new(pdev.as_ref())?,

@@ -5,7 +5,8 @@
  * User-space ABI, version 1 (DMACOPY_ABI_VERSION). This header is the
  * contract in code; it is plain C89 and C++98 with the kernel's uapi types
  * only. The struct sizes, field offsets and ioctl numbers are checked by the
- * tests (tests/uapi/ in the dmacopy sources), not here.
+ * tests (tests/uapi/ in the dmacopy sources), not here. The whole ABI, with
+ * C and Rust examples: Documentation/userspace-api/dmacopy.rst (same sources).
  *
  * Device nodes. Each DMA channel that the driver has bound is a misc device
  * /dev/dmacopy0, /dev/dmacopy1, ..., numbered in probe order;
