@@ -6,7 +6,6 @@
 
 mod args;
 mod bench;
-mod claim;
 mod copy;
 mod info;
 mod stats;
@@ -26,8 +25,6 @@ Usage:
                [--dst-off BYTES] [--timeout-ms MS] [--iterations N] [--seed N] [-q]
                [--user | --batch N]
   dmacopy stats [-d N]
-  dmacopy claim [--json] DEVICE...
-  dmacopy release [--json] [--to DRIVER] DEVICE...
   dmacopy bench [-d N] [--sizes LIST] [--secs S] [--repeats N] [--cpus LIST]
                 [--channels LIST] [--rows LIST] [--user-sizes LIST] [--batch-entries LIST]
                 [--batch-sizes LIST] [--json] [--out FILE] [-q]
@@ -206,37 +203,6 @@ fn main() -> ExitCode {
                 eprintln!("dmacopy: argument {arg:?} is not valid UTF-8");
                 return ExitCode::from(2);
             }
-        }
-    }
-    // TEMP (dropped at merge): the clap CLI wires these two commands.
-    if let Some(cmd @ ("claim" | "release")) = args.first().map(String::as_str) {
-        {
-            let mut json = false;
-            let mut to = None;
-            let mut devices = Vec::new();
-            let mut it = args[1..].iter();
-            while let Some(a) = it.next() {
-                match a.as_str() {
-                    "--json" => json = true,
-                    "--to" if cmd == "release" => match it.next() {
-                        Some(t) => to = Some(t.clone()),
-                        None => {
-                            eprintln!("dmacopy: --to needs a DRIVER");
-                            return ExitCode::from(2);
-                        }
-                    },
-                    o if o.starts_with('-') => {
-                        eprintln!("dmacopy: {cmd}: unknown option '{o}'");
-                        return ExitCode::from(2);
-                    }
-                    d => devices.push(d.to_owned()),
-                }
-            }
-            return if cmd == "claim" {
-                claim::claim(&devices, json)
-            } else {
-                claim::release(&devices, to.as_deref(), json)
-            };
         }
     }
     match run(args) {
