@@ -26,6 +26,8 @@
 //!
 //! The user-space contract (`include/uapi/linux/dmacopy.h`) lists every ioctl, struct and errno.
 //! Debugfs `dmacopy/dmacopyN/stats` counts copies; `inject` arms faults for testing.
+//! The `channels` parameter limits the devices it binds ([`select`]); `driver_override` claims
+//! more at run time.
 
 use kernel::{
     debugfs::{
@@ -49,6 +51,7 @@ mod bcm2835;
 mod channel;
 mod engine;
 mod node;
+mod select;
 mod stand_in;
 mod tune;
 mod uapi;
@@ -240,6 +243,11 @@ impl platform::Driver for DmacopyDriver {
     ) -> impl PinInit<DeviceData, Error> + 'bound {
         pin_init::pin_init_scope(move || {
             let family = info.ok_or(ENODEV)?;
+            // Not in `channels=`: left for another driver, quietly (the driver core logs no
+            // error for ENODEV).
+            if !select::wanted(pdev) {
+                return Err(ENODEV);
+            }
             let buf_size = buf_size_param()?;
             let fixed_threshold = *module_parameters::auto_threshold.value();
             let found = (family.probe)(pdev, buf_size)?;
@@ -423,6 +431,7 @@ impl kernel::InPlaceModule for DmacopyModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         pin_init::pin_init_scope(move || {
             let buf_size = buf_size_param()?;
+            select::check_param()?;
             registry::lock().loading = true;
             Ok(try_pin_init!(Self {
                 _root: DebugfsRoot::new(),
