@@ -402,6 +402,17 @@ fn buf_size_param() -> Result<usize> {
     Ok(want.next_multiple_of(PAGE_SIZE))
 }
 
+/// `timeout_ms`, checked: 0 would be a bound of no time at all, under which every copy by DMA
+/// could time out (the spec gives it no meaning), so it fails the load.
+fn timeout_ms_param() -> Result<u32> {
+    let ms = *module_parameters::timeout_ms.value();
+    if ms == 0 {
+        pr_err!("timeout_ms must be at least 1 (milliseconds), not 0\n");
+        return Err(EINVAL);
+    }
+    Ok(ms)
+}
+
 /// The debugfs root `dmacopy/` in [`REGISTRY`], removed when this is dropped (also when the
 /// load fails after it was made).
 struct DebugfsRoot;
@@ -431,6 +442,7 @@ impl kernel::InPlaceModule for DmacopyModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         pin_init::pin_init_scope(move || {
             let buf_size = buf_size_param()?;
+            timeout_ms_param()?;
             select::check_param()?;
             registry::lock().loading = true;
             Ok(try_pin_init!(Self {
@@ -477,7 +489,7 @@ module! {
         },
         timeout_ms: u32 {
             default: 1000,
-            description: "Default per-copy timeout in milliseconds",
+            description: "Default per-copy timeout in milliseconds (at least 1)",
         },
         auto_threshold: u64 {
             default: 0,
