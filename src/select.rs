@@ -70,11 +70,12 @@ fn entries(list: &[u8]) -> impl Iterator<Item = core::result::Result<Entry<'_>, 
         .map(|item| Entry::parse(item).ok_or(item))
 }
 
-/// The `channels` list, if one was given and is not blank.
+/// The `channels` list, if one was given with at least one entry (a list of blanks and commas
+/// only, as a script may leave, means every device, like an empty one).
 fn list() -> Option<&'static [u8]> {
     binding::channels_param()
         .map(|s| s.to_bytes().trim_ascii())
-        .filter(|s| !s.is_empty())
+        .filter(|s| entries(s).next().is_some())
 }
 
 /// Checks `channels` when the module loads: a malformed entry fails the load, with a message

@@ -19,6 +19,17 @@ caller sees it (CLOCK_MONOTONIC). 1 MB/s is 10^6 bytes per second.
 Exit status: 0 success; 1 failure (no device, ioctl error, wrong bytes after a copy; bench prints \
 its table first); 2 usage error (also when the sizes do not fit the device's buffers).";
 
+/// What `--help` shows after the options of `claim` and `release`.
+const CLAIM_AFTER_HELP: &str = "\
+DEVICE: a platform device name (ffa80000.dma), a register address (0xffa80000 or ffa80000) or a \
+dmacopy node (dmacopy3, /dev/dmacopy3).
+
+Exit status: 0 every device is where it was asked to be; otherwise that of the first failure: 1 a \
+sysfs write or bind failed; 2 usage error; 3 no such device; 4 not a DMA channel dmacopy can \
+drive; 5 busy (claim: a dmaengine client holds the channel; release: a process has its node \
+open); 6 the driver to bind to is not loaded; 7 permission denied (not root); 8 release of a \
+device that another driver has.";
+
 /// Copy memory with the DMA channels of the dmacopy kernel module.
 ///
 /// Inspect, exercise and benchmark /dev/dmacopyN, watch the driver's counters, and claim DMA
@@ -79,10 +90,15 @@ pub enum Command {
     /// Give DMA channels to dmacopy on a running system: each DEVICE is unbound from the
     /// driver that has it (e.g. zynqmp_dma) and bound to dmacopy through the kernel's
     /// driver_override; the other channels stay where they are. Root only.
-    #[command(after_long_help = AFTER_HELP)]
+    #[command(after_long_help = CLAIM_AFTER_HELP)]
     Claim(ClaimOpts),
     /// Give DMA channels back from dmacopy to the driver they came from, or to --to DRIVER.
-    #[command(after_long_help = AFTER_HELP)]
+    ///
+    /// Give DMA channels back from dmacopy: each DEVICE is unbound from dmacopy and bound to
+    /// --to DRIVER, else to the driver claim took it from, else to its upstream driver
+    /// (xilinx-zynqmp-dma, bcm2835-dma) if that is loaded, else left unbound. Refused while a
+    /// process has one of its nodes open. Root only.
+    #[command(after_long_help = CLAIM_AFTER_HELP)]
     Release(ReleaseOpts),
     /// Shell completions or the man page, from these definitions (for packaging).
     #[command(hide = true)]
@@ -253,7 +269,8 @@ pub struct BenchOpts {
 /// Options of `claim`.
 #[derive(Clone, Debug, PartialEq, Eq, Args)]
 pub struct ClaimOpts {
-    /// Platform device names (ffa80000.dma) or register addresses (0xffa80000).
+    /// Platform device names (ffa80000.dma), register addresses (0xffa80000) or nodes
+    /// (dmacopy3).
     #[arg(value_name = "DEVICE", required = true)]
     pub devices: Vec<String>,
     /// JSON: what happened to each device.
@@ -264,11 +281,12 @@ pub struct ClaimOpts {
 /// Options of `release`.
 #[derive(Clone, Debug, PartialEq, Eq, Args)]
 pub struct ReleaseOpts {
-    /// Platform device names (ffa80000.dma) or register addresses (0xffa80000).
+    /// Platform device names (ffa80000.dma), register addresses (0xffa80000) or nodes
+    /// (dmacopy3).
     #[arg(value_name = "DEVICE", required = true)]
     pub devices: Vec<String>,
-    /// Bind to this driver (default: the one the device had before claim, else the kernel's
-    /// choice).
+    /// Bind to this platform driver (default: the one the device had before claim if loaded,
+    /// else its upstream driver if loaded, else none: left unbound).
     #[arg(long, value_name = "DRIVER")]
     pub to: Option<String>,
     /// JSON: what happened to each device.
@@ -958,6 +976,11 @@ mod tests {
             "bench --json --out /tmp/ours.json -q --secs 1 --repeats 3 --channels 1,2,4,8 \
              --sizes 64,4096",
             "stats --watch --count 2",
+            "claim 0xffa80000",
+            "claim --json ffa80000.dma dmacopy3",
+            "release 0xffa80000",
+            "release --to xilinx-zynqmp-dma 0xffa90000",
+            "release --json /dev/dmacopy3",
             "help",
         ] {
             let r = parse_str(line);

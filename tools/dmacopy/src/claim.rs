@@ -564,10 +564,15 @@ impl Sysfs {
         let (device, from) = self.channel(spec)?;
         let target: Option<String> = match to {
             Some(t) => Some(t.to_string()),
+            // The remembered driver if it is loaded, else the upstream one if that is.
             None => self
                 .previous_driver(&device)
-                .or_else(|| self.upstream(&device).map(str::to_string))
-                .filter(|d| self.driver_loaded(d)),
+                .filter(|d| self.driver_loaded(d))
+                .or_else(|| {
+                    self.upstream(&device)
+                        .filter(|d| self.driver_loaded(d))
+                        .map(str::to_string)
+                }),
         };
         if from.as_deref() != Some(DRIVER) {
             let done = Outcome {
