@@ -8,9 +8,9 @@
 #   make check        static checks, nothing booted: clippy and rustfmt on the module and the
 #                     tools, shellcheck, the uapi header as C and C++, checkpatch.pl on the C
 #                     sources (scripts/check.sh; any finding fails it)
-#   make test         make check, host tests, then the kselftest on every emulated board (TEST_BOARDS),
-#                     each on the normal kernel and on the debug kernel (KASAN, lockdep,
-#                     kmemleak, ...)
+#   make test         make check, host tests, then the kselftest on every emulated board
+#                     (TEST_BOARDS), each on the normal kernel and on the debug kernel (KASAN,
+#                     lockdep, kmemleak, ...)
 #   make shell        an interactive shell on the emulated board, module loaded
 #   make bench        one boot: our copy paths against the kernel's dmatest on the upstream
 #                     driver; table and targets on the terminal, JSON, Markdown and a plot
@@ -22,6 +22,8 @@
 #   make prepare      set the machine up and build both cached kernels
 #   make clean        remove build products (the kernel cache stays)
 #   make modules_install   install dmacopy.ko into the kernel tree's module directory
+#   make install-tools     install the dmacopy CLI (arm64), its man pages and shell completions
+#                     under DESTDIR/PREFIX (default /usr/local)
 #
 # Building for a real board's kernel tree (configured with CONFIG_RUST):
 #   make KDIR=/path/to/kernel/build ARCH=arm64 LLVM=1
@@ -122,14 +124,42 @@ TEST_BOARDS_normal = $(TEST_BOARDS)
 TEST_BOARDS_debug = $(filter $(TEST_BOARDS_DEBUG),$(TEST_BOARDS))
 TEST_RUNS := $(foreach k,normal debug,$(foreach b,$(TEST_BOARDS_$(k)),$(b)-$(k)))
 
-.PHONY: all modules modules-debug run test shell clean modules_install tools kselftest \
-	host-test prepare prepare-normal prepare-debug setup bench check
+.PHONY: all modules modules-debug run test shell clean modules_install tools install-tools \
+	kselftest host-test prepare prepare-normal prepare-debug setup bench check
+
+# The user-space tools need no kernel tree: the static arm64 library and `dmacopy` CLI.
+tools:
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld \
+		$(CARGO) build --quiet --release --manifest-path tools/Cargo.toml --target $(MUSL_TARGET)
+
+# make install-tools: the static arm64 `dmacopy` (make tools), its man pages (dmacopy.1 and
+# dmacopy-COMMAND.1) and its bash, zsh and fish completions, under $(DESTDIR)$(PREFIX); e.g.
+# `make install-tools DESTDIR=/path/to/board/rootfs PREFIX=/usr`. The pages and completions
+# come from the CLI's own definitions (its hidden `dmacopy generate`), run from a build of the
+# CLI for this host.
+PREFIX ?= /usr/local
+DESTDIR ?=
+HOST_CLI := tools/target/release/dmacopy
+install-tools: tools
+	$(CARGO) build --quiet --release --manifest-path tools/Cargo.toml -p dmacopy-cli
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/dmacopy
+	$(HOST_CLI) generate man --dir $(DESTDIR)$(PREFIX)/share/man/man1
+	$(HOST_CLI) generate completions bash >$(DESTDIR)$(PREFIX)/share/bash-completion/completions/dmacopy
+	$(HOST_CLI) generate completions zsh >$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_dmacopy
+	$(HOST_CLI) generate completions fish >$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/dmacopy.fish
 
 ifeq ($(origin KDIR),undefined)
 
 # No kernel tree given: set the machine up (idempotent) and use the cached emulator kernels.
-all modules run shell modules_install tools kselftest bench check: prepare-normal
+all modules run shell modules_install kselftest bench check: prepare-normal
 	@$(MAKE) --no-print-directory KDIR="$$(cat $(BUILD)/kdir)" $@
+
+# The tools need the toolchain (the musl target) only.
+tools: setup
 
 test modules-debug: prepare
 	@$(MAKE) --no-print-directory KDIR="$$(cat $(BUILD)/kdir)" \
@@ -179,10 +209,6 @@ modules-debug:
 
 modules_install:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(ARCH) LLVM=$(LLVM) modules_install
-
-tools:
-	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld \
-		$(CARGO) build --quiet --release --manifest-path tools/Cargo.toml --target $(MUSL_TARGET)
 
 kselftest:
 	$(MAKE) --no-print-directory -C tests/kselftest/dmacopy KSRC=$(KSRC) OUTPUT=$(BUILD)/kselftest/dmacopy

@@ -26,6 +26,8 @@
 //!
 //! The user-space contract (`include/uapi/linux/dmacopy.h`) lists every ioctl, struct and errno.
 //! Debugfs `dmacopy/dmacopyN/stats` counts copies; `inject` arms faults for testing.
+//! The `channels` parameter limits the devices it binds ([`select`]); `driver_override` claims
+//! more at run time.
 
 use kernel::{
     debugfs::{
@@ -49,6 +51,7 @@ mod bcm2835;
 mod channel;
 mod engine;
 mod node;
+mod select;
 mod stand_in;
 mod tune;
 mod uapi;
@@ -240,6 +243,11 @@ impl platform::Driver for DmacopyDriver {
     ) -> impl PinInit<DeviceData, Error> + 'bound {
         pin_init::pin_init_scope(move || {
             let family = info.ok_or(ENODEV)?;
+            // Not in `channels=`: left for another driver, quietly (the driver core logs no
+            // error for ENODEV).
+            if !select::wanted(pdev) {
+                return Err(ENODEV);
+            }
             let buf_size = buf_size_param()?;
             let fixed_threshold = *module_parameters::auto_threshold.value();
             let found = (family.probe)(pdev, buf_size)?;
@@ -394,6 +402,17 @@ fn buf_size_param() -> Result<usize> {
     Ok(want.next_multiple_of(PAGE_SIZE))
 }
 
+/// `timeout_ms`, checked: 0 would be a bound of no time at all, under which every copy by DMA
+/// could time out (the spec gives it no meaning), so it fails the load.
+fn timeout_ms_param() -> Result<u32> {
+    let ms = *module_parameters::timeout_ms.value();
+    if ms == 0 {
+        pr_err!("timeout_ms must be at least 1 (milliseconds), not 0\n");
+        return Err(EINVAL);
+    }
+    Ok(ms)
+}
+
 /// The debugfs root `dmacopy/` in [`REGISTRY`], removed when this is dropped (also when the
 /// load fails after it was made).
 struct DebugfsRoot;
@@ -423,6 +442,8 @@ impl kernel::InPlaceModule for DmacopyModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         pin_init::pin_init_scope(move || {
             let buf_size = buf_size_param()?;
+            timeout_ms_param()?;
+            select::check_param()?;
             registry::lock().loading = true;
             Ok(try_pin_init!(Self {
                 _root: DebugfsRoot::new(),
@@ -468,7 +489,7 @@ module! {
         },
         timeout_ms: u32 {
             default: 1000,
-            description: "Default per-copy timeout in milliseconds",
+            description: "Default per-copy timeout in milliseconds (at least 1)",
         },
         auto_threshold: u64 {
             default: 0,

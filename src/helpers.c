@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * C helpers for what 7.2's Rust bindings cannot reach: static inline functions and arch
- * macros of the memory-management and DMA APIs that rust/helpers/ does not wrap yet. Each is a
- * thin wrapper in the shape of a rust/helpers entry, called only from src/mapping.rs.
+ * macros of the memory-management and DMA APIs that rust/helpers/ does not wrap yet, called
+ * only from src/stand_in/mapping.rs; a string module parameter, which 7.2's module! macro does
+ * not offer, and a device's driver_override, which struct device keeps under its own spinlock,
+ * both read only through src/stand_in/binding.rs. Each is a thin wrapper in the shape of a
+ * rust/helpers entry.
  */
 
 #include <linux/dma-map-ops.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/string.h>
 #include <linux/vmalloc.h>
 
 void dmacopy_helper_vma_init(struct vm_area_struct *vma, struct device *dev,
@@ -15,6 +20,31 @@ void dmacopy_helper_vma_init(struct vm_area_struct *vma, struct device *dev,
 unsigned long dmacopy_helper_kaddr_to_pfn(const void *addr);
 void dmacopy_helper_install_mapping(struct file *file, struct address_space *mapping);
 void dmacopy_helper_release_mapping(struct address_space *mapping);
+const char *dmacopy_helper_channels(void);
+bool dmacopy_helper_driver_override_is(struct device *dev, const char *name);
+
+/*
+ * channels=: the devices to bind, a comma-separated list of platform device names or register
+ * base addresses (checked at load, matched at probe: src/select.rs). Read-only after the load (0444), so the string
+ * stays the same for the module's lifetime.
+ */
+static char *channels;
+module_param(channels, charp, 0444);
+MODULE_PARM_DESC(channels,
+		 "Bind only these devices: comma-separated platform device names (ffa80000.dma) or register addresses (0xffa80000); empty: all. A driver_override of dmacopy always binds");
+
+/* The channels= string, or NULL when it was not given. */
+const char *dmacopy_helper_channels(void)
+{
+	return channels;
+}
+
+/* Whether @dev's driver_override names the driver @name (device_match_driver_override()). */
+bool dmacopy_helper_driver_override_is(struct device *dev, const char *name)
+{
+	guard(spinlock)(&dev->driver_override.lock);
+	return dev->driver_override.name && !strcmp(dev->driver_override.name, name);
+}
 
 /*
  * Prepares a VMA of the buffer window for pages inserted by its fault handler: PFN-mapped I/O

@@ -8,6 +8,7 @@
 //!
 //! | module | upstream C API | the gap in 7.2's `kernel` crate |
 //! |---|---|---|
+//! | [`binding`] | `module_param(.., charp, ..)`, `device_match_driver_override` | `module!` has no string parameter; `Device` has no `driver_override` accessor |
 //! | [`completion`] | `struct completion` | no `Completion` with re-init and a bounded interruptible wait |
 //! | [`miscdev`] | `misc_register` | `MiscDeviceRegistration` has no `llseek`, no `owner`, no `parent` |
 //! | [`mapping`] | `address_space`, `vm_operations_struct`, `vmf_insert_pfn` | no revocable user mapping of coherent memory |
@@ -18,6 +19,7 @@
 //! | [`user_pages`] | `pin_user_pages_fast`, `sg_alloc_table_from_pages_segment`, `dma_map_sgtable` | no pinning of user pages; `SGTable<Owned>` takes only its own (vmalloc) pages and unmaps through a `Devres` |
 //! | [`window`] | `Revocable`, `drm_dev_enter`/`drm_dev_unplug` | `Revocable` is RCU-only: its users cannot sleep, but reads, writes, copies and faults of the window do |
 
+pub(crate) mod binding;
 pub(crate) mod coherent;
 pub(crate) mod completion;
 pub(crate) mod dma;

@@ -57,7 +57,7 @@ const INJECTED_ERROR: u32 = 1 << 8;
 /// upstream `zynqmp_dma`), enabled while the channel is ours. On a board, the kernel turns off
 /// clocks no driver has enabled late in boot, and `zynqmp_dma` turns them off when its channel
 /// idles or is unbound: without them the registers do not answer. A device tree without them
-/// (QEMU's) leaves both absent, which is a no-op.
+/// leaves both absent, a no-op (QEMU's names both, a fixed clock).
 struct Clocks {
     main: OptionalClk,
     apb: OptionalClk,

@@ -1,67 +1,194 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Command-line parsing: the commands, their options, and the number formats.
+//! Command-line definitions (clap derive): the commands, their options, and the number formats.
+//! The completions and the man page come from the same definitions (`dmacopy generate`).
 
 use crate::bench::Row;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use core::time::Duration;
 use dmacopy::Mode;
 
+/// What `--help` shows after the options of every command.
+const AFTER_HELP: &str = "\
+BYTES and N are decimal or 0x hex; BYTES may end in K (KiB) or M (MiB): 4096, 0x1000, 64K, 1M. \
+LIST is comma-separated. copy reports times measured in the kernel; bench times each call as the \
+caller sees it (CLOCK_MONOTONIC). 1 MB/s is 10^6 bytes per second.
+
+Exit status: 0 success; 1 failure (no device, ioctl error, wrong bytes after a copy; bench prints \
+its table first); 2 usage error (also when the sizes do not fit the device's buffers).";
+
+/// What `--help` shows after the options of `claim` and `release`.
+const CLAIM_AFTER_HELP: &str = "\
+DEVICE: a platform device name (ffa80000.dma), a register address (0xffa80000 or ffa80000) or a \
+dmacopy node (dmacopy3, /dev/dmacopy3).
+
+Exit status: 0 every device is where it was asked to be; otherwise that of the first failure: 1 a \
+sysfs write or bind failed; 2 usage error; 3 no such device; 4 not a DMA channel dmacopy can \
+drive; 5 busy (claim: a dmaengine client holds the channel; release: a process has its node \
+open); 6 the driver to bind to is not loaded; 7 permission denied (not root); 8 release of a \
+device that another driver has.";
+
+/// Copy memory with the DMA channels of the dmacopy kernel module.
+///
+/// Inspect, exercise and benchmark /dev/dmacopyN, watch the driver's counters, and claim DMA
+/// channels for dmacopy from their upstream driver. The interface it uses is documented in
+/// Documentation/userspace-api/dmacopy.rst in dmacopy's source tree.
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "dmacopy",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true,
+    subcommand_required = true,
+    after_long_help = AFTER_HELP
+)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
 /// A parsed command line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Subcommand)]
 pub enum Command {
-    /// `help`, `--help`, `-h`, or `--help` after a command.
-    Help,
-    /// `info`.
+    /// What each /dev/dmacopyN drives, one row per channel.
+    #[command(after_long_help = AFTER_HELP)]
     Info(InfoOpts),
-    /// `copy`.
+    /// Fill SRC with a pseudo-random pattern and DST with a fixed one, copy, check, report.
+    ///
+    /// Fill SRC with a pseudo-random pattern and DST with a fixed one, copy, check DST, the rest
+    /// of DST and SRC, and report the time and rate. --user: the same between two buffers of
+    /// this process's own memory (DMACOPY_IOC_COPY_USER; --src-off and --dst-off are offsets
+    /// into them, any alignment). --batch N: N copies of --len bytes (default 4K, or what fits)
+    /// in one DMACOPY_IOC_COPY_BATCH, entry i from SRC slot i to DST slot N-1-i. Both need the
+    /// driver to set copy_user / batch in caps (see info), else they fail saying so.
+    #[command(after_long_help = AFTER_HELP)]
     Copy(CopyOpts),
-    /// `stats`.
+    /// The driver's counters from debugfs (root only), or their rates with --watch.
+    ///
+    /// The driver's counters from debugfs (/sys/kernel/debug/dmacopy/dmacopyN/stats, root
+    /// only). --watch: per channel copies/s, MB/s, errors/s and interrupts/s from the counters'
+    /// changes, refreshed every --interval seconds until interrupted (SIGINT, SIGTERM: exit 0)
+    /// or --count refreshes; on a terminal the table is redrawn in place.
+    #[command(after_long_help = AFTER_HELP)]
     Stats(StatsOpts),
-    /// `bench`.
+    /// Copies/s, MB/s and per-call latency (p50, p99) of each copy mode.
+    ///
+    /// Copies/s, MB/s and per-call latency (p50, p99) of each copy mode, from each CPU, against
+    /// memcpy and the null ioctl (INFO), and with several channels at once; every size is
+    /// checked in every mode first. A table, or JSON (dmacopy-bench/1).
+    ///
+    /// Each point: a warm-up of 0.1 s or 100 calls, then a timed loop; the dma, cpu and auto
+    /// points of one size and CPU run side by side, their calls alternating in slices of about
+    /// 20 ms until each has had its time, so that their ratios hold on a busy machine.
+    #[command(after_long_help = AFTER_HELP)]
     Bench(BenchOpts),
+    /// Give DMA channels to dmacopy (driver_override and bind), leaving other channels alone.
+    ///
+    /// Give DMA channels to dmacopy on a running system: each DEVICE is unbound from the
+    /// driver that has it (e.g. zynqmp_dma) and bound to dmacopy through the kernel's
+    /// driver_override; the other channels stay where they are. Root only.
+    #[command(after_long_help = CLAIM_AFTER_HELP)]
+    Claim(ClaimOpts),
+    /// Give DMA channels back from dmacopy to the driver they came from, or to --to DRIVER.
+    ///
+    /// Give DMA channels back from dmacopy: each DEVICE is unbound from dmacopy and bound to
+    /// --to DRIVER, else to the driver claim took it from, else to its upstream driver
+    /// (xilinx-zynqmp-dma, bcm2835-dma) if that is loaded, else left unbound. Refused while a
+    /// process has one of its nodes open. Root only.
+    #[command(after_long_help = CLAIM_AFTER_HELP)]
+    Release(ReleaseOpts),
+    /// Shell completions or the man page, from these definitions (for packaging).
+    #[command(hide = true)]
+    Generate(GenerateOpts),
 }
 
 /// Options of `info`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Args)]
 pub struct InfoOpts {
-    /// `-d N`: this node only.
+    /// /dev/dmacopyN only (default: every node).
+    #[arg(short, long, value_name = "N", value_parser = parse_device)]
     pub device: Option<u32>,
-    /// `--json`.
+    /// A JSON array of one object per node instead of the table.
+    #[arg(long)]
     pub json: bool,
 }
 
 /// Options of `stats`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Args)]
 pub struct StatsOpts {
-    /// `-d N`: this node only.
+    /// /dev/dmacopyN only (default: every node).
+    #[arg(short, long, value_name = "N", value_parser = parse_device)]
     pub device: Option<u32>,
+    /// JSON: an array of {node, path, counters} (with --watch: one object per line per refresh).
+    #[arg(long)]
+    pub json: bool,
+    /// Rates per channel, refreshed until interrupted.
+    #[arg(short, long)]
+    pub watch: bool,
+    /// Seconds between refreshes of --watch (e.g. 0.5).
+    #[arg(short, long, value_name = "S", default_value = "1", value_parser = parse_secs,
+          allow_negative_numbers = true, requires = "watch")]
+    pub interval: Duration,
+    /// Stop --watch after N refreshes (default: until interrupted).
+    #[arg(short = 'c', long, value_name = "N", value_parser = parse_count, requires = "watch")]
+    pub count: Option<u64>,
+}
+
+impl Default for StatsOpts {
+    fn default() -> StatsOpts {
+        StatsOpts {
+            device: None,
+            json: false,
+            watch: false,
+            interval: DEFAULT_SECS,
+            count: None,
+        }
+    }
 }
 
 /// Options of `copy`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Args)]
 pub struct CopyOpts {
-    /// `-d N` (default 0).
+    /// /dev/dmacopyN.
+    #[arg(short, long, value_name = "N", default_value = "0", value_parser = parse_device)]
     pub device: u32,
-    /// `--mode` (default dma).
+    /// dma, cpu, or auto (the driver picks by auto_threshold).
+    #[arg(short, long, value_name = "MODE", default_value = "dma", ignore_case = true,
+          value_parser = mode_parser())]
     pub mode: Mode,
-    /// `--len` (default: 1 MiB, or what fits the buffers).
+    /// Bytes to copy (default 1M, or as much as fits the buffers; with --batch 4K, or what fits).
+    #[arg(short, long, value_name = "BYTES", value_parser = parse_len)]
     pub len: Option<u64>,
-    /// `--src-off`.
+    /// Offset into SRC.
+    #[arg(long, value_name = "BYTES", default_value = "0", value_parser = parse_size)]
     pub src_off: u64,
-    /// `--dst-off`.
+    /// Offset into DST.
+    #[arg(long, value_name = "BYTES", default_value = "0", value_parser = parse_size)]
     pub dst_off: u64,
-    /// `--timeout-ms` (0: the module's default).
+    /// Time limit of each copy (0: the module's timeout_ms).
+    #[arg(long, value_name = "MS", default_value = "0", value_parser = parse_timeout_ms)]
     pub timeout_ms: u64,
-    /// `--iterations` (at least 1).
+    /// Copies to run; above 1, min/avg/max follow.
+    #[arg(short = 'n', long, value_name = "N", default_value = "1", value_parser = parse_count)]
     pub iterations: u64,
-    /// `--seed`.
+    /// Seed of the SRC pattern.
+    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_number)]
     pub seed: u64,
-    /// `-q`: no line per copy, only the summary.
+    /// No line per copy, only the summary and errors.
+    #[arg(short, long)]
     pub quiet: bool,
-    /// `--user`: `DMACOPY_IOC_COPY_USER` between two buffers of the CLI's own memory.
+    /// DMACOPY_IOC_COPY_USER between two buffers of this process (--len up to 1024M).
+    #[arg(long)]
     pub user: bool,
-    /// `--batch N`: N copies in one `DMACOPY_IOC_COPY_BATCH`.
+    /// N copies (1 to 256) in one DMACOPY_IOC_COPY_BATCH.
+    #[arg(long, value_name = "N", value_parser = parse_batch, conflicts_with = "user")]
     pub batch: Option<u32>,
+    /// One JSON document with every copy and the summary instead of the lines.
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl Default for CopyOpts {
@@ -78,41 +205,126 @@ impl Default for CopyOpts {
             quiet: false,
             user: false,
             batch: None,
+            json: false,
         }
     }
 }
 
 /// Options of `bench`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Args)]
 pub struct BenchOpts {
-    /// `-d N`: the node of the single-node rows (default 0).
+    /// The node of the single-node rows.
+    #[arg(short, long, value_name = "N", default_value = "0", value_parser = parse_device)]
     pub device: u32,
-    /// `--sizes`: bytes per copy, increasing, no duplicates.
-    pub sizes: Vec<u64>,
-    /// `--secs`: the least length of each timed loop.
+    /// Bytes per copy; sizes the node cannot copy (above max_len, or not a multiple of align)
+    /// are skipped.
+    #[arg(long, value_name = "LIST", default_value = "64,256,1K,4K,16K,64K,256K,1M,4M",
+          value_parser = parse_size_list)]
+    pub sizes: ::std::vec::Vec<u64>,
+    /// Least length of each timed loop, in seconds (e.g. 0.5).
+    #[arg(long, value_name = "S", default_value = "1", value_parser = parse_secs,
+          allow_negative_numbers = true)]
     pub secs: Duration,
-    /// `--repeats`: timed runs of each point.
+    /// Timed runs of every point, interleaved.
+    #[arg(long, value_name = "N", default_value = "3", value_parser = parse_repeats)]
     pub repeats: u32,
-    /// `--cpus`: the CPUs to pin the caller to, increasing; `None`: every CPU this process
-    /// may run on.
-    pub cpus: Option<Vec<u32>>,
-    /// `--channels`: how many nodes copy at once in the `channels` rows, increasing.
-    pub channels: Vec<u32>,
-    /// `--rows`: what to measure, in [`Row::ALL`] order.
-    pub rows: Vec<Row>,
-    /// `--user-sizes`: bytes per copy of the `user`, `bounce` and `user-memcpy` rows.
-    pub user_sizes: Vec<u64>,
-    /// `--batch-entries`: copies per `COPY_BATCH` in the `batch` and `single` rows.
-    pub batch_entries: Vec<u32>,
-    /// `--batch-sizes`: bytes per copy of the `batch` and `single` rows.
-    pub batch_sizes: Vec<u64>,
-    /// `--json`: the JSON document on standard output instead of the table.
+    /// CPUs to pin the caller to, e.g. 0,1 or 0-3 (default: every CPU the process may run on).
+    #[arg(long, value_name = "LIST", value_parser = parse_cpus)]
+    pub cpus: Option<::std::vec::Vec<u32>>,
+    /// Nodes copying at once in the channels rows (counts above the number of nodes are
+    /// skipped); thread i uses the i-th node and the i-th CPU of --cpus, round robin.
+    #[arg(long, value_name = "LIST", default_value = "1,2,4,8", value_parser = parse_channel_list)]
+    pub channels: ::std::vec::Vec<u32>,
+    /// What to measure (default all): dma, cpu, auto (DMACOPY_IOC_COPY in that mode), memcpy
+    /// (user space), null (DMACOPY_IOC_INFO), channels; user (DMACOPY_IOC_COPY_USER, dma mode,
+    /// between two heap buffers), bounce (the same bytes by pwrite to SRC, COPY in dma mode,
+    /// pread from DST), user-memcpy (memcpy between two heap buffers), side by side at each of
+    /// --user-sizes; batch (one DMACOPY_IOC_COPY_BATCH of N dma copies) and single (the same N
+    /// copies, one COPY each), side by side; copies/s counts copies. Rows the driver cannot run
+    /// (caps), and bounce above buf_size, are listed as not measured, with the reason.
+    #[arg(long, value_name = "LIST", default_value = ALL_ROWS, hide_default_value = true,
+          value_parser = parse_row_list)]
+    pub rows: ::std::vec::Vec<Row>,
+    /// Bytes per copy of user, bounce, user-memcpy (at most 1024M).
+    #[arg(long, value_name = "LIST", default_value = "4K,16K,64K,256K,1M,4M,16M,64M",
+          value_parser = parse_user_size_list)]
+    pub user_sizes: ::std::vec::Vec<u64>,
+    /// Copies per batch of batch and single (at most 256).
+    #[arg(long, value_name = "LIST", default_value = "1,16,256", value_parser = parse_entries_list)]
+    pub batch_entries: ::std::vec::Vec<u32>,
+    /// Bytes per copy of batch and single.
+    #[arg(long, value_name = "LIST", default_value = "64,4K,64K", value_parser = parse_size_list)]
+    pub batch_sizes: ::std::vec::Vec<u64>,
+    /// The JSON document on standard output instead of the table.
+    #[arg(long)]
     pub json: bool,
-    /// `--out FILE`: the JSON document to this file (the table still goes to standard output).
+    /// Write the JSON document to FILE (the table still goes to standard output).
+    #[arg(short, long, value_name = "FILE", value_parser = parse_file_name)]
     pub out: Option<String>,
-    /// `-q`: no live progress line; a line per finished point instead.
+    /// No live progress line, a line per finished run instead.
+    #[arg(short, long)]
     pub quiet: bool,
 }
+
+/// Options of `claim`.
+#[derive(Clone, Debug, PartialEq, Eq, Args)]
+pub struct ClaimOpts {
+    /// Platform device names (ffa80000.dma), register addresses (0xffa80000) or nodes
+    /// (dmacopy3).
+    #[arg(value_name = "DEVICE", required = true)]
+    pub devices: Vec<String>,
+    /// JSON: what happened to each device.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `release`.
+#[derive(Clone, Debug, PartialEq, Eq, Args)]
+pub struct ReleaseOpts {
+    /// Platform device names (ffa80000.dma), register addresses (0xffa80000) or nodes
+    /// (dmacopy3).
+    #[arg(value_name = "DEVICE", required = true)]
+    pub devices: Vec<String>,
+    /// Bind to this platform driver (default: the one the device had before claim if loaded,
+    /// else its upstream driver if loaded, else none: left unbound).
+    #[arg(long, value_name = "DRIVER")]
+    pub to: Option<String>,
+    /// JSON: what happened to each device.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `dmacopy generate` writes.
+#[derive(Clone, Debug, PartialEq, Eq, Args)]
+pub struct GenerateOpts {
+    /// What to generate.
+    #[command(subcommand)]
+    pub what: Generate,
+}
+
+/// `dmacopy generate completions SHELL` or `dmacopy generate man`.
+#[derive(Clone, Debug, PartialEq, Eq, Subcommand)]
+pub enum Generate {
+    /// The completion script of SHELL on standard output.
+    Completions {
+        /// bash, zsh or fish.
+        #[arg(value_name = "SHELL", value_parser = PossibleValuesParser::new(SHELLS))]
+        shell: String,
+    },
+    /// The man page dmacopy(1), roff, on standard output; with --dir, it and a page per
+    /// command (dmacopy-copy.1, ...) as files in DIR.
+    Man {
+        /// The directory to write the pages to.
+        #[arg(long, value_name = "DIR", value_parser = parse_file_name)]
+        dir: Option<String>,
+    },
+}
+
+/// The shells `dmacopy generate completions` knows.
+pub const SHELLS: [&str; 3] = ["bash", "zsh", "fish"];
+
+/// `--rows` when none is given: every row, by name.
+const ALL_ROWS: &str = "dma,cpu,auto,memcpy,null,channels,user,bounce,user-memcpy,batch,single";
 
 /// `--sizes` when none is given.
 pub const DEFAULT_SIZES: [u64; 9] = [
@@ -148,7 +360,7 @@ pub const DEFAULT_BATCH_SIZES: [u64; 3] = [64, 4 << 10, 64 << 10];
 /// `--channels` when none is given.
 pub const DEFAULT_CHANNELS: [u32; 4] = [1, 2, 4, 8];
 
-/// `--secs` when none is given.
+/// `--secs` (and `stats --interval`) when none is given.
 pub const DEFAULT_SECS: Duration = Duration::from_secs(1);
 
 /// `--repeats` when none is given.
@@ -192,14 +404,118 @@ pub const DEFAULT_LEN: u64 = 1 << 20;
 /// `--seed` when none is given.
 pub const DEFAULT_SEED: u64 = 1;
 
-/// A usage error: what is wrong with the command line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UsageError(pub String);
+/// Parses the arguments, the program name first, and checks what one option alone cannot.
+/// Help and version requests come back as errors too (`exit` prints them, with status 0).
+pub fn parse<I, T>(args: I) -> Result<Command, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(args)?;
+    if let Command::Copy(o) = &cli.command {
+        check_copy(o)?;
+    }
+    Ok(cli.command)
+}
 
-type Result<T> = core::result::Result<T, UsageError>;
+/// A usage error of `command`'s subcommand `sub`, formatted as clap's own.
+fn usage_error(sub: &str, kind: ErrorKind, msg: String) -> clap::Error {
+    let mut cmd = Cli::command();
+    let sub_cmd = cmd.find_subcommand_mut(sub).map(|c| c.clone());
+    match sub_cmd {
+        Some(mut c) => c.error(kind, msg),
+        None => cmd.error(kind, msg),
+    }
+}
 
-fn usage<T>(msg: impl Into<String>) -> Result<T> {
-    Err(UsageError(msg.into()))
+/// The checks of `copy` between options.
+fn check_copy(o: &CopyOpts) -> Result<(), clap::Error> {
+    let err = |msg: String| Err(usage_error("copy", ErrorKind::ValueValidation, msg));
+    if let Some(len) = o.len.filter(|&l| o.user && l > dmacopy::COPY_USER_MAX_LEN) {
+        return err(format!(
+            "--len {len} is above what one COPY_USER copies ({} bytes, 1 GiB)",
+            dmacopy::COPY_USER_MAX_LEN
+        ));
+    }
+    if o.user && o.src_off.max(o.dst_off) > dmacopy::COPY_USER_MAX_LEN {
+        return err(format!(
+            "with --user, --src-off and --dst-off are at most {} (1 GiB)",
+            dmacopy::COPY_USER_MAX_LEN
+        ));
+    }
+    Ok(())
+}
+
+/// The parser of `--mode`: dma, cpu or auto, in any case, offered as such to completions.
+fn mode_parser() -> impl TypedValueParser<Value = Mode> {
+    PossibleValuesParser::new(Mode::ALL.map(|m| m.name())).try_map(|s| s.parse::<Mode>())
+}
+
+/// A node number: N of /dev/dmacopyN.
+pub fn parse_device(s: &str) -> core::result::Result<u32, String> {
+    parse_number(s)
+        .ok()
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| format!("'{s}' is not a device number (N of /dev/dmacopyN)"))
+}
+
+/// `--len`: a size of at least 1.
+fn parse_len(s: &str) -> core::result::Result<u64, String> {
+    match parse_size(s)? {
+        0 => Err("must be at least 1".to_owned()),
+        n => Ok(n),
+    }
+}
+
+/// A count of at least 1 (`--iterations`, `--count`).
+fn parse_count(s: &str) -> core::result::Result<u64, String> {
+    match parse_number(s)? {
+        0 => Err("must be at least 1".to_owned()),
+        n => Ok(n),
+    }
+}
+
+/// `--timeout-ms`: milliseconds whose nanoseconds fit 64 bits.
+fn parse_timeout_ms(s: &str) -> core::result::Result<u64, String> {
+    let ms = parse_number(s)?;
+    match ms.checked_mul(1_000_000) {
+        Some(_) => Ok(ms),
+        None => Err(format!("{ms} is too large")),
+    }
+}
+
+/// `--batch`: 1 to `DMACOPY_BATCH_MAX` copies.
+fn parse_batch(s: &str) -> core::result::Result<u32, String> {
+    parse_number(s).and_then(|n| {
+        u32::try_from(n)
+            .ok()
+            .filter(|n| (1..=dmacopy::BATCH_MAX).contains(n))
+            .ok_or_else(|| format!("'{s}' is not 1 to {} copies", dmacopy::BATCH_MAX))
+    })
+}
+
+/// `--repeats`: 1 to [`MAX_REPEATS`].
+fn parse_repeats(s: &str) -> core::result::Result<u32, String> {
+    parse_number(s).and_then(|n| {
+        u32::try_from(n)
+            .ok()
+            .filter(|n| (1..=MAX_REPEATS).contains(n))
+            .ok_or_else(|| format!("'{s}' is not 1 to {MAX_REPEATS}"))
+    })
+}
+
+/// `--cpus`: a CPU list of CPUs below the bench's limit.
+fn parse_cpus(s: &str) -> core::result::Result<Vec<u32>, String> {
+    parse_cpu_list(s, crate::bench::cpu::MAX_CPUS)
+}
+
+/// `--out`: a file name, not empty.
+fn parse_file_name(s: &str) -> core::result::Result<String, String> {
+    if s.is_empty() {
+        Err("the file name is empty".to_owned())
+    } else {
+        Ok(s.to_owned())
+    }
 }
 
 /// Why a string is not a number.
@@ -387,273 +703,17 @@ pub fn parse_secs(s: &str) -> core::result::Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// The command-line arguments after the program name, one at a time, with the values of
-/// options in either form, `--len 4K` or `--len=4K` (and `-d3` for short ones).
-struct Args<I: Iterator<Item = String>> {
-    args: I,
-}
-
-/// One option and its value, if it came attached (`--len=4K`, `-d3`).
-struct Opt {
-    name: String,
-    attached: Option<String>,
-}
-
-impl<I: Iterator<Item = String>> Args<I> {
-    fn next_opt(&mut self) -> Result<Option<Opt>> {
-        let Some(arg) = self.args.next() else {
-            return Ok(None);
-        };
-        if let Some((name, value)) = arg.split_once('=').filter(|_| arg.starts_with("--")) {
-            return Ok(Some(Opt {
-                name: name.to_owned(),
-                attached: Some(value.to_owned()),
-            }));
-        }
-        if arg.len() > 2 && arg.starts_with('-') && !arg.starts_with("--") {
-            // `-d3`: a short option with its value attached.
-            let (name, value) = arg.split_at(2);
-            return Ok(Some(Opt {
-                name: name.to_owned(),
-                attached: Some(value.to_owned()),
-            }));
-        }
-        if !arg.starts_with('-') || arg == "-" {
-            return usage(format!("unexpected argument '{arg}'"));
-        }
-        Ok(Some(Opt {
-            name: arg,
-            attached: None,
-        }))
-    }
-
-    /// The value of `opt`: attached, or the next argument.
-    fn value(&mut self, opt: &mut Opt) -> Result<String> {
-        match opt.attached.take().or_else(|| self.args.next()) {
-            Some(v) => Ok(v),
-            None => usage(format!("{} needs a value", opt.name)),
-        }
-    }
-
-    fn number(&mut self, opt: &mut Opt) -> Result<u64> {
-        let v = self.value(opt)?;
-        parse_number(&v).map_err(|e| UsageError(format!("{}: {e}", opt.name)))
-    }
-
-    fn size(&mut self, opt: &mut Opt) -> Result<u64> {
-        let v = self.value(opt)?;
-        parse_size(&v).map_err(|e| UsageError(format!("{}: {e}", opt.name)))
-    }
-
-    /// The value of `opt` through `parse`, with the option's name in an error.
-    fn parsed<T>(
-        &mut self,
-        opt: &mut Opt,
-        parse: impl FnOnce(&str) -> core::result::Result<T, String>,
-    ) -> Result<T> {
-        let v = self.value(opt)?;
-        parse(&v).map_err(|e| UsageError(format!("{}: {e}", opt.name)))
-    }
-
-    fn device(&mut self, opt: &mut Opt) -> Result<u32> {
-        let v = self.value(opt)?;
-        parse_number(&v)
-            .ok()
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| {
-                UsageError(format!(
-                    "{}: '{v}' is not a device number (N of /dev/dmacopyN)",
-                    opt.name
-                ))
-            })
-    }
-}
-
-/// `opt` takes no value: fails if one was attached.
-fn flag(opt: &Opt) -> Result<()> {
-    match &opt.attached {
-        Some(v) => usage(format!("{} takes no value (got '{v}')", opt.name)),
-        None => Ok(()),
-    }
-}
-
-/// What to do with an option that no command-specific arm took.
-fn unknown<T>(command: &str, opt: &Opt) -> Result<T> {
-    usage(format!("{command}: unknown option '{}'", opt.name))
-}
-
-fn is_help(opt: &Opt) -> bool {
-    opt.name == "-h" || opt.name == "--help"
-}
-
-/// Parses the arguments after the program name.
-pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command> {
-    let mut args = args.into_iter();
-    let Some(command) = args.next() else {
-        return usage("no command given");
-    };
-    let mut args = Args { args };
-    match command.as_str() {
-        "help" | "-h" | "--help" => Ok(Command::Help),
-        "info" => parse_info(&mut args),
-        "copy" => parse_copy(&mut args),
-        "stats" => parse_stats(&mut args),
-        "bench" => parse_bench(&mut args),
-        other if other.starts_with('-') => usage(format!("expected a command before '{other}'")),
-        other => usage(format!("unknown command '{other}'")),
-    }
-}
-
-fn parse_info(args: &mut Args<impl Iterator<Item = String>>) -> Result<Command> {
-    let mut o = InfoOpts::default();
-    while let Some(mut opt) = args.next_opt()? {
-        match opt.name.as_str() {
-            _ if is_help(&opt) => return Ok(Command::Help),
-            "-d" | "--device" => o.device = Some(args.device(&mut opt)?),
-            "--json" => {
-                flag(&opt)?;
-                o.json = true;
-            }
-            _ => return unknown("info", &opt),
-        }
-    }
-    Ok(Command::Info(o))
-}
-
-fn parse_stats(args: &mut Args<impl Iterator<Item = String>>) -> Result<Command> {
-    let mut o = StatsOpts::default();
-    while let Some(mut opt) = args.next_opt()? {
-        match opt.name.as_str() {
-            _ if is_help(&opt) => return Ok(Command::Help),
-            "-d" | "--device" => o.device = Some(args.device(&mut opt)?),
-            _ => return unknown("stats", &opt),
-        }
-    }
-    Ok(Command::Stats(o))
-}
-
-fn parse_copy(args: &mut Args<impl Iterator<Item = String>>) -> Result<Command> {
-    let mut o = CopyOpts::default();
-    while let Some(mut opt) = args.next_opt()? {
-        match opt.name.as_str() {
-            _ if is_help(&opt) => return Ok(Command::Help),
-            "-d" | "--device" => o.device = args.device(&mut opt)?,
-            "-m" | "--mode" => {
-                let v = args.value(&mut opt)?;
-                o.mode = v
-                    .parse()
-                    .map_err(|e| UsageError(format!("{}: {e}", opt.name)))?;
-            }
-            "-l" | "--len" => o.len = Some(args.size(&mut opt)?),
-            "--src-off" => o.src_off = args.size(&mut opt)?,
-            "--dst-off" => o.dst_off = args.size(&mut opt)?,
-            "--timeout-ms" => o.timeout_ms = args.number(&mut opt)?,
-            "-n" | "--iterations" => o.iterations = args.number(&mut opt)?,
-            "--seed" => o.seed = args.number(&mut opt)?,
-            "-q" | "--quiet" => {
-                flag(&opt)?;
-                o.quiet = true;
-            }
-            "--user" => {
-                flag(&opt)?;
-                o.user = true;
-            }
-            "--batch" => {
-                o.batch = Some(args.parsed(&mut opt, |v| {
-                    parse_number(v).and_then(|n| {
-                        u32::try_from(n)
-                            .ok()
-                            .filter(|n| (1..=dmacopy::BATCH_MAX).contains(n))
-                            .ok_or_else(|| {
-                                format!("'{v}' is not 1 to {} copies", dmacopy::BATCH_MAX)
-                            })
-                    })
-                })?);
-            }
-            _ => return unknown("copy", &opt),
-        }
-    }
-    if o.len == Some(0) {
-        return usage("--len must be at least 1");
-    }
-    if o.user && o.batch.is_some() {
-        return usage("--user and --batch do not go together (COPY_USER copies one range)");
-    }
-    if let Some(len) = o.len.filter(|&l| o.user && l > dmacopy::COPY_USER_MAX_LEN) {
-        return usage(format!(
-            "--len {len} is above what one COPY_USER copies ({} bytes, 1 GiB)",
-            dmacopy::COPY_USER_MAX_LEN
-        ));
-    }
-    if o.user && o.src_off.max(o.dst_off) > dmacopy::COPY_USER_MAX_LEN {
-        return usage(format!(
-            "with --user, --src-off and --dst-off are at most {} (1 GiB)",
-            dmacopy::COPY_USER_MAX_LEN
-        ));
-    }
-    if o.iterations == 0 {
-        return usage("--iterations must be at least 1");
-    }
-    if o.timeout_ms.checked_mul(1_000_000).is_none() {
-        return usage(format!("--timeout-ms {} is too large", o.timeout_ms));
-    }
-    Ok(Command::Copy(o))
-}
-
-fn parse_bench(args: &mut Args<impl Iterator<Item = String>>) -> Result<Command> {
-    let mut o = BenchOpts::default();
-    while let Some(mut opt) = args.next_opt()? {
-        match opt.name.as_str() {
-            _ if is_help(&opt) => return Ok(Command::Help),
-            "-d" | "--device" => o.device = args.device(&mut opt)?,
-            "--sizes" => o.sizes = args.parsed(&mut opt, parse_size_list)?,
-            "--secs" => o.secs = args.parsed(&mut opt, parse_secs)?,
-            "--repeats" => {
-                o.repeats = args.parsed(&mut opt, |v| {
-                    parse_number(v).and_then(|n| {
-                        u32::try_from(n)
-                            .ok()
-                            .filter(|n| (1..=MAX_REPEATS).contains(n))
-                            .ok_or_else(|| format!("'{v}' is not 1 to {MAX_REPEATS}"))
-                    })
-                })?;
-            }
-            "--cpus" => {
-                let limit = crate::bench::cpu::MAX_CPUS;
-                o.cpus = Some(args.parsed(&mut opt, |v| parse_cpu_list(v, limit))?);
-            }
-            "--channels" => o.channels = args.parsed(&mut opt, parse_channel_list)?,
-            "--rows" => o.rows = args.parsed(&mut opt, parse_row_list)?,
-            "--user-sizes" => o.user_sizes = args.parsed(&mut opt, parse_user_size_list)?,
-            "--batch-entries" => o.batch_entries = args.parsed(&mut opt, parse_entries_list)?,
-            "--batch-sizes" => o.batch_sizes = args.parsed(&mut opt, parse_size_list)?,
-            "--json" => {
-                flag(&opt)?;
-                o.json = true;
-            }
-            "-o" | "--out" => {
-                let v = args.value(&mut opt)?;
-                if v.is_empty() {
-                    return usage(format!("{}: the file name is empty", opt.name));
-                }
-                o.out = Some(v);
-            }
-            "-q" | "--quiet" => {
-                flag(&opt)?;
-                o.quiet = true;
-            }
-            _ => return unknown("bench", &opt),
-        }
-    }
-    Ok(Command::Bench(o))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse_str(line: &str) -> Result<Command> {
-        parse(line.split_whitespace().map(str::to_owned))
+    fn parse_str(line: &str) -> Result<Command, clap::Error> {
+        parse(core::iter::once("dmacopy").chain(line.split_whitespace()))
+    }
+
+    #[test]
+    fn definitions() {
+        Cli::command().debug_assert();
     }
 
     #[test]
@@ -702,41 +762,117 @@ mod tests {
     }
 
     #[test]
-    fn commands() {
-        assert_eq!(parse_str("help"), Ok(Command::Help));
-        assert_eq!(parse_str("--help"), Ok(Command::Help));
-        assert_eq!(parse_str("copy --len 4K --help"), Ok(Command::Help));
-        assert_eq!(parse_str("info"), Ok(Command::Info(InfoOpts::default())));
+    fn defaults() {
+        // The defaults of the definitions are those of the Default impls, which the commands'
+        // own tests use.
         assert_eq!(
-            parse_str("info --json -d 2"),
-            Ok(Command::Info(InfoOpts {
+            parse_str("copy").unwrap(),
+            Command::Copy(CopyOpts::default())
+        );
+        assert_eq!(
+            parse_str("bench").unwrap(),
+            Command::Bench(BenchOpts::default())
+        );
+        assert_eq!(
+            parse_str("stats").unwrap(),
+            Command::Stats(StatsOpts::default())
+        );
+        assert_eq!(
+            parse_str("info").unwrap(),
+            Command::Info(InfoOpts::default())
+        );
+        assert_eq!(DEFAULT_USER_SIZES[7], 64 << 20);
+        assert_eq!(DEFAULT_SIZES.len(), 9);
+        assert_eq!(DEFAULT_SIZES[8], 4 << 20);
+    }
+
+    #[test]
+    fn commands() {
+        assert_eq!(
+            parse_str("info --json -d 2").unwrap(),
+            Command::Info(InfoOpts {
                 device: Some(2),
                 json: true
-            }))
+            })
         );
         assert_eq!(
-            parse_str("info --device=3"),
-            Ok(Command::Info(InfoOpts {
+            parse_str("info --device=3").unwrap(),
+            Command::Info(InfoOpts {
                 device: Some(3),
                 json: false
-            }))
+            })
         );
         assert_eq!(
-            parse_str("stats -d1"),
-            Ok(Command::Stats(StatsOpts { device: Some(1) }))
+            parse_str("stats -d1").unwrap(),
+            Command::Stats(StatsOpts {
+                device: Some(1),
+                ..StatsOpts::default()
+            })
         );
-        assert_eq!(parse_str("copy"), Ok(Command::Copy(CopyOpts::default())));
+        assert_eq!(
+            parse_str("stats --watch --json --count 2 --interval 0.5").unwrap(),
+            Command::Stats(StatsOpts {
+                device: None,
+                json: true,
+                watch: true,
+                interval: Duration::from_millis(500),
+                count: Some(2),
+            })
+        );
+        assert_eq!(
+            parse_str("claim ffa80000.dma 0xffa90000 --json").unwrap(),
+            Command::Claim(ClaimOpts {
+                devices: vec!["ffa80000.dma".to_owned(), "0xffa90000".to_owned()],
+                json: true
+            })
+        );
+        assert_eq!(
+            parse_str("release --to zynqmp-dma ffa80000.dma").unwrap(),
+            Command::Release(ReleaseOpts {
+                devices: vec!["ffa80000.dma".to_owned()],
+                to: Some("zynqmp-dma".to_owned()),
+                json: false
+            })
+        );
+        assert_eq!(
+            parse_str("generate completions zsh").unwrap(),
+            Command::Generate(GenerateOpts {
+                what: Generate::Completions {
+                    shell: "zsh".to_owned()
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn help_and_version() {
+        for line in [
+            "help",
+            "--help",
+            "-h",
+            "copy --len 4K --help",
+            "bench --sizes 64 -h",
+        ] {
+            let e = parse_str(line).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::DisplayHelp, "{line}");
+            assert_eq!(e.exit_code(), 0, "{line}");
+        }
+        let e = parse_str("--version").unwrap_err();
+        assert_eq!((e.kind(), e.exit_code()), (ErrorKind::DisplayVersion, 0));
+        // No command: the help, as a usage error.
+        let e = parse_str("").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
     }
 
     #[test]
     fn copy_options() {
         let cmd = parse_str(
             "copy -d 1 --mode auto --len 64K --src-off 0x100 --dst-off=4K \
-             --timeout-ms 50 --iterations 10 --seed 0xdead -q",
+             --timeout-ms 50 --iterations 10 --seed 0xdead -q --json",
         );
         assert_eq!(
-            cmd,
-            Ok(Command::Copy(CopyOpts {
+            cmd.unwrap(),
+            Command::Copy(CopyOpts {
                 device: 1,
                 mode: Mode::Auto,
                 len: Some(64 << 10),
@@ -748,7 +884,8 @@ mod tests {
                 quiet: true,
                 user: false,
                 batch: None,
-            }))
+                json: true,
+            })
         );
         assert!(matches!(
             parse_str("copy --user --len 3 --src-off 1"),
@@ -770,9 +907,11 @@ mod tests {
             }))
         ));
         assert!(matches!(
-            parse_str("copy --batch=0x10"),
+            parse_str("copy --batch=0x10 -n3 -l4K"),
             Ok(Command::Copy(CopyOpts {
                 batch: Some(16),
+                iterations: 3,
+                len: Some(4096),
                 ..
             }))
         ));
@@ -787,15 +926,13 @@ mod tests {
 
     #[test]
     fn bench_options() {
-        assert_eq!(parse_str("bench"), Ok(Command::Bench(BenchOpts::default())));
-        assert_eq!(parse_str("bench --sizes 64 -h"), Ok(Command::Help));
         let cmd = parse_str(
             "bench -d 2 --sizes 4K,64,0x100,4k --secs 0.25 --repeats 5 --cpus 1,0 \
              --channels 8,1 --rows null,DMA,dma --json --out /tmp/b.json -q",
         );
         assert_eq!(
-            cmd,
-            Ok(Command::Bench(BenchOpts {
+            cmd.unwrap(),
+            Command::Bench(BenchOpts {
                 device: 2,
                 sizes: vec![64, 256, 4096],
                 secs: Duration::from_millis(250),
@@ -809,7 +946,7 @@ mod tests {
                 json: true,
                 out: Some("/tmp/b.json".to_owned()),
                 quiet: true,
-            }))
+            })
         );
         let Ok(Command::Bench(o)) = parse_str("bench --secs=2 --out=x") else {
             panic!("not a bench command");
@@ -827,9 +964,31 @@ mod tests {
             (o.user_sizes, o.batch_entries, o.batch_sizes),
             (vec![4096, 1 << 20], vec![1, 256], vec![64])
         );
-        assert_eq!(DEFAULT_USER_SIZES[7], 64 << 20);
-        assert_eq!(DEFAULT_SIZES.len(), 9);
-        assert_eq!(DEFAULT_SIZES[8], 4 << 20);
+    }
+
+    #[test]
+    fn command_lines_of_the_scripts() {
+        // make run, scripts/bench-guest.sh and the README run these.
+        for line in [
+            "info",
+            "copy --mode dma --len 1M",
+            "copy --mode cpu --len 1M",
+            "bench --json --out /tmp/ours.json -q --secs 1 --repeats 3 --channels 1,2,4,8 \
+             --sizes 64,4096",
+            "stats --watch --count 2",
+            "claim 0xffa80000",
+            "claim --json ffa80000.dma dmacopy3",
+            "release 0xffa80000",
+            "release --to xilinx-zynqmp-dma 0xffa90000",
+            "release --json /dev/dmacopy3",
+            "help",
+        ] {
+            let r = parse_str(line);
+            assert!(
+                r.is_ok() || r.as_ref().is_err_and(|e| e.exit_code() == 0),
+                "{line}: {r:?}"
+            );
+        }
     }
 
     #[test]
@@ -853,6 +1012,7 @@ mod tests {
             parse_row_list("channels,memcpy,cpu"),
             Ok(vec![Row::Cpu, Row::Memcpy, Row::Channels])
         );
+        assert_eq!(parse_row_list(ALL_ROWS), Ok(Row::ALL.to_vec()));
         assert_eq!(parse_secs("1"), Ok(Duration::from_secs(1)));
         assert_eq!(parse_secs(".5"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_secs("2."), Ok(Duration::from_secs(2)));
@@ -865,84 +1025,85 @@ mod tests {
     #[test]
     fn usage_errors() {
         for (line, needle) in [
-            ("", "no command"),
-            ("frobnicate", "unknown command 'frobnicate'"),
-            ("--json", "expected a command"),
-            ("info --bogus", "info: unknown option '--bogus'"),
-            ("info -d", "-d needs a value"),
+            ("frobnicate", "unrecognized subcommand 'frobnicate'"),
+            ("--json", "unexpected argument '--json'"),
+            ("info --bogus", "unexpected argument '--bogus'"),
+            ("info -d", "a value is required for '--device <N>'"),
             ("info -d x", "not a device number"),
             ("info -d 4294967296", "not a device number"),
-            ("info --json=yes", "--json takes no value"),
+            ("info --json=yes", "unexpected value 'yes' for '--json'"),
             ("info extra", "unexpected argument 'extra'"),
-            ("copy --mode fast", "unknown mode 'fast'"),
-            ("copy --len", "--len needs a value"),
-            ("copy --len 1G", "--len: '1G' is not a size"),
-            ("copy --len 0", "--len must be at least 1"),
-            ("copy --iterations 0", "--iterations must be at least 1"),
-            ("copy --iterations 1K", "--iterations: '1K' is not a number"),
-            ("copy --timeout-ms 18446744073709551", "too large"),
-            ("copy --batch 0", "--batch: '0' is not 1 to 256 copies"),
-            ("copy --batch 257", "--batch: '257' is not 1 to 256 copies"),
-            ("copy --batch", "--batch needs a value"),
-            ("copy --batch 4K", "--batch: '4K' is not a number"),
-            ("copy --user=1", "--user takes no value"),
             (
-                "copy --user --batch 2",
-                "--user and --batch do not go together",
+                "copy --mode fast",
+                "invalid value 'fast' for '--mode <MODE>'",
             ),
+            ("copy --len", "a value is required for '--len <BYTES>'"),
+            ("copy --len 1G", "'1G' is not a size"),
+            (
+                "copy --len 0",
+                "'0' for '--len <BYTES>': must be at least 1",
+            ),
+            ("copy --iterations 0", "must be at least 1"),
+            ("copy --iterations 1K", "'1K' is not a number"),
+            ("copy --timeout-ms 18446744073709551", "too large"),
+            ("copy --batch 0", "'0' is not 1 to 256 copies"),
+            ("copy --batch 257", "'257' is not 1 to 256 copies"),
+            ("copy --batch", "a value is required for '--batch <N>'"),
+            ("copy --batch 4K", "'4K' is not a number"),
+            ("copy --user=1", "unexpected value '1' for '--user'"),
+            ("copy --user --batch 2", "cannot be used with"),
+            ("copy --batch 2 --user", "cannot be used with"),
             ("copy --user --len 1025M", "above what one COPY_USER copies"),
             ("copy --user --src-off 2048M", "at most 1073741824"),
-            ("stats --json", "stats: unknown option '--json'"),
-            ("bench --sizes", "--sizes needs a value"),
-            (
-                "bench --sizes 64,,1K",
-                "--sizes: '64,,1K' has an empty item",
-            ),
+            ("stats --interval 2", "--watch"),
+            ("stats --count 2", "--watch"),
+            ("stats --watch --count 0", "must be at least 1"),
+            ("stats --watch --interval 0", "is not above 0"),
+            ("bench --sizes", "a value is required for '--sizes <LIST>'"),
+            ("bench --sizes 64,,1K", "'64,,1K' has an empty item"),
             ("bench --sizes 64,", "has an empty item"),
-            ("bench --sizes 0,64", "--sizes: a size must be at least 1"),
-            ("bench --sizes 1G", "--sizes: '1G' is not a size"),
-            ("bench --secs 0", "--secs: '0' is not above 0"),
+            ("bench --sizes 0,64", "a size must be at least 1"),
+            ("bench --sizes 1G", "'1G' is not a size"),
+            ("bench --secs 0", "'0' is not above 0"),
             ("bench --secs 3601", "at most 3600 seconds"),
             ("bench --secs -1", "not a number of seconds"),
             ("bench --secs 1e3", "not a number of seconds"),
             ("bench --secs nan", "not a number of seconds"),
             ("bench --secs 1.2.3", "not a number of seconds"),
             ("bench --secs .", "not a number of seconds"),
-            ("bench --repeats 0", "--repeats: '0' is not 1 to 1000"),
+            ("bench --repeats 0", "'0' is not 1 to 1000"),
             ("bench --repeats 1001", "is not 1 to 1000"),
-            ("bench --cpus 3-1", "--cpus: '3-1' is an empty range"),
-            ("bench --cpus 0-", "--cpus: '' is not a number"),
+            ("bench --cpus 3-1", "'3-1' is an empty range"),
+            ("bench --cpus 0-", "'' is not a number"),
             ("bench --cpus 99999", "CPU 99999 is not below"),
-            (
-                "bench --channels 0",
-                "--channels: channel count 0 is not 1 to 1024",
-            ),
+            ("bench --channels 0", "channel count 0 is not 1 to 1024"),
             ("bench --channels 1,2048", "channel count 2048"),
-            ("bench --rows dma,dmatest", "--rows: unknown row 'dmatest'"),
+            ("bench --rows dma,dmatest", "unknown row 'dmatest'"),
             (
                 "bench --user-sizes 1025M",
-                "--user-sizes: 1074790400 is above what one COPY_USER",
+                "1074790400 is above what one COPY_USER",
             ),
             ("bench --user-sizes 0", "a size must be at least 1"),
-            (
-                "bench --batch-entries 0",
-                "--batch-entries: 0 is not 1 to 256 entries",
-            ),
+            ("bench --batch-entries 0", "0 is not 1 to 256 entries"),
             (
                 "bench --batch-entries 16,257",
                 "257 is not 1 to 256 entries",
             ),
-            (
-                "bench --batch-sizes 64,",
-                "--batch-sizes: '64,' has an empty item",
-            ),
-            ("bench --out", "--out needs a value"),
-            ("bench --out=", "--out: the file name is empty"),
-            ("bench -q=1", "-q takes no value"),
-            ("bench --mode dma", "bench: unknown option '--mode'"),
+            ("bench --batch-sizes 64,", "'64,' has an empty item"),
+            ("bench --out", "a value is required for '--out <FILE>'"),
+            ("bench --out=", "the file name is empty"),
+            ("bench -q=1", "unexpected argument '-='"),
+            ("bench --mode dma", "unexpected argument '--mode'"),
+            ("claim", "<DEVICE>"),
+            ("release --to", "a value is required for '--to <DRIVER>'"),
+            ("generate completions tcsh", "invalid value 'tcsh'"),
         ] {
             match parse_str(line) {
-                Err(UsageError(msg)) => assert!(msg.contains(needle), "{line}: {msg}"),
+                Err(e) => {
+                    let msg = e.to_string();
+                    assert!(msg.contains(needle), "{line}: {msg}");
+                    assert_eq!(e.exit_code(), 2, "{line}: {msg}");
+                }
                 Ok(cmd) => panic!("{line}: accepted as {cmd:?}"),
             }
         }

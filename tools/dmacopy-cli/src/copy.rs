@@ -10,6 +10,157 @@ use dmacopy::{
     errno_desc, unsupported, BatchError, CopyBatch, CopyError, CopyRequest, CopyResult, Device,
     Info, Mode, CAP_BATCH, CAP_COPY_USER, CAP_MMAP,
 };
+use serde::Serialize;
+
+/// `copy --json`: the one document of a run of the command.
+#[derive(Debug, Serialize)]
+pub struct CopyJson {
+    /// The node, e.g. `dmacopy0`.
+    pub node: String,
+    /// `copy` (DMACOPY_IOC_COPY), `copy_user` or `batch`.
+    pub kind: &'static str,
+    /// The mode asked for.
+    pub mode: &'static str,
+    /// Bytes per copy.
+    pub len: u64,
+    /// Offset into SRC (with `copy_user`: into this process's source buffer).
+    pub src_off: u64,
+    /// Offset into DST (with `copy_user`: into this process's destination buffer).
+    pub dst_off: u64,
+    /// The seed of the SRC pattern.
+    pub seed: u64,
+    /// Copies per batch (`batch` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// The offsets of the two ranges within their pages (`copy_user` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_offsets: Option<[usize; 2]>,
+    /// Each run (copy, or batch), in order; all were verified.
+    pub runs: Vec<RunJson>,
+    /// Over the runs, when there are several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Summary>,
+}
+
+impl CopyJson {
+    /// A document of `kind` without runs yet.
+    fn new(node: &str, kind: &'static str, o: &CopyOpts, len: u64) -> CopyJson {
+        CopyJson {
+            node: node.to_owned(),
+            kind,
+            mode: o.mode.name(),
+            len,
+            src_off: o.src_off,
+            dst_off: o.dst_off,
+            seed: o.seed,
+            count: None,
+            page_offsets: None,
+            runs: Vec::new(),
+            summary: None,
+        }
+    }
+}
+
+/// One verified copy or batch of `copy --json`.
+#[derive(Debug, Serialize)]
+pub struct RunJson {
+    /// Time measured in the kernel (of a batch: the whole batch).
+    pub elapsed_ns: u64,
+    /// The rate, in 10^6 bytes per second (null when the time is 0).
+    pub mb_per_s: Option<f64>,
+    /// The mode the copy used (not of a batch: see `entries`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode_used: Option<&'static str>,
+    /// The controller's status at completion (not of a batch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hw_status: Option<u32>,
+    /// Each entry of a batch.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<EntryJson>,
+}
+
+impl RunJson {
+    /// One copy of `len` bytes.
+    fn single(len: u64, res: &CopyResult) -> RunJson {
+        RunJson {
+            elapsed_ns: res.elapsed_ns,
+            mb_per_s: mb_per_s(len, res.elapsed_ns),
+            mode_used: Some(res.mode_used.name()),
+            hw_status: Some(res.hw_status),
+            entries: Vec::new(),
+        }
+    }
+}
+
+/// One entry of a batch in `copy --json`.
+#[derive(Debug, Serialize)]
+pub struct EntryJson {
+    /// Time of this entry, measured in the kernel.
+    pub elapsed_ns: u64,
+    /// The mode it used.
+    pub mode_used: &'static str,
+    /// The controller's status at its completion.
+    pub hw_status: u32,
+}
+
+/// Times and rates over several runs.
+#[derive(Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// How many.
+    pub runs: usize,
+    /// Shortest, mean and longest time.
+    pub min_ns: u64,
+    /// The mean time.
+    pub avg_ns: u64,
+    /// The longest time.
+    pub max_ns: u64,
+    /// The rates at those times, in 10^6 bytes per second (null when a time is 0).
+    pub mb_per_s_max: Option<f64>,
+    /// The rate at the mean time.
+    pub mb_per_s_avg: Option<f64>,
+    /// The rate at the longest time.
+    pub mb_per_s_min: Option<f64>,
+}
+
+impl Summary {
+    /// Over runs of `bytes` each that took `times` ns; None without runs.
+    pub fn of(bytes: u64, times: &[u64]) -> Option<Summary> {
+        let (&min, &max) = (times.iter().min()?, times.iter().max()?);
+        let total: u128 = times.iter().map(|&t| u128::from(t)).sum();
+        // CAST: the average of u64 values fits a u64.
+        let avg = (total / times.len() as u128) as u64;
+        Some(Summary {
+            runs: times.len(),
+            min_ns: min,
+            avg_ns: avg,
+            max_ns: max,
+            mb_per_s_max: mb_per_s(bytes, min),
+            mb_per_s_avg: mb_per_s(bytes, avg),
+            mb_per_s_min: mb_per_s(bytes, max),
+        })
+    }
+}
+
+/// The rate of `bytes` in `ns`, in 10^6 bytes per second; None for 0 ns.
+fn mb_per_s(bytes: u64, ns: u64) -> Option<f64> {
+    // CAST: precision loss only above 2^53; bytes per ns times 1000 is MB/s.
+    (ns != 0).then(|| bytes as f64 * 1e3 / ns as f64)
+}
+
+/// Ends a command: with `--json` the document (its summary from `times` when there are several
+/// runs of `bytes` each), else the summary line of several runs (`what`).
+fn finish(o: &CopyOpts, mut doc: CopyJson, what: &str, bytes: u64, times: &[u64]) -> CliResult {
+    if o.json {
+        if times.len() > 1 {
+            doc.summary = Summary::of(bytes, times);
+        }
+        emit(&crate::to_json(&doc))
+    } else if times.len() > 1 {
+        emit(&summary_of(&doc.node, what, bytes, times))
+    } else {
+        Ok(())
+    }
+}
 
 /// The copy to make on a device with `info`, from the options; a usage error if it does not
 /// fit the buffers.
@@ -58,11 +209,10 @@ fn micros(ns: u64) -> String {
 
 /// The rate of `bytes` in `ns`, in MB/s (10^6 bytes per second).
 fn rate(bytes: u64, ns: u64) -> String {
-    if ns == 0 {
-        return "- MB/s".to_owned();
+    match mb_per_s(bytes, ns) {
+        Some(r) => format!("{r:.1} MB/s"),
+        None => "- MB/s".to_owned(),
     }
-    // CAST: as in `micros`; bytes per ns times 1000 is MB/s.
-    format!("{:.1} MB/s", bytes as f64 * 1e3 / ns as f64)
 }
 
 /// How the copy was done: `dma`, `cpu`, or `auto->cpu` when the driver picked.
@@ -99,21 +249,18 @@ pub fn copy_line(
     )
 }
 
-/// The summary of several copies of `len` bytes that took `times` nanoseconds each.
-pub fn summary(node: &str, req: &CopyRequest, times: &[u64]) -> String {
-    let what = format!("{} {} copies of {} bytes", times.len(), req.mode, req.len);
-    summary_of(node, &what, req.len, times)
-}
-
 /// The summary of runs (`what`, e.g. `3 dma copies of 64 bytes`) of `bytes` each that took
 /// `times` nanoseconds each.
 fn summary_of(node: &str, what: &str, bytes: u64, times: &[u64]) -> String {
-    let (Some(&min), Some(&max)) = (times.iter().min(), times.iter().max()) else {
+    let Some(Summary {
+        min_ns: min,
+        avg_ns: avg,
+        max_ns: max,
+        ..
+    }) = Summary::of(bytes, times)
+    else {
         return String::new();
     };
-    let total: u128 = times.iter().map(|&t| u128::from(t)).sum();
-    // CAST: the average of u64 values fits a u64.
-    let avg = (total / times.len() as u128) as u64;
     format!(
         "{node}: {what}, all verified: time min {}, avg {}, max {}; \
          rate max {}, avg {}, min {}\n",
@@ -175,6 +322,7 @@ pub fn run(o: &CopyOpts) -> CliResult {
         .map()
         .map_err(|e| fail(format!("{node}: mmap: {}", errno_desc(&e))))?;
 
+    let mut doc = CopyJson::new(&node, "copy", o, req.len);
     let mut times = Vec::new();
     for i in 1..=o.iterations {
         let run = (o.iterations > 1).then_some((i, o.iterations));
@@ -194,15 +342,15 @@ pub fn run(o: &CopyOpts) -> CliResult {
                 o.seed,
             )));
         }
-        if !o.quiet {
+        if o.json {
+            doc.runs.push(RunJson::single(req.len, &res));
+        } else if !o.quiet {
             emit(&copy_line(&node, run, &req, &res))?;
         }
         times.push(res.elapsed_ns);
     }
-    if o.iterations > 1 {
-        emit(&summary(&node, &req, &times))?;
-    }
-    Ok(())
+    let what = format!("{} {} copies of {} bytes", times.len(), req.mode, req.len);
+    finish(o, doc, &what, req.len, &times)
 }
 
 /// Opens node `o.device` and asks for its INFO: `(node name, device, info)`.
@@ -299,6 +447,8 @@ fn run_user(o: &CopyOpts) -> CliResult {
         mode: o.mode,
         timeout_ns: o.timeout_ms.saturating_mul(1_000_000),
     };
+    let mut doc = CopyJson::new(&node, "copy_user", o, len);
+    doc.page_offsets = Some([page_offsets.0, page_offsets.1]);
     let mut times = Vec::new();
     for i in 1..=o.iterations {
         let run = (o.iterations > 1).then_some((i, o.iterations));
@@ -321,16 +471,15 @@ fn run_user(o: &CopyOpts) -> CliResult {
                 o.seed,
             )));
         }
-        if !o.quiet {
+        if o.json {
+            doc.runs.push(RunJson::single(len, &res));
+        } else if !o.quiet {
             emit(&user_line(&node, run, &req, page_offsets, &res))?;
         }
         times.push(res.elapsed_ns);
     }
-    if o.iterations > 1 {
-        let what = format!("{} {} copy_user copies of {len} bytes", times.len(), o.mode);
-        emit(&summary_of(&node, &what, len, &times))?;
-    }
-    Ok(())
+    let what = format!("{} {} copy_user copies of {len} bytes", times.len(), o.mode);
+    finish(o, doc, &what, len, &times)
 }
 
 /// The copies of `copy --batch count` on a device with `info`: `count` entries of one length
@@ -351,7 +500,7 @@ pub fn batch_spans(o: &CopyOpts, count: u32, info: &Info, node: &str) -> CliResu
     let room = size - o.src_off.max(o.dst_off);
     let n = u64::from(count);
     let len = match o.len {
-        Some(len) if len.checked_mul(n).map_or(true, |all| all > room) => {
+        Some(len) if len.checked_mul(n).is_none_or(|all| all > room) => {
             return usage(format!(
                 "--batch {count} x --len {len} from --src-off {} / --dst-off {} passes the end \
                  of the buffers of {node} (buf_size {size}; {room} bytes fit, {} per copy)",
@@ -452,6 +601,8 @@ fn run_batch(o: &CopyOpts, count: u32) -> CliResult {
     let mut win = dev
         .map()
         .map_err(|e| fail(format!("{node}: mmap: {}", errno_desc(&e))))?;
+    let mut doc = CopyJson::new(&node, "batch", o, len);
+    doc.count = Some(count);
     let mut times = Vec::new();
     for i in 1..=o.iterations {
         let run = (o.iterations > 1).then_some((i, o.iterations));
@@ -468,20 +619,38 @@ fn run_batch(o: &CopyOpts, count: u32) -> CliResult {
                 o.mode, o.src_off, o.dst_off, o.seed
             )));
         }
-        if !o.quiet {
+        if o.json {
+            doc.runs.push(batch_run(total, &res));
+        } else if !o.quiet {
             emit(&batch_line(&node, &prefix, o, len, &res))?;
         }
         times.push(res.elapsed_ns);
     }
-    if o.iterations > 1 {
-        let what = format!(
-            "{} batches of {count} {} copies of {len} bytes",
-            times.len(),
-            o.mode
-        );
-        emit(&summary_of(&node, &what, total, &times))?;
+    let what = format!(
+        "{} batches of {count} {} copies of {len} bytes",
+        times.len(),
+        o.mode
+    );
+    finish(o, doc, &what, total, &times)
+}
+
+/// One verified batch of `total` bytes in `copy --json`.
+fn batch_run(total: u64, res: &dmacopy::BatchResult) -> RunJson {
+    RunJson {
+        elapsed_ns: res.elapsed_ns,
+        mb_per_s: mb_per_s(total, res.elapsed_ns),
+        mode_used: None,
+        hw_status: None,
+        entries: res
+            .results
+            .iter()
+            .map(|r| EntryJson {
+                elapsed_ns: r.elapsed_ns,
+                mode_used: r.mode_used.name(),
+                hw_status: r.hw_status,
+            })
+            .collect(),
     }
-    Ok(())
 }
 
 /// The line for one verified batch, e.g. `dmacopy0: batch of 16 dma copies of 4096 bytes
@@ -631,15 +800,65 @@ mod tests {
 
     #[test]
     fn summaries() {
-        let req = CopyRequest::new(1_000_000);
-        let s = summary("dmacopy0", &req, &[1_000_000, 2_000_000, 4_000_000]);
+        let what = "3 dma copies of 1000000 bytes";
+        let s = summary_of(
+            "dmacopy0",
+            what,
+            1_000_000,
+            &[1_000_000, 2_000_000, 4_000_000],
+        );
         assert_eq!(
             s,
             "dmacopy0: 3 dma copies of 1000000 bytes, all verified: time min 1000.0 us, \
              avg 2333.3 us, max 4000.0 us; rate max 1000.0 MB/s, avg 428.6 MB/s, \
              min 250.0 MB/s\n"
         );
-        assert_eq!(summary("dmacopy0", &req, &[]), "");
+        assert_eq!(summary_of("dmacopy0", what, 1, &[]), "");
+    }
+
+    #[test]
+    fn json_document() {
+        let o = CopyOpts {
+            iterations: 2,
+            ..CopyOpts::default()
+        };
+        let mut doc = CopyJson::new("dmacopy0", "copy", &o, 1_000_000);
+        let res = CopyResult {
+            elapsed_ns: 1_000_000,
+            mode_used: Mode::Dma,
+            hw_status: 0,
+        };
+        doc.runs.push(RunJson::single(1_000_000, &res));
+        doc.runs.push(RunJson::single(
+            1_000_000,
+            &CopyResult {
+                elapsed_ns: 0,
+                ..res
+            },
+        ));
+        doc.summary = Summary::of(1_000_000, &[1_000_000, 3_000_000]);
+        let v: serde_json::Value = serde_json::from_str(&crate::to_json(&doc)).unwrap();
+        assert_eq!(v["node"], "dmacopy0");
+        assert_eq!(
+            (&v["kind"], &v["mode"], &v["len"]),
+            (&"copy".into(), &"dma".into(), &1_000_000.into())
+        );
+        assert!(v.get("count").is_none() && v.get("page_offsets").is_none());
+        assert_eq!(v["runs"][0]["mb_per_s"], 1000.0);
+        assert_eq!(v["runs"][0]["mode_used"], "dma");
+        assert!(v["runs"][1]["mb_per_s"].is_null());
+        assert!(v["runs"][0].get("entries").is_none());
+        assert_eq!(v["summary"]["avg_ns"], 2_000_000);
+        assert_eq!(v["summary"]["mb_per_s_min"], 1000.0 / 3.0);
+
+        let batch = dmacopy::BatchResult {
+            elapsed_ns: 10,
+            results: vec![res; 2],
+        };
+        let run = serde_json::to_value(batch_run(8192, &batch)).unwrap();
+        assert_eq!(run["entries"][1]["mode_used"], "dma");
+        assert!(run.get("mode_used").is_none() && run.get("hw_status").is_none());
+        assert_eq!(Summary::of(1, &[]), None);
     }
 
     #[test]

@@ -4,8 +4,8 @@
 
 use crate::args::InfoOpts;
 use crate::{emit, open_node, select_nodes, CliError, CliResult};
-use core::fmt::Write as _;
 use dmacopy::{errno_desc, uapi::CAP_NAMES, Device, Info};
+use serde::Serialize;
 
 /// The table's columns, and whether each is a number (right-aligned).
 const COLUMNS: [(&str, bool); 10] = [
@@ -52,62 +52,63 @@ pub fn table(nodes: &[(String, Info)]) -> String {
     out
 }
 
-/// `s` as a JSON string, quotes included.
-pub fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
+/// One node in `info --json`.
+#[derive(Debug, Serialize)]
+pub struct NodeJson<'a> {
+    /// The node's path, e.g. `/dev/dmacopy0`.
+    pub node: &'a str,
+    /// The controller's model, e.g. `zynqmp-zdma`.
+    pub controller: &'a str,
+    /// The physical address of the channel's registers.
+    pub reg_base: u64,
+    /// The channel's Linux IRQ number.
+    pub irq: u32,
+    /// Bytes in SRC, and in DST.
+    pub buf_size: u64,
+    /// The largest COPY.
+    pub max_len: u64,
+    /// The DMA-mode alignment of offsets and lengths.
+    pub align: u32,
+    /// AUTO copies below this go by the CPU.
+    pub auto_threshold: u64,
+    /// The `DMACOPY_CAP_*` bits.
+    pub caps: u32,
+    /// The names of the known bits that are set.
+    pub cap_names: Vec<&'static str>,
+    /// `DMACOPY_ABI_VERSION` of the driver.
+    pub abi: u32,
+}
+
+impl<'a> NodeJson<'a> {
+    /// The JSON view of `info` of `node`.
+    pub fn new(node: &'a str, info: &'a Info) -> NodeJson<'a> {
+        NodeJson {
+            node,
+            controller: info.controller_str(),
+            reg_base: info.reg_base,
+            irq: info.irq,
+            buf_size: info.buf_size,
+            max_len: info.max_len,
+            align: info.align,
+            auto_threshold: info.auto_threshold,
+            caps: info.caps,
+            cap_names: CAP_NAMES
+                .iter()
+                .filter(|(bit, _)| info.caps & bit != 0)
+                .map(|&(_, name)| name)
+                .collect(),
+            abi: info.abi_version,
         }
     }
-    out.push('"');
-    out
 }
 
-/// One node as a JSON object, on one line.
-fn json_object(node: &str, info: &Info) -> String {
-    let caps: Vec<String> = CAP_NAMES
-        .iter()
-        .filter(|(bit, _)| info.caps & bit != 0)
-        .map(|(_, name)| json_string(name))
-        .collect();
-    format!(
-        "{{\"node\": {}, \"controller\": {}, \"reg_base\": {}, \"irq\": {}, \"buf_size\": {}, \
-         \"max_len\": {}, \"align\": {}, \"auto_threshold\": {}, \"caps\": {}, \
-         \"cap_names\": [{}], \"abi\": {}}}",
-        json_string(node),
-        json_string(info.controller_str()),
-        info.reg_base,
-        info.irq,
-        info.buf_size,
-        info.max_len,
-        info.align,
-        info.auto_threshold,
-        info.caps,
-        caps.join(", "),
-        info.abi_version,
-    )
-}
-
-/// The JSON array: one object per node, one per line.
+/// The JSON array: one object per node.
 pub fn json(nodes: &[(String, Info)]) -> String {
-    if nodes.is_empty() {
-        return "[]\n".to_owned();
-    }
-    let objects: Vec<String> = nodes
+    let objects: Vec<NodeJson> = nodes
         .iter()
-        .map(|(node, info)| format!("  {}", json_object(node, info)))
+        .map(|(node, info)| NodeJson::new(node, info))
         .collect();
-    format!("[\n{}\n]\n", objects.join(",\n"))
+    crate::to_json(&objects)
 }
 
 /// Runs `dmacopy info`. A node that cannot be opened or asked is reported and skipped; the
@@ -200,19 +201,20 @@ mod tests {
     #[test]
     fn the_json() {
         let j = json(&nodes());
-        assert!(j.starts_with("[\n  {\"node\": \"/dev/dmacopy0\", \"controller\": \"zynqmp-zdma\", \"reg_base\": 4289200128, \"irq\": 60, "));
-        assert!(j.contains(
-            "\"caps\": 7, \"cap_names\": [\"mmap\", \"copy_user\", \"sg\"], \"abi\": 1}\n]\n"
-        ));
-        assert!(j.contains("\"abi\": 1},\n  {\"node\": \"/dev/dmacopy1\""));
+        let v: serde_json::Value = serde_json::from_str(&j).unwrap();
+        assert!(j.ends_with("}\n]\n"), "{j}");
+        assert_eq!(v.as_array().map(Vec::len), Some(2));
+        assert_eq!(v[0]["node"], "/dev/dmacopy0");
+        assert_eq!(v[0]["controller"], "zynqmp-zdma");
+        assert_eq!(v[0]["reg_base"], 4_289_200_128_u64);
+        assert_eq!(v[0]["irq"], 60);
+        assert_eq!(v[0]["cap_names"], serde_json::json!(["mmap"]));
+        assert_eq!(v[1]["caps"], 7);
+        assert_eq!(
+            v[1]["cap_names"],
+            serde_json::json!(["mmap", "copy_user", "sg"])
+        );
+        assert_eq!(v[1]["abi"], 1);
         assert_eq!(json(&[]), "[]\n");
-    }
-
-    #[test]
-    fn json_strings() {
-        assert_eq!(json_string("zynqmp-zdma"), "\"zynqmp-zdma\"");
-        assert_eq!(json_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
-        assert_eq!(json_string("\n\t\u{1}"), "\"\\n\\t\\u0001\"");
-        assert_eq!(json_string("é"), "\"é\"");
     }
 }

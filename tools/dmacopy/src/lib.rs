@@ -67,6 +67,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod batch;
+pub mod claim;
 mod device;
 mod errno;
 pub mod pattern;
