@@ -314,7 +314,7 @@ CHECKPATCH_FALSE=(
 )
 
 c_sources() {
-	tree_files | grep -E '^(tests/kselftest/dmacopy/[^/]*\.[ch]|tests/uapi/[^/]*\.(c|cc|h)|include/uapi/linux/dmacopy\.h|Documentation/.*\.c)$'
+	tree_files | grep -E '^(src/[^/]*\.[ch]|tests/kselftest/dmacopy/[^/]*\.[ch]|tests/uapi/[^/]*\.(c|cc|h)|include/uapi/linux/dmacopy\.h|Documentation/.*\.c)$'
 }
 
 # Prints the findings of checkpatch's terse output (FILE:LINE: TYPE:NAME: text) that no entry

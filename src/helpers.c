@@ -15,18 +15,12 @@
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 
-void dmacopy_helper_vma_init(struct vm_area_struct *vma, struct device *dev,
-			     const struct vm_operations_struct *ops);
-unsigned long dmacopy_helper_kaddr_to_pfn(const void *addr);
-void dmacopy_helper_install_mapping(struct file *file, struct address_space *mapping);
-void dmacopy_helper_release_mapping(struct address_space *mapping);
-const char *dmacopy_helper_channels(void);
-bool dmacopy_helper_driver_override_is(struct device *dev, const char *name);
+#include "helpers.h"
 
 /*
  * channels=: the devices to bind, a comma-separated list of platform device names or register
- * base addresses (checked at load, matched at probe: src/select.rs). Read-only after the load (0444), so the string
- * stays the same for the module's lifetime.
+ * base addresses (checked at load, matched at probe: src/select.rs). Read-only after the load
+ * (0444), so the string stays the same for the module's lifetime.
  */
 static char *channels;
 module_param(channels, charp, 0444);

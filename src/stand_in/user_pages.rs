@@ -56,15 +56,21 @@ pub(crate) struct UserPages {
 
 impl UserPages {
     /// Pins the pages under `[addr, addr + len)` of the current process, for writing if
-    /// `write`. `EFAULT` if a page is not mapped with that access (or the range wraps); every
-    /// page pinned so far is unpinned again on failure. `len` must not be 0.
+    /// `write`. `EFAULT` if a page is not mapped with that access (or the range, rounded out to
+    /// pages, wraps); every page pinned so far is unpinned again on failure. `len` must not be
+    /// 0.
     pub(crate) fn pin(addr: usize, len: usize, write: bool) -> Result<Self> {
-        let end = addr.checked_add(len).ok_or(EFAULT)?;
+        // The range rounded out to pages must not wrap either: `pin_user_pages_fast` says
+        // `EOVERFLOW` for one in the last page of the address space, which is a bad address.
+        let end = addr
+            .checked_add(len)
+            .and_then(|end| end.checked_next_multiple_of(PAGE_SIZE))
+            .ok_or(EFAULT)?;
         if len == 0 {
             return Err(EINVAL);
         }
         let first = addr & PAGE_MASK;
-        let count = end.div_ceil(PAGE_SIZE) - first / PAGE_SIZE;
+        let count = (end - first) / PAGE_SIZE;
         let nr = c_int::try_from(count).map_err(|_| EINVAL)?;
         let mut pages = KVec::with_capacity(count, GFP_KERNEL)?;
         let flags = if write { bindings::FOLL_WRITE } else { 0 };
@@ -84,8 +90,10 @@ impl UserPages {
             write,
         };
         if got < 0 {
-            // `EFAULT` for a bad address, `ENOMEM` and the like otherwise.
-            return Err(Error::from_errno(got));
+            // `EFAULT` for a bad address (also what `EOVERFLOW` means here), `ENOMEM` and the
+            // like otherwise.
+            let err = Error::from_errno(got);
+            return Err(if err == EOVERFLOW { EFAULT } else { err });
         }
         if pinned != count {
             // Part of the range is not mapped (with write access, for a destination).

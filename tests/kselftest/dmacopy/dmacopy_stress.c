@@ -2410,7 +2410,7 @@ static void check_partial(struct __test_metadata *_metadata, FIXTURE_DATA(stress
 
 /* The messages of a load that failed for buf_size: one clear error, no splat. */
 static void check_load_msgs(struct __test_metadata *_metadata, const struct kmsg_log *log,
-			    const char *what, bool announce_ok)
+			    const char *what, const char *param, bool announce_ok)
 {
 	int errors = kmsg_count_errors(log), bad = kmsg_count_bad(log);
 
@@ -2419,8 +2419,8 @@ static void check_load_msgs(struct __test_metadata *_metadata, const struct kmsg
 		TH_LOG("%s: %d error lines in the kernel log, want 1 to 3", what, errors);
 		kmsg_dump(_metadata, log, what);
 	}
-	EXPECT_TRUE(kmsg_mentions(log, "buf_size", true)) {
-		TH_LOG("%s: no error line names buf_size", what);
+	EXPECT_TRUE(kmsg_mentions(log, param, true)) {
+		TH_LOG("%s: no error line names %s", what, param);
 		kmsg_dump(_metadata, log, what);
 	}
 	if (!announce_ok)
@@ -2486,9 +2486,20 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 			ASSERT_EQ(0, ret) TH_LOG("rmmod after %s: %s", what, strerror(ret));
 		}
 		ASSERT_NOTHING_LEFT(what);
-		check_load_msgs(_metadata, log, what, false);
+		check_load_msgs(_metadata, log, what, "buf_size", false);
 	}
-	ASSERT_INSMOD_ALL(self, "after the bad buf_size values");
+	/* timeout_ms=0 would bound every copy by no time at all: the load fails too. */
+	kmsg_mark(_metadata, self->kmsg, log);
+	ret = insmod(self->ko, "timeout_ms=0");
+	kmsg_read(self->kmsg, log);
+	EXPECT_NE(0, ret) TH_LOG("insmod timeout_ms=0 succeeded: %d nodes", count_nodes());
+	if (!ret) {
+		ret = rmmod();
+		ASSERT_EQ(0, ret) TH_LOG("rmmod after insmod timeout_ms=0: %s", strerror(ret));
+	}
+	ASSERT_NOTHING_LEFT("insmod timeout_ms=0");
+	check_load_msgs(_metadata, log, "insmod timeout_ms=0", "timeout_ms", false);
+	ASSERT_INSMOD_ALL(self, "after the bad buf_size and timeout_ms values");
 
 	/*
 	 * 2. One channel's buffers cannot be allocated (the 4th large allocation
@@ -2523,7 +2534,7 @@ TEST_F_TIMEOUT(stress, load_failures, 1800)
 		EXPECT_EQ(1, unbound) TH_LOG("%d devices unbound, want exactly 1", unbound);
 		ASSERT_RMMOD_CLEAN("one channel's buffers failing");
 	}
-	check_load_msgs(_metadata, log, "one channel's buffers failing", true);
+	check_load_msgs(_metadata, log, "one channel's buffers failing", "buf_size", true);
 	ASSERT_INSMOD_ALL(self, "after one channel's buffers failed");
 
 	/*

@@ -1576,6 +1576,9 @@ TEST_F_TIMEOUT(zc, cu_errno_efault, 120)
 		CU_FAILS(&n, S.p, (void *)0xffff000000001000ULL, len, mode, EFAULT);
 		CU_FAILS(&n, (void *)(UINTPTR_MAX - 100), D.p, 4096, mode, EFAULT);
 		CU_FAILS(&n, S.p, (void *)(UINTPTR_MAX - 100), 4096, mode, EFAULT);
+		/* In the last pages: the range does not wrap, rounded out to pages it does. */
+		CU_FAILS(&n, (void *)(UINTPTR_MAX - 0x1c2a), D.p, 0x1a70, mode, EFAULT);
+		CU_FAILS(&n, S.p, (void *)(UINTPTR_MAX - 0x1c2a), 0x1a70, mode, EFAULT);
 		EXPECT_UNTOUCHED(&D, "a range not accessible from its first byte");
 	}
 
