@@ -53,6 +53,7 @@
 
 #include "kselftest_harness.h"
 #include "dmacopy_board.h"
+#include "dmacopy_common.h"
 
 #define PLAT_DIR	"/sys/bus/platform"
 #define ZDMA_DRIVER	"xilinx-zynqmp-dma"
@@ -77,30 +78,12 @@
 /* ------------------------------------------------------------------------ */
 /* Files, modules and processes.                                             */
 
-/* Writes s to a sysfs file in one write(2): 0 or errno. */
-static int write_str(const char *path, const char *s)
-{
-	ssize_t n;
-	int fd, err = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	n = write(fd, s, strlen(s));
-	if (n < 0)
-		err = errno;
-	else if ((size_t)n != strlen(s))
-		err = EIO;
-	close(fd);
-	return err;
-}
-
 static int write_dev(const char *dev, const char *attr, const char *s)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), PLAT_DIR "/devices/%s/%s", dev, attr);
-	return write_str(path, s);
+	return write_text(path, s);
 }
 
 static int write_drv(const char *drv, const char *attr, const char *s)
@@ -108,7 +91,7 @@ static int write_drv(const char *drv, const char *attr, const char *s)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), PLAT_DIR "/drivers/%s/%s", drv, attr);
-	return write_str(path, s);
+	return write_text(path, s);
 }
 
 /* Reads a small text file without its trailing newline; false if it cannot. */
@@ -159,26 +142,7 @@ static bool driver_loaded(const char *drv)
 	return access(path, F_OK) == 0;
 }
 
-static bool module_loaded(const char *name)
-{
-	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
-	return access(path, F_OK) == 0;
-}
-
-static int insmod(const char *ko, const char *params)
-{
-	int fd, ret = 0;
-
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	if (syscall(SYS_finit_module, fd, params ? params : "", 0))
-		ret = errno;
-	close(fd);
-	return ret;
-}
 
 static int rmmod(const char *name)
 {
@@ -195,12 +159,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 /* The first /dev/dmacopyN of platform device dev, waiting for it; -1 if none. */
 static int dev_node(const char *dev, unsigned int wait_ms)
@@ -428,7 +386,7 @@ static int restore(struct _test_data_claim *self, char *why, size_t why_len)
 
 	why[0] = '\0';
 	if (module_loaded("dmatest")) {
-		write_str(DMATEST_DIR "/run", "0");
+		write_text(DMATEST_DIR "/run", "0");
 		ret = rmmod("dmatest");
 		if (ret) {
 			snprintf(why, why_len, "rmmod dmatest: %s", strerror(ret));
@@ -865,10 +823,10 @@ TEST_F_TIMEOUT(claim, concurrent_copies, 180)
 	ret = insmod(self->dmatest_ko, "");
 	ASSERT_EQ(0, ret) TH_LOG("insmod %s: %s", self->dmatest_ko, strerror(ret));
 	snprintf(iters, sizeof(iters), "%d", iter);
-	ASSERT_EQ(0, write_str(DMATEST_DIR "/iterations", iters));
-	ASSERT_EQ(0, write_str(DMATEST_DIR "/threads_per_chan", "1"));
-	ASSERT_EQ(0, write_str(DMATEST_DIR "/max_channels", "1"));
-	ret = write_str(DMATEST_DIR "/channel", chan);
+	ASSERT_EQ(0, write_text(DMATEST_DIR "/iterations", iters));
+	ASSERT_EQ(0, write_text(DMATEST_DIR "/threads_per_chan", "1"));
+	ASSERT_EQ(0, write_text(DMATEST_DIR "/max_channels", "1"));
+	ret = write_text(DMATEST_DIR "/channel", chan);
 	ASSERT_EQ(0, ret) TH_LOG("dmatest channel=%s: %s", chan, strerror(ret));
 
 	memset(cs, 0, sizeof(cs));
@@ -888,7 +846,7 @@ TEST_F_TIMEOUT(claim, concurrent_copies, 180)
 	}
 	sleep_ms(100);
 	before = copies_now(cs, n);
-	ret = write_str(DMATEST_DIR "/run", "1");
+	ret = write_text(DMATEST_DIR "/run", "1");
 	EXPECT_EQ(0, ret) TH_LOG("dmatest run=1: %s", strerror(ret));
 	end = now_ms() + DMATEST_MS;
 	while (!ret && now_ms() < end) {
@@ -1054,7 +1012,7 @@ TEST_F_TIMEOUT(claim, cli_errors, 120)
 	ASSERT_EQ(0, ret) TH_LOG("release --to " ZDMA_DRIVER " %s: %d: %s", a, ret, out);
 	ASSERT_TRUE(dma_chan_of(a, chan, sizeof(chan)));
 	ASSERT_EQ(0, insmod(self->dmatest_ko, ""));
-	ASSERT_EQ(0, write_str(DMATEST_DIR "/channel", chan));
+	ASSERT_EQ(0, write_text(DMATEST_DIR "/channel", chan));
 	ret = cli(exe, out, sizeof(out), "claim", a, NULL, NULL);
 	EXPECT_EQ(5, ret) TH_LOG("claim %s while dmatest holds %s: %d: %s", a, chan, ret, out);
 	EXPECT_TRUE(has_driver(a, ZDMA_DRIVER));

@@ -3,7 +3,7 @@
  * Helpers that the dmacopy selftests share: time and sleeping, a small PRNG,
  * the INFO and COPY ioctls, the nodes' paths, waits for a path or the nodes to
  * appear, debugfs paths, reading and writing small sysfs and debugfs files,
- * binding the orphaned controllers, whether a module is loaded,
+ * binding the orphaned controllers, whether a module is loaded, loading one,
  * the kernel log (/dev/kmsg) and the counts printed for make test's summary.
  *
  * Plain C without the harness, like dmacopy_board.h, so that child processes
@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -374,6 +375,20 @@ static inline bool module_loaded(const char *name)
 		found = !strncmp(line, name, len) && line[len] == ' ';
 	fclose(f);
 	return found;
+}
+
+/* Loads the module file ko with params (NULL: none); 0 or errno. */
+static inline int insmod(const char *ko, const char *params)
+{
+	int fd, ret = 0;
+
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (syscall(SYS_finit_module, fd, params ? params : "", 0))
+		ret = errno;
+	close(fd);
+	return ret;
 }
 
 #endif /* DMACOPY_COMMON_H */

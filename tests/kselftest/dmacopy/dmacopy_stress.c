@@ -335,19 +335,6 @@ static void kmsg_mark(struct __test_metadata *_metadata, int fd, struct kmsg_log
 /* ------------------------------------------------------------------------ */
 /* The module.                                                               */
 
-static int insmod(const char *ko, const char *params)
-{
-	int fd, ret = 0;
-
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	if (syscall(SYS_finit_module, fd, params ? params : "", 0))
-		ret = errno;
-	close(fd);
-	return ret;
-}
-
 static int rmmod(void)
 {
 	if (syscall(SYS_delete_module, "dmacopy", O_NONBLOCK))
