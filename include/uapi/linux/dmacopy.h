@@ -41,8 +41,9 @@
  *   ENODEV   the channel was unbound, or its module is going away, while
  *            the file was open
  * Every "reserved" field must be zero on input (else EINVAL) and is zero on
- * output. Module parameters and debugfs are not part of this ABI (see
- * README.md in the dmacopy sources).
+ * output. Module parameters, debugfs and sysfs are the driver's
+ * administration interface rather than this ABI; they are documented with it
+ * in Documentation/userspace-api/dmacopy.rst in the dmacopy sources.
  */
 #ifndef _UAPI_LINUX_DMACOPY_H
 #define _UAPI_LINUX_DMACOPY_H
@@ -184,10 +185,11 @@ struct dmacopy_copy {
  * data could lose what the controller wrote), and all of a copy whose two
  * ranges are misaligned with each other modulo align (on a controller whose
  * align is above 1), are copied by the CPU, with the same result; @mode_used
- * is DMACOPY_MODE_CPU only when no byte went by DMA (short copies). The pages are pinned and
- * mapped 1 MiB of each range at a time; @timeout_ns bounds each transfer of
- * the controller (one per descriptor chain), and a signal is acted on
- * between chunks and while waiting. @hw_status is that of the last chain.
+ * is DMACOPY_MODE_CPU only when no byte went by DMA (a destination that holds
+ * no whole DMA cache line, or ranges misaligned with each other). The pages
+ * are pinned and mapped 1 MiB of each range at a time; @timeout_ns bounds
+ * each transfer of the controller (one per descriptor chain), and a signal is
+ * acted on between chunks and while waiting. @hw_status is that of the last chain.
  *
  * Errors: those of DMACOPY_IOC_COPY, with @len limited by
  * DMACOPY_COPY_USER_MAX_LEN in place of max_len, and also:
