@@ -728,7 +728,7 @@ pub fn run(o: &BenchOpts) -> CliResult {
     let report = Report {
         schema: report::SCHEMA.to_owned(),
         system: System {
-            uname: cpu::uname().unwrap_or_else(|e| format!("unknown ({})", errno_desc(&e))),
+            uname: cpu::uname(),
             cpus: cpu::online(),
         },
         device: device_info(&path, &before, &after),

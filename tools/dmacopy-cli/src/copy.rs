@@ -10,7 +10,13 @@ use dmacopy::{
     errno_desc, unsupported, BatchError, CopyBatch, CopyError, CopyRequest, CopyResult, Device,
     Info, Mode, CAP_BATCH, CAP_COPY_USER, CAP_MMAP,
 };
+use rustix::io::Errno;
 use serde::Serialize;
+
+/// The errnos that the hints below name, as [`CopyError::errno`] and [`BatchError::errno`] give
+/// them.
+const EINVAL: i32 = Errno::INVAL.raw_os_error();
+const EFAULT: i32 = Errno::FAULT.raw_os_error();
 
 /// `copy --json`: the one document of a run of the command.
 #[derive(Debug, Serialize)]
@@ -281,7 +287,7 @@ fn copy_failure(node: &str, req: &CopyRequest, info: &Info, err: &CopyError) -> 
     let misaligned = [req.src_off, req.dst_off, req.len]
         .iter()
         .any(|v| v % align != 0);
-    if err.errno() == Some(libc::EINVAL) && dma && misaligned {
+    if err.errno() == Some(EINVAL) && dma && misaligned {
         // Writing to a String cannot fail.
         let _ = write!(
             msg,
@@ -380,10 +386,10 @@ fn buffer(len: usize, what: &str) -> Result<Vec<u8>, String> {
 /// The message for a failed COPY_USER, with a hint for the errors the arguments can cause.
 fn user_failure(node: &str, err: &CopyError) -> String {
     let hint = match err.errno() {
-        Some(libc::EINVAL) => {
+        Some(EINVAL) => {
             " (len must be 1 to 1 GiB, the ranges must not overlap, flags and reserved zero)"
         }
-        Some(libc::EFAULT) => " (a range is not accessible: SRC readable, DST writable)",
+        Some(EFAULT) => " (a range is not accessible: SRC readable, DST writable)",
         _ => "",
     };
     format!("{node}: COPY_USER {err}{hint}")
@@ -552,7 +558,7 @@ fn batch_failure(node: &str, err: &BatchError, info: &Info, mode: Mode) -> Strin
                 done - 1
             );
         }
-        (Some(libc::EINVAL), None) => {
+        (Some(EINVAL), None) => {
             let _ = write!(
                 msg,
                 " (an entry is out of the buffers{}; nothing was copied)",
@@ -868,7 +874,7 @@ mod tests {
             error: io::Error::from_raw_os_error(errno),
             result: None,
         };
-        let einval = libc::EINVAL;
+        let einval = EINVAL;
         let misaligned = CopyRequest {
             src_off: 3,
             ..CopyRequest::new(4096)
@@ -954,7 +960,12 @@ mod tests {
             elapsed_ns: None,
             count: 16,
         };
-        let msg = batch_failure("dmacopy0", &err(libc::EIO, Some(3)), &info, Mode::Dma);
+        let msg = batch_failure(
+            "dmacopy0",
+            &err(Errno::IO.raw_os_error(), Some(3)),
+            &info,
+            Mode::Dma,
+        );
         assert!(
             msg.starts_with("dmacopy0: COPY_BATCH batch of 16 copies failed: EIO ("),
             "{msg}"
@@ -963,14 +974,19 @@ mod tests {
             msg.ends_with("; 3 of 16 completed (entries 0 to 2 completed; the rest did not)"),
             "{msg}"
         );
-        let msg = batch_failure("dmacopy0", &err(libc::ETIMEDOUT, Some(0)), &info, Mode::Dma);
+        let msg = batch_failure(
+            "dmacopy0",
+            &err(Errno::TIMEDOUT.raw_os_error(), Some(0)),
+            &info,
+            Mode::Dma,
+        );
         assert!(msg.ends_with("(no entry completed)"), "{msg}");
-        let msg = batch_failure("dmacopy0", &err(libc::EINVAL, None), &info, Mode::Dma);
+        let msg = batch_failure("dmacopy0", &err(EINVAL, None), &info, Mode::Dma);
         assert!(
             msg.ends_with("not a multiple of align 64; nothing was copied)"),
             "{msg}"
         );
-        let msg = batch_failure("dmacopy0", &err(libc::EINVAL, None), &info, Mode::Cpu);
+        let msg = batch_failure("dmacopy0", &err(EINVAL, None), &info, Mode::Cpu);
         assert!(
             msg.ends_with("(an entry is out of the buffers; nothing was copied)"),
             "{msg}"
@@ -1013,7 +1029,7 @@ mod tests {
              0x10): 1234.5 us, 849.4 MB/s, verified\n"
         );
         let err = CopyError {
-            error: io::Error::from_raw_os_error(libc::EFAULT),
+            error: io::Error::from_raw_os_error(EFAULT),
             result: None,
         };
         assert!(user_failure("dmacopy0", &err)

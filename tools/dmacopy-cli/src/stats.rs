@@ -9,6 +9,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration;
 use dmacopy::{errno_desc, Device, NODE_PREFIX};
 use serde::Serialize;
+use signal_hook::consts::{SIGINT, SIGTERM};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, IsTerminal};
@@ -264,27 +265,12 @@ pub fn watch_table(rates: &[Rates]) -> String {
 /// Set by SIGINT and SIGTERM during `stats --watch`.
 static STOP: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn on_stop_signal(_signal: libc::c_int) {
-    STOP.store(true, Ordering::Relaxed);
-}
-
 /// Makes SIGINT and SIGTERM set [`STOP`] instead of ending the process, so that the watch ends
 /// with status 0 and a whole last line.
 fn catch_stop_signals() -> CliResult {
-    for signal in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: all zeroes is a valid `sigaction` (no flags, empty mask), filled in below.
-        let mut action: libc::sigaction = unsafe { core::mem::zeroed() };
-        // CAST: a handler is passed to the kernel as an address.
-        action.sa_sigaction = on_stop_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        // SAFETY: the handler only stores to an atomic, which is async-signal-safe; the
-        // pointers are to a live `sigaction` and null for the old one.
-        let ret = unsafe { libc::sigaction(signal, &action, core::ptr::null_mut()) };
-        if ret != 0 {
-            return Err(CliError::Failed(format!(
-                "sigaction: {}",
-                errno_desc(&io::Error::last_os_error())
-            )));
-        }
+    for signal in [SIGINT, SIGTERM] {
+        signal_hook::flag::register(signal, &STOP)
+            .map_err(|e| CliError::Failed(format!("sigaction: {}", errno_desc(&e))))?;
     }
     Ok(())
 }
@@ -515,8 +501,7 @@ mod tests {
     fn stop_signal() {
         catch_stop_signals().unwrap();
         assert!(sleep_until(Instant::now()));
-        // SAFETY: raise only sends a signal to this process, whose handler sets STOP.
-        assert_eq!(unsafe { libc::raise(libc::SIGTERM) }, 0);
+        signal_hook::low_level::raise(SIGTERM).unwrap();
         assert!(!sleep_until(Instant::now() + Duration::from_secs(10)));
         STOP.store(false, Ordering::Relaxed);
     }

@@ -3,52 +3,34 @@
 //! The CPUs a thread may run on: `sched_getaffinity(2)` and `sched_setaffinity(2)`, for the
 //! calling thread only, and what the system has (`uname(2)`, online CPUs).
 
-use core::mem;
+use rustix::io::Errno;
+use rustix::thread::{sched_getaffinity, sched_setaffinity, CpuSet};
 use std::io;
 
-// CAST: a `cpu_set_t` is a few hundred bytes at most; its bit count fits a u32.
-/// CPUs that a `cpu_set_t` can name: 0 to `MAX_CPUS - 1` (1024 with musl 1.2 and glibc).
-pub const MAX_CPUS: u32 = (8 * mem::size_of::<libc::cpu_set_t>()) as u32;
-
-/// An empty set.
-fn empty_set() -> libc::cpu_set_t {
-    // SAFETY: `cpu_set_t` is an array of integers, for which all zeroes is a valid value (the
-    // empty set).
-    unsafe { mem::zeroed() }
-}
+// CAST: `CpuSet::MAX_CPU` is a bit count of a few hundred bytes; it fits a u32.
+/// CPUs that a [`CpuSet`] can name: 0 to `MAX_CPUS - 1` (1024, as a C library's `cpu_set_t`).
+pub const MAX_CPUS: u32 = CpuSet::MAX_CPU as u32;
 
 /// The CPUs the calling thread may run on, in increasing order.
 pub fn allowed() -> io::Result<Vec<u32>> {
-    let mut set = empty_set();
-    // SAFETY: the pointer and size are those of a live, writable `cpu_set_t`; the kernel
-    // writes at most that many bytes. Pid 0 is the calling thread.
-    let ret = unsafe { libc::sched_getaffinity(0, mem::size_of_val(&set), &mut set) };
-    if ret != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `CPU_ISSET` reads the set's bits; every `cpu` is below `MAX_CPUS`, so inside
-    // the set.
+    // `None` is the calling thread.
+    let set = sched_getaffinity(None)?;
     Ok((0..MAX_CPUS)
-        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu as usize, &set) })
+        .filter(|&cpu| set.is_set(cpu as usize))
         .collect())
 }
 
 /// Pins the calling thread to `cpus` (all of them; none is an error).
 pub fn pin_to(cpus: &[u32]) -> io::Result<()> {
-    let mut set = empty_set();
+    let mut set = CpuSet::new();
     for &cpu in cpus {
         if cpu >= MAX_CPUS {
-            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+            return Err(Errno::INVAL.into());
         }
-        // SAFETY: `cpu` is below `MAX_CPUS`, so inside the set.
-        unsafe { libc::CPU_SET(cpu as usize, &mut set) };
+        set.set(cpu as usize);
     }
-    // SAFETY: the pointer and size are those of a live `cpu_set_t`, which the kernel only
-    // reads. Pid 0 is the calling thread: the other threads keep their own masks.
-    let ret = unsafe { libc::sched_setaffinity(0, mem::size_of_val(&set), &set) };
-    if ret != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    // `None` is the calling thread: the other threads keep their own masks.
+    sched_setaffinity(None, &set)?;
     Ok(())
 }
 
@@ -57,38 +39,41 @@ pub fn pin(cpu: u32) -> io::Result<()> {
     pin_to(&[cpu])
 }
 
-/// CPUs online, as `sysconf(_SC_NPROCESSORS_ONLN)` counts them; 0 if it cannot tell.
-pub fn online() -> u32 {
-    // SAFETY: `sysconf` takes a plain value and touches no memory of ours.
-    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
-    u32::try_from(n).unwrap_or(0)
+/// The kernel's list of online CPUs (sysfs-ABI `devices/system/cpu/online`).
+const ONLINE: &str = "/sys/devices/system/cpu/online";
+
+/// How many CPUs a kernel CPU list such as `0-3,5\n` names; `None` if it is not one.
+fn count_cpu_list(list: &str) -> Option<u32> {
+    let cpu = |t: &str| t.parse::<u32>().ok().filter(|&n| n < MAX_CPUS);
+    list.trim().split(',').try_fold(0u32, |total, item| {
+        let n = match item.split_once('-') {
+            Some((a, b)) => cpu(b)?.checked_sub(cpu(a)?)? + 1,
+            None => cpu(item).map(|_| 1)?,
+        };
+        total.checked_add(n)
+    })
 }
 
-/// One field of `struct utsname`, up to its NUL.
-fn uts_field(field: &[libc::c_char]) -> String {
-    // CAST: `c_char` to `u8` reinterprets the byte, as intended.
-    let bytes: Vec<u8> = field
-        .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as u8)
-        .collect();
-    String::from_utf8_lossy(&bytes).into_owned()
+/// CPUs online: the kernel's own list in sysfs, as glibc's `sysconf(_SC_NPROCESSORS_ONLN)`
+/// reads it; without sysfs, the CPUs this thread may run on, as musl's `sysconf` counts them.
+/// 0 if it cannot tell.
+pub fn online() -> u32 {
+    std::fs::read_to_string(ONLINE)
+        .ok()
+        .and_then(|list| count_cpu_list(&list))
+        .or_else(|| sched_getaffinity(None).ok().map(|set| set.count()))
+        .unwrap_or(0)
 }
 
 /// What `uname -srm` prints: kernel name, release and machine, e.g. `Linux 7.2.13 aarch64`.
-pub fn uname() -> io::Result<String> {
-    // SAFETY: `utsname` is arrays of `c_char`, for which all zeroes is valid.
-    let mut uts: libc::utsname = unsafe { mem::zeroed() };
-    // SAFETY: the pointer is that of a live, writable `utsname`, which the kernel fills.
-    if unsafe { libc::uname(&mut uts) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(format!(
+pub fn uname() -> String {
+    let uts = rustix::system::uname();
+    format!(
         "{} {} {}",
-        uts_field(&uts.sysname),
-        uts_field(&uts.release),
-        uts_field(&uts.machine)
-    ))
+        uts.sysname().to_string_lossy(),
+        uts.release().to_string_lossy(),
+        uts.machine().to_string_lossy()
+    )
 }
 
 #[cfg(test)]
@@ -106,10 +91,13 @@ mod tests {
             assert_eq!(allowed()?, vec![cpus[0]]);
             pin_to(&cpus)?;
             assert_eq!(allowed()?, cpus);
-            assert_eq!(pin_to(&[]).unwrap_err().raw_os_error(), Some(libc::EINVAL));
+            assert_eq!(
+                pin_to(&[]).unwrap_err().raw_os_error(),
+                Some(Errno::INVAL.raw_os_error())
+            );
             assert_eq!(
                 pin(MAX_CPUS).unwrap_err().raw_os_error(),
-                Some(libc::EINVAL)
+                Some(Errno::INVAL.raw_os_error())
             );
             Ok(())
         })
@@ -118,11 +106,16 @@ mod tests {
     }
 
     #[test]
-    fn system() -> io::Result<()> {
+    fn system() {
         assert!(online() >= 1);
-        let u = uname()?;
+        assert_eq!(count_cpu_list("0\n"), Some(1));
+        assert_eq!(count_cpu_list("0-3,5\n"), Some(5));
+        assert_eq!(count_cpu_list("0-1023"), Some(1024));
+        for bad in ["", "\n", "3-1", "0-1024", "a", "0,,1", "-1"] {
+            assert_eq!(count_cpu_list(bad), None, "{bad:?}");
+        }
+        let u = uname();
         assert!(u.starts_with("Linux "), "{u}");
         assert_eq!(u.split(' ').count(), 3, "{u}");
-        Ok(())
     }
 }
