@@ -284,29 +284,11 @@ static inline int kmsg_count(int fd, char *buf, size_t len)
 /* Reads a small file into buf (NUL-terminated); 0 or errno. */
 static inline int read_text(const char *path, char *buf, size_t len)
 {
-	size_t have = 0;
-	ssize_t n;
-	int fd;
+	ssize_t n = board_read(path, buf, len - 1);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (n < 0)
 		return errno;
-	while (have < len - 1) {
-		n = read(fd, buf + have, len - 1 - have);
-		if (n < 0) {
-			int err = errno;
-
-			if (err == EINTR)
-				continue;
-			close(fd);
-			return err;
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-	}
-	buf[have] = '\0';
-	close(fd);
+	buf[n] = '\0';
 	return 0;
 }
 
