@@ -2,7 +2,7 @@
 /*
  * C helpers for what 7.2's Rust bindings cannot reach: static inline functions and arch
  * macros of the memory-management and DMA APIs that rust/helpers/ does not wrap yet, called
- * only from src/stand_in/mapping.rs; a string module parameter, which 7.2's module! macro does
+ * only from src/stand_in/mapping.rs and src/stand_in/user_pages.rs; a string module parameter, which 7.2's module! macro does
  * not offer, and a device's driver_override, which struct device keeps under its own spinlock,
  * both read only through src/stand_in/binding.rs. Each is a thin wrapper in the shape of a
  * rust/helpers entry.
@@ -38,6 +38,12 @@ bool dmacopy_helper_driver_override_is(struct device *dev, const char *name)
 {
 	guard(spinlock)(&dev->driver_override.lock);
 	return dev->driver_override.name && !strcmp(dev->driver_override.name, name);
+}
+
+/* The longest segment of a mapping @dev takes (dma_get_max_seg_size(), static inline). */
+unsigned int dmacopy_helper_dma_max_seg_size(struct device *dev)
+{
+	return dma_get_max_seg_size(dev);
 }
 
 /*

@@ -78,8 +78,9 @@ struct Bcm2835 {
 
 fn probe<'a>(pdev: &'a platform::Device<Core<'_>>, max_len: usize) -> Result<KVec<HwChannel<'a>>> {
     let dev = pdev.as_ref();
-    // The controller drives 32-bit bus addresses.
-    stand_in::dma::set_mask_in_probe(pdev, DmaMask::new::<32>())?;
+    // The controller drives 32-bit bus addresses. A mapped segment of any length is fine: the
+    // chain builder cuts pieces into control blocks of at most a channel's `max_block` bytes.
+    stand_in::dma::set_limits_in_probe(pdev, DmaMask::new::<32>(), u32::MAX)?;
     let mask: u32 = dev
         .fwnode()
         .ok_or(ENODEV)?

@@ -30,7 +30,8 @@ use kernel::{
     ffi::{
         c_int,
         c_uint,
-        c_ulong, //
+        c_ulong,
+        c_void, //
     },
     page::{
         PAGE_MASK,
@@ -42,6 +43,13 @@ use kernel::{
 };
 
 use super::window::WindowGuard;
+
+unsafe extern "C" {
+    /// `src/helpers.c`: `dma_get_max_seg_size(dev)`, the longest segment `dev` takes.
+    // `struct device` holds lockdep fields that Rust does not deem FFI-safe by value: only its
+    // address crosses, as `void *`.
+    fn dmacopy_helper_dma_max_seg_size(dev: *mut c_void) -> c_uint;
+}
 
 /// Pages pinned from the calling process's memory: `[addr, addr + len)`, rounded out to pages.
 pub(crate) struct UserPages {
@@ -145,9 +153,12 @@ impl<'a> DmaTable<'a> {
         dir: DataDirection,
     ) -> Result<Self> {
         // SAFETY: `dev` is a valid device.
-        let max_dev = unsafe { bindings::dma_max_mapping_size(raw_device(dev)) };
-        // The segment bound must be a multiple of the page size.
-        let max_segment = c_uint::try_from(max_dev.min(c_uint::MAX as usize) & PAGE_MASK)
+        let max_map = unsafe { bindings::dma_max_mapping_size(raw_device(dev)) };
+        // SAFETY: `dev` is a valid device; the helper only reads its DMA parameters.
+        let max_seg = unsafe { dmacopy_helper_dma_max_seg_size(raw_device(dev).cast()) };
+        // Segments are merged up to what the device takes (`dma_set_max_seg_size` at probe) and
+        // can map; the bound must be a multiple of the page size. CAST: a `c_uint` fits a `usize`.
+        let max_segment = c_uint::try_from(max_map.min(max_seg as usize) & PAGE_MASK)
             .unwrap_or(c_uint::MAX)
             .max(PAGE_SIZE as c_uint);
         let n_pages = c_uint::try_from(pages.pages.len()).map_err(|_| EINVAL)?;

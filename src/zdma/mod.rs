@@ -107,8 +107,9 @@ fn probe<'a>(pdev: &'a platform::Device<Core<'_>>, max_len: usize) -> Result<KVe
     if max_len as u64 > MAX_LEN {
         return Err(EINVAL);
     }
-    // The controller drives 44 address bits.
-    stand_in::dma::set_mask_in_probe(pdev, DmaMask::new::<44>())?;
+    // The controller drives 44 address bits. A mapped segment of any length is fine: the chain
+    // builder cuts pieces into descriptors of at most `chain::MAX_BLOCK` bytes.
+    stand_in::dma::set_limits_in_probe(pdev, DmaMask::new::<44>(), u32::MAX)?;
     let reg_base = pdev.resource_by_index(0).ok_or(ENODEV)?.start();
     // Before the first register access.
     let clocks = Clocks::enable(pdev.as_ref())?;
