@@ -238,14 +238,18 @@ pub struct BenchOpts {
     /// What to measure (default all): dma, cpu, auto (DMACOPY_IOC_COPY in that mode), memcpy
     /// (user space), null (DMACOPY_IOC_INFO), channels; user (DMACOPY_IOC_COPY_USER, dma mode,
     /// between two heap buffers), bounce (the same bytes by pwrite to SRC, COPY in dma mode,
-    /// pread from DST), user-memcpy (memcpy between two heap buffers), side by side at each of
-    /// --user-sizes; batch (one DMACOPY_IOC_COPY_BATCH of N dma copies) and single (the same N
-    /// copies, one COPY each), side by side; copies/s counts copies. Rows the driver cannot run
-    /// (caps), and bounce above buf_size, are listed as not measured, with the reason.
+    /// pread from DST), user-memcpy (memcpy between two heap buffers), user-huge and
+    /// bounce-huge (user and bounce with both buffers on transparent huge pages: mapped
+    /// 2M-aligned, madvise(MADV_HUGEPAGE), written, checked in /proc/self/smaps), side by side
+    /// at each of --user-sizes; batch (one DMACOPY_IOC_COPY_BATCH of N dma copies) and single
+    /// (the same N copies, one COPY each), side by side; copies/s counts copies. Rows the driver
+    /// cannot run (caps), bounce and bounce-huge above buf_size, and the huge rows without
+    /// transparent huge pages (or whose buffers did not get them) are listed as not measured,
+    /// with the reason.
     #[arg(long, value_name = "LIST", default_value = ALL_ROWS, hide_default_value = true,
           value_parser = parse_row_list)]
     pub rows: ::std::vec::Vec<Row>,
-    /// Bytes per copy of user, bounce, user-memcpy (at most 1024M).
+    /// Bytes per copy of user, bounce, user-memcpy, user-huge, bounce-huge (at most 1024M).
     #[arg(long, value_name = "LIST", default_value = "4K,16K,64K,256K,1M,4M,16M,64M",
           value_parser = parse_user_size_list)]
     pub user_sizes: ::std::vec::Vec<u64>,
@@ -324,7 +328,8 @@ pub enum Generate {
 pub const SHELLS: [&str; 3] = ["bash", "zsh", "fish"];
 
 /// `--rows` when none is given: every row, by name.
-const ALL_ROWS: &str = "dma,cpu,auto,memcpy,null,channels,user,bounce,user-memcpy,batch,single";
+const ALL_ROWS: &str =
+    "dma,cpu,auto,memcpy,null,channels,user,bounce,user-memcpy,user-huge,bounce-huge,batch,single";
 
 /// `--sizes` when none is given.
 pub const DEFAULT_SIZES: [u64; 9] = [

@@ -10,6 +10,7 @@
 //! median and the spread over the runs. The JSON document follows schema `dmacopy-bench/1`.
 
 pub mod cpu;
+mod huge;
 mod maths;
 mod measure;
 mod progress;
@@ -22,9 +23,11 @@ use core::fmt;
 use core::str::FromStr;
 use dmacopy::pattern::Pattern;
 use dmacopy::{errno_desc, CopyRequest, Device, Info, Mode, CAP_BATCH, CAP_COPY_USER};
+use huge::BufError;
 use maths::{Samples, SAMPLE_CAP};
+use measure::Outcome;
 use progress::Progress;
-use report::{DeviceInfo, NotMeasured, Point, Report, Settings, System, Verify};
+use report::{DeviceInfo, NotMeasured, Point, Report, Run, Settings, System, Verify};
 use serde::{Deserialize, Serialize};
 use std::io::IsTerminal;
 
@@ -52,6 +55,12 @@ pub enum Row {
     /// A user-space copy between two heap buffers, at the `user` sizes.
     #[serde(rename = "user-memcpy")]
     UserMemcpy,
+    /// `user` between two buffers on transparent huge pages ([`huge::HugeBuf`]).
+    #[serde(rename = "user-huge")]
+    UserHuge,
+    /// `bounce` from and to two buffers on transparent huge pages.
+    #[serde(rename = "bounce-huge")]
+    BounceHuge,
     /// `DMACOPY_IOC_COPY_BATCH` of `entries` DMA copies.
     Batch,
     /// The same copies as `batch`, one `DMACOPY_IOC_COPY` each.
@@ -63,7 +72,7 @@ pub enum Row {
 pub enum Group {
     /// `dma`, `cpu`, `auto` of one size and CPU.
     Modes,
-    /// `user`, `bounce`, `user-memcpy` of one size and CPU.
+    /// `user`, `bounce`, `user-memcpy`, `user-huge`, `bounce-huge` of one size and CPU.
     User,
     /// `batch`, `single` of one batch length, size and CPU.
     Batch,
@@ -71,7 +80,7 @@ pub enum Group {
 
 impl Row {
     /// Every row, in the order of the report.
-    pub const ALL: [Row; 11] = [
+    pub const ALL: [Row; 13] = [
         Row::Dma,
         Row::Cpu,
         Row::Auto,
@@ -81,6 +90,8 @@ impl Row {
         Row::User,
         Row::Bounce,
         Row::UserMemcpy,
+        Row::UserHuge,
+        Row::BounceHuge,
         Row::Batch,
         Row::Single,
     ];
@@ -97,6 +108,8 @@ impl Row {
             Row::User => "user",
             Row::Bounce => "bounce",
             Row::UserMemcpy => "user-memcpy",
+            Row::UserHuge => "user-huge",
+            Row::BounceHuge => "bounce-huge",
             Row::Batch => "batch",
             Row::Single => "single",
         }
@@ -106,10 +119,23 @@ impl Row {
     pub const fn group(self) -> Option<Group> {
         match self {
             Row::Dma | Row::Cpu | Row::Auto => Some(Group::Modes),
-            Row::User | Row::Bounce | Row::UserMemcpy => Some(Group::User),
+            Row::User | Row::Bounce | Row::UserMemcpy | Row::UserHuge | Row::BounceHuge => {
+                Some(Group::User)
+            }
             Row::Batch | Row::Single => Some(Group::Batch),
             Row::Memcpy | Row::Null | Row::Channels => None,
         }
+    }
+
+    /// Whether the row's user buffers are on transparent huge pages (`user-huge`,
+    /// `bounce-huge`).
+    pub const fn huge(self) -> bool {
+        matches!(self, Row::UserHuge | Row::BounceHuge)
+    }
+
+    /// Whether the row goes through SRC and DST (`bounce`, `bounce-huge`).
+    pub const fn bounces(self) -> bool {
+        matches!(self, Row::Bounce | Row::BounceHuge)
     }
 
     /// Whether a call of this row makes several copies (`batch`, `single`).
@@ -144,7 +170,7 @@ impl FromStr for Row {
             .ok_or_else(|| {
                 format!(
                     "unknown row '{s}' (expected dma, cpu, auto, memcpy, null, channels, user, \
-                     bounce, user-memcpy, batch or single)"
+                     bounce, user-memcpy, user-huge, bounce-huge, batch or single)"
                 )
             })
     }
@@ -180,8 +206,16 @@ pub fn batch_layout(entries: u32, size: u64, buf_size: u64) -> Vec<(u64, u64, u6
         .collect()
 }
 
-/// Fits the options to a node with `info`, `nodes` nodes in all, and `cpus` to run on.
-pub fn plan(o: &BenchOpts, info: &Info, nodes: usize, cpus: &[u32]) -> Plan {
+/// Fits the options to a node with `info`, `nodes` nodes in all, and `cpus` to run on; `thp`:
+/// the size of a transparent huge page, or why anonymous memory cannot have them
+/// ([`huge::available`]).
+pub fn plan(
+    o: &BenchOpts,
+    info: &Info,
+    nodes: usize,
+    cpus: &[u32],
+    thp: &Result<usize, String>,
+) -> Plan {
     let align = u64::from(info.align.max(1));
     let (sizes, skipped_sizes): (Vec<u64>, Vec<u64>) = o
         .sizes
@@ -201,6 +235,7 @@ pub fn plan(o: &BenchOpts, info: &Info, nodes: usize, cpus: &[u32]) -> Plan {
             row,
             size,
             entries,
+            cpu: None,
             reason,
         });
     };
@@ -218,9 +253,9 @@ pub fn plan(o: &BenchOpts, info: &Info, nodes: usize, cpus: &[u32]) -> Plan {
                     points.extend(sizes.iter().map(|&s| Point::new(row, None, n, s)));
                 }
             }
-            Row::User | Row::Bounce | Row::UserMemcpy => {
+            Row::User | Row::Bounce | Row::UserMemcpy | Row::UserHuge | Row::BounceHuge => {
                 if !info.has(CAP_COPY_USER) {
-                    let reason = if row == Row::User {
+                    let reason = if matches!(row, Row::User | Row::UserHuge) {
                         format!(
                             "DMACOPY_IOC_COPY_USER is not supported by this driver (caps {caps}: \
                              no copy_user)"
@@ -234,9 +269,18 @@ pub fn plan(o: &BenchOpts, info: &Info, nodes: usize, cpus: &[u32]) -> Plan {
                     skip(row, None, None, reason);
                     continue;
                 }
+                if let (true, Err(why)) = (row.huge(), thp) {
+                    skip(
+                        row,
+                        None,
+                        None,
+                        format!("its buffers need transparent huge pages: {why}"),
+                    );
+                    continue;
+                }
                 let mut run = Vec::new();
                 for &s in &o.user_sizes {
-                    if row == Row::Bounce && (s > info.max_len || s % align != 0) {
+                    if row.bounces() && (s > info.max_len || s % align != 0) {
                         skip(
                             row,
                             Some(s),
@@ -306,7 +350,8 @@ pub fn plan(o: &BenchOpts, info: &Info, nodes: usize, cpus: &[u32]) -> Plan {
 
 /// The order in which the points run within one repeat (indices into `points`): the modes of
 /// one size and CPU back to back (DMA, CPU, AUTO, memcpy), then the null calls, then the channel
-/// counts of one size back to back, then `user`, `bounce` and `user-memcpy` of one size and CPU,
+/// counts of one size back to back, then the `user` group (`user`, `bounce`, `user-memcpy`,
+/// `user-huge`, `bounce-huge`) of one size and CPU,
 /// then `batch` and `single` of one batch length, size and CPU. The ratios that matter (AUTO against DMA and CPU, two
 /// channels against one) then compare runs measured moments apart, whatever else the machine
 /// does over the minutes of a whole bench.
@@ -317,7 +362,7 @@ pub fn run_order(points: &[Point]) -> Vec<usize> {
         let group = match p.row {
             Row::Null => 1,
             Row::Channels => 2,
-            Row::User | Row::Bounce | Row::UserMemcpy => 3,
+            Row::User | Row::Bounce | Row::UserMemcpy | Row::UserHuge | Row::BounceHuge => 3,
             Row::Batch | Row::Single => 4,
             _ => 0,
         };
@@ -370,8 +415,10 @@ pub fn verify_requests(rows: &[Row], sizes: &[u64], info: &Info) -> Vec<(Row, Co
 }
 
 /// Runs the correctness pass on `dev` (the requests, then a copy of each of `extra`: the
-/// `user`, `bounce`, `batch` and `single` points of one CPU) and on the other nodes the
-/// `channels` rows use (one DMA copy of the largest size each).
+/// `user`, `bounce`, `user-huge`, `bounce-huge`, `batch` and `single` points of one CPU) and on
+/// the other nodes the `channels` rows use (one DMA copy of the largest size each). Also
+/// returns the `user-huge` and `bounce-huge` sizes whose buffers did not get huge pages (not
+/// checked, and not to be measured), with the reason.
 fn verify_pass(
     dev: &Device,
     info: &Info,
@@ -380,7 +427,10 @@ fn verify_pass(
     extra: &[Point],
     channel_nodes: &[u32],
     progress: &mut Progress,
-) -> CliResult<Vec<Verify>> {
+) -> CliResult<(Vec<Verify>, Vec<NotMeasured>)> {
+    // Known to be there when a huge row is planned (see `plan`).
+    let thp = huge::available().ok();
+    let mut not_huge = Vec::new();
     let buf_size = usize::try_from(info.buf_size)
         .map_err(|_| CliError::Failed(format!("buf_size {} is too large", info.buf_size)))?;
     // Two seeds, used in turn, so that a copy that does nothing cannot pass on what the one
@@ -426,28 +476,46 @@ fn verify_pass(
             };
             record(row, &req, &path, p.entries, r);
         };
-        match p.row {
-            Row::User => {
-                check(
-                    Row::User,
-                    0,
-                    0,
-                    p.size,
-                    verify::check_user(dev, info, p.size, 0, 0, seed),
-                );
-                if p.size > 8 {
-                    // Odd offsets: neither address, nor the two alike, aligned.
-                    let r = verify::check_user(dev, info, p.size - 8, 3, 5, seed);
-                    check(Row::User, 3, 5, p.size - 8, r);
+        let huge = if p.row.huge() { thp } else { None };
+        if p.row.huge() && huge.is_none() {
+            return Err(CliError::Failed(
+                "transparent huge pages went away since the plan".to_owned(),
+            ));
+        }
+        // The user buffers of a huge row without huge pages: the row is not measured at
+        // this size, and says why.
+        let mut outcome = |row, src_off, dst_off, len, r: Result<(), BufError>| match r {
+            Err(BufError::NotHuge(why)) => {
+                if !not_huge
+                    .iter()
+                    .any(|m: &NotMeasured| m.size == Some(p.size))
+                {
+                    not_huge.push(NotMeasured {
+                        row: p.row,
+                        size: Some(p.size),
+                        entries: None,
+                        cpu: None,
+                        reason: format!("the buffers of the correctness pass: {why}"),
+                    });
                 }
             }
-            Row::Bounce => check(
-                Row::Bounce,
-                0,
-                0,
-                p.size,
-                verify::check_bounce(dev, info, p.size, seed),
-            ),
+            Err(BufError::Failed(e)) => check(row, src_off, dst_off, len, Err(e)),
+            Ok(()) => check(row, src_off, dst_off, len, Ok(())),
+        };
+        match p.row {
+            Row::User | Row::UserHuge => {
+                let r = verify::check_user(dev, info, p.size, (0, 0), seed, huge);
+                outcome(p.row, 0, 0, p.size, r);
+                if p.size > 8 {
+                    // Odd offsets: neither address, nor the two alike, aligned.
+                    let r = verify::check_user(dev, info, p.size - 8, (3, 5), seed, huge);
+                    outcome(p.row, 3, 5, p.size - 8, r);
+                }
+            }
+            Row::Bounce | Row::BounceHuge => {
+                let r = verify::check_bounce(dev, info, p.size, seed, huge);
+                outcome(p.row, 0, 0, p.size, r);
+            }
             Row::Batch | Row::Single => {
                 let layout = batch_layout(p.entries, p.size, info.buf_size);
                 let r =
@@ -479,7 +547,7 @@ fn verify_pass(
             record(Row::Channels, &req, &p, 1, r);
         }
     }
-    Ok(out)
+    Ok((out, not_huge))
 }
 
 /// What the device says, for the report.
@@ -541,7 +609,8 @@ fn not_measured(r: &Report) -> String {
         let at = m
             .size
             .map_or(String::new(), |s| format!(" at {}", report::size(s)));
-        out.push_str(&format!("not measured: {}{at}: {}\n", m.row, m.reason));
+        let cpu = m.cpu.map_or(String::new(), |c| format!(" cpu{c}"));
+        out.push_str(&format!("not measured: {}{cpu}{at}: {}\n", m.row, m.reason));
     }
     out
 }
@@ -574,7 +643,8 @@ pub fn run(o: &BenchOpts) -> CliResult {
         }
     };
 
-    let plan = plan(o, &before, nodes.len(), &cpus);
+    let thp = huge::available();
+    let mut plan = plan(o, &before, nodes.len(), &cpus, &thp);
     let mut progress = Progress::new(
         plan.points.len() * o.repeats as usize,
         !o.quiet && std::io::stderr().is_terminal(),
@@ -622,12 +692,19 @@ pub fn run(o: &BenchOpts) -> CliResult {
         .points
         .iter()
         .filter(|p| {
-            matches!(p.row, Row::User | Row::Bounce | Row::Batch | Row::Single)
-                && p.cpu == cpus.first().copied()
+            matches!(
+                p.row,
+                Row::User
+                    | Row::Bounce
+                    | Row::UserHuge
+                    | Row::BounceHuge
+                    | Row::Batch
+                    | Row::Single
+            ) && p.cpu == cpus.first().copied()
         })
         .cloned()
         .collect();
-    let verified = verify_pass(
+    let (verified, not_huge) = verify_pass(
         &dev,
         &before,
         &o.rows,
@@ -636,8 +713,26 @@ pub fn run(o: &BenchOpts) -> CliResult {
         channel_nodes,
         &mut progress,
     )?;
+    // The huge rows whose buffers did not get huge pages in the correctness pass: not measured
+    // at that size, from any CPU.
+    for m in not_huge {
+        progress.note(&format!(
+            "dmacopy: not measuring {} at {}: {}",
+            m.row,
+            m.size.map_or(String::new(), report::size),
+            m.reason
+        ));
+        let before = plan.points.len();
+        plan.points
+            .retain(|p| !(p.row == m.row && Some(p.size) == m.size));
+        progress.drop_runs((before - plan.points.len()) * o.repeats as usize);
+        plan.not_measured.push(m);
+    }
 
     let mut points = plan.points.clone();
+    // Per point: why a huge row's buffers had no huge pages in a run (the point is then not
+    // measured; its later repeats are skipped).
+    let mut not_huge: Vec<Option<String>> = vec![None; points.len()];
     let order = run_order(&points);
     let mut samples = Samples::new(SAMPLE_CAP);
     for rep in 1..=o.repeats {
@@ -658,7 +753,7 @@ pub fn run(o: &BenchOpts) -> CliResult {
                     {
                         break;
                     }
-                    if q.error.is_some() {
+                    if q.error.is_some() || not_huge[i].is_some() {
                         progress.skip();
                     } else {
                         group.push(i);
@@ -671,17 +766,28 @@ pub fn run(o: &BenchOpts) -> CliResult {
                 let labels: Vec<String> = group.iter().map(|&i| points[i].label()).collect();
                 progress.start(&labels.join(" + "), rep, o.repeats);
                 let pts: Vec<&Point> = group.iter().map(|&i| &points[i]).collect();
+                let ran = |r: Result<Vec<Run>, String>| {
+                    r.map(|runs| runs.into_iter().map(Outcome::Ran).collect::<Vec<_>>())
+                };
                 let r = match kind {
-                    Group::Modes => measure::interleaved(&pts, &dev, o.secs),
-                    Group::User => measure::user_group(&pts, &dev, &before, o.secs),
-                    Group::Batch => measure::batch_group(&pts, &dev, &before, o.secs),
+                    Group::Modes => ran(measure::interleaved(&pts, &dev, o.secs)),
+                    Group::User => {
+                        measure::user_group(&pts, &dev, &before, thp.clone().ok(), o.secs)
+                    }
+                    Group::Batch => ran(measure::batch_group(&pts, &dev, &before, o.secs)),
                 };
                 for (n, &i) in group.iter().enumerate() {
                     let p = &mut points[i];
-                    match &r {
-                        Ok(runs) => {
-                            progress.finish(&labels[n], rep, o.repeats, Ok(&runs[n]));
-                            p.runs.push(runs[n]);
+                    match r.as_ref().map(|outcomes| &outcomes[n]) {
+                        Ok(Outcome::Ran(run)) => {
+                            progress.finish(&labels[n], rep, o.repeats, Ok(run));
+                            p.runs.push(*run);
+                        }
+                        Ok(Outcome::NotHuge(why)) => {
+                            let why = format!("rep {rep}: {why}");
+                            progress.note(&format!("dmacopy: not measuring {}: {why}", labels[n]));
+                            progress.skip();
+                            not_huge[i] = Some(why);
                         }
                         Err(e) => {
                             progress.finish(&labels[n], rep, o.repeats, Err(e));
@@ -718,6 +824,23 @@ pub fn run(o: &BenchOpts) -> CliResult {
     }
     progress.clear();
     drop(samples);
+    // The huge points whose buffers did not get huge pages: not measured (their runs from
+    // earlier repeats, if any, go too: a point is measured on huge pages in every repeat, or
+    // not at all).
+    let mut kept = Vec::with_capacity(points.len());
+    for (p, why) in points.into_iter().zip(not_huge) {
+        match why {
+            None => kept.push(p),
+            Some(reason) => plan.not_measured.push(NotMeasured {
+                row: p.row,
+                size: Some(p.size),
+                entries: None,
+                cpu: p.cpu,
+                reason,
+            }),
+        }
+    }
+    let mut points = kept;
     // Back to the CPUs the process started with; nothing depends on it.
     let _ = cpu::pin_to(&allowed);
     let after = ioc_info(&dev)?;
@@ -781,6 +904,9 @@ pub fn run(o: &BenchOpts) -> CliResult {
 mod tests {
     use super::*;
 
+    /// Transparent huge pages of 2 MiB.
+    const THP: Result<usize, String> = Ok(2 << 20);
+
     fn info(max_len: u64, align: u32) -> Info {
         Info {
             buf_size: max_len,
@@ -810,7 +936,7 @@ mod tests {
 
     #[test]
     fn order_pairs_the_compared_runs() {
-        let p = plan(&BenchOpts::default(), &info(1 << 20, 1), 8, &[0, 1]);
+        let p = plan(&BenchOpts::default(), &info(1 << 20, 1), 8, &[0, 1], &THP);
         let order = run_order(&p.points);
         let mut seen = order.clone();
         seen.sort_unstable();
@@ -834,7 +960,7 @@ mod tests {
     #[test]
     fn default_plan() {
         let o = BenchOpts::default();
-        let p = plan(&o, &info(1 << 20, 1), 8, &[0, 1]);
+        let p = plan(&o, &info(1 << 20, 1), 8, &[0, 1], &THP);
         assert_eq!(p.skipped_sizes, vec![4 << 20]);
         assert_eq!(p.sizes.len(), 8);
         assert_eq!(p.channels, vec![1, 2, 4, 8]);
@@ -859,7 +985,7 @@ mod tests {
             rows: vec![Row::Dma, Row::Channels],
             ..BenchOpts::default()
         };
-        let p = plan(&o, &info(4096, 4), 2, &[1]);
+        let p = plan(&o, &info(4096, 4), 2, &[1], &THP);
         assert_eq!(p.sizes, vec![64, 100, 4096]);
         assert_eq!(p.skipped_sizes, vec![2, 8192]);
         assert_eq!(p.channels, vec![1, 2]);
@@ -870,7 +996,7 @@ mod tests {
             rows: vec![Row::Null],
             ..o
         };
-        let p = plan(&o, &info(4096, 4), 2, &[0, 1]);
+        let p = plan(&o, &info(4096, 4), 2, &[0, 1], &THP);
         assert!(p.channels.is_empty() && p.skipped_channels.is_empty());
         assert_eq!(p.points.len(), 2);
     }
@@ -912,6 +1038,8 @@ mod tests {
                 Row::User,
                 Row::Bounce,
                 Row::UserMemcpy,
+                Row::UserHuge,
+                Row::BounceHuge,
                 Row::Batch,
                 Row::Single,
             ],
@@ -921,7 +1049,7 @@ mod tests {
             caps: dmacopy::CAP_MMAP,
             ..info(4 << 20, 1)
         };
-        let p = plan(&o, &i, 8, &[0, 1]);
+        let p = plan(&o, &i, 8, &[0, 1], &THP);
         assert!(p.points.is_empty());
         let rows: Vec<Row> = p.not_measured.iter().map(|m| m.row).collect();
         assert_eq!(rows, o.rows);
@@ -933,7 +1061,11 @@ mod tests {
         assert!(p.not_measured[1]
             .reason
             .starts_with("measured only next to COPY_USER"));
-        assert!(p.not_measured[3].reason.contains("(caps mmap: no batch)"));
+        assert_eq!(p.not_measured[3].reason, p.not_measured[0].reason);
+        assert!(p.not_measured[4]
+            .reason
+            .starts_with("measured only next to COPY_USER"));
+        assert!(p.not_measured[5].reason.contains("(caps mmap: no batch)"));
     }
 
     #[test]
@@ -943,16 +1075,23 @@ mod tests {
             caps: dmacopy::CAP_MMAP | dmacopy::CAP_COPY_USER | dmacopy::CAP_SG | dmacopy::CAP_BATCH,
             ..info(4 << 20, 4)
         };
-        let p = plan(&o, &i, 8, &[0, 1]);
+        let p = plan(&o, &i, 8, &[0, 1], &THP);
         let count = |row| p.points.iter().filter(|q| q.row == row).count();
-        // 8 sizes from 4 KiB to 64 MiB, 2 CPUs; bounce stops at buf_size (4 MiB).
+        // 8 sizes from 4 KiB to 64 MiB, 2 CPUs; bounce and bounce-huge stop at buf_size
+        // (4 MiB).
         assert_eq!((count(Row::User), count(Row::UserMemcpy)), (16, 16));
+        assert_eq!((count(Row::UserHuge), count(Row::BounceHuge)), (16, 12));
         assert_eq!(count(Row::Bounce), 12);
         let skipped: Vec<(Row, Option<u64>)> =
             p.not_measured.iter().map(|m| (m.row, m.size)).collect();
         assert_eq!(
             skipped,
-            vec![(Row::Bounce, Some(16 << 20)), (Row::Bounce, Some(64 << 20))]
+            vec![
+                (Row::Bounce, Some(16 << 20)),
+                (Row::Bounce, Some(64 << 20)),
+                (Row::BounceHuge, Some(16 << 20)),
+                (Row::BounceHuge, Some(64 << 20))
+            ]
         );
         assert!(p.not_measured[0]
             .reason
@@ -971,6 +1110,28 @@ mod tests {
         let u = at(&Point::new(Row::User, Some(1), 1, 1 << 20));
         assert_eq!(at(&Point::new(Row::Bounce, Some(1), 1, 1 << 20)), u + 1);
         assert_eq!(at(&Point::new(Row::UserMemcpy, Some(1), 1, 1 << 20)), u + 2);
+        assert_eq!(at(&Point::new(Row::UserHuge, Some(1), 1, 1 << 20)), u + 3);
+        assert_eq!(at(&Point::new(Row::BounceHuge, Some(1), 1, 1 << 20)), u + 4);
+        assert_eq!(Row::BounceHuge.group(), Some(Group::User));
+        assert!(Row::UserHuge.huge() && Row::BounceHuge.bounces() && !Row::User.huge());
+        assert_eq!("Bounce-Huge".parse::<Row>(), Ok(Row::BounceHuge));
+
+        // Without transparent huge pages: the huge rows are not measured, with the reason;
+        // the others are as before.
+        let no = Err(format!(
+            "the kernel has no transparent huge pages ({} is absent)",
+            huge::SYSFS
+        ));
+        let q = plan(&o, &i, 8, &[0, 1], &no);
+        assert!(!q.points.iter().any(|x| x.row.huge()));
+        assert_eq!(q.points.len() + 16 + 12, p.points.len());
+        let huge: Vec<&NotMeasured> = q.not_measured.iter().filter(|m| m.row.huge()).collect();
+        assert_eq!(huge.len(), 2);
+        assert!(huge.iter().all(|m| m.size.is_none()
+            && m.cpu.is_none()
+            && m.reason
+                == "its buffers need transparent huge pages: the kernel has no transparent huge \
+                    pages (/sys/kernel/mm/transparent_hugepage is absent)"));
         let b = at(&Point::batch(Row::Batch, Some(0), 16, 64));
         assert_eq!(at(&Point::batch(Row::Single, Some(0), 16, 64)), b + 1);
         assert_eq!(Row::Single.group(), Some(Group::Batch));
@@ -1002,11 +1163,27 @@ mod tests {
         let i = info(4096, 1);
         let secs = core::time::Duration::from_millis(10);
         let m = Point::new(Row::UserMemcpy, None, 1, 4096);
-        let runs = measure::user_group(&[&m], &dev, &i, secs).unwrap();
-        assert!(runs[0].copies > 0 && runs[0].dma == 0);
+        let runs = measure::user_group(&[&m], &dev, &i, None, secs).unwrap();
+        let Outcome::Ran(run) = &runs[0] else {
+            panic!("{runs:?}")
+        };
+        assert!(run.copies > 0 && run.dma == 0);
+        // A huge row whose buffers do not get huge pages (4 KiB "huge pages": none in smaps)
+        // is not measured, with the figures; the others run.
+        let h = Point::new(Row::UserHuge, None, 1, 4096);
+        let runs = measure::user_group(&[&m, &h], &dev, &i, Some(4096), secs).unwrap();
+        assert!(
+            matches!(&runs[0], Outcome::Ran(r) if r.copies > 0),
+            "{runs:?}"
+        );
+        assert!(
+            matches!(&runs[1], Outcome::NotHuge(e) if e.starts_with("not backed by huge pages: 4 KiB at 0x")
+                && e.contains("AnonHugePages 0 KiB of Anonymous 4 KiB")),
+            "{runs:?}"
+        );
         // COPY_USER on a node without INFO: the error comes through.
         let u = Point::new(Row::User, None, 1, 4096);
-        let e = measure::user_group(&[&u, &m], &dev, &i, secs).unwrap_err();
+        let e = measure::user_group(&[&u, &m], &dev, &i, None, secs).unwrap_err();
         assert!(e.contains("COPY_USER copy failed: ENOTTY"), "{e}");
         let b = Point::batch(Row::Batch, None, 4, 64);
         let e = measure::batch_group(&[&b], &dev, &i, secs).unwrap_err();

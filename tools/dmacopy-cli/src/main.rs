@@ -4,6 +4,9 @@
 //!
 //! Exit status: 0 on success, 1 on failure, 2 on a usage error.
 
+// Everything unsafe (system calls, mappings) is in the libraries it uses.
+#![forbid(unsafe_code)]
+
 mod args;
 mod bench;
 mod claim;

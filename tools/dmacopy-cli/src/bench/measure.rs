@@ -4,6 +4,7 @@
 //! with one thread per node, released together.
 
 use super::cpu;
+use super::huge::{Buf, BufError};
 use super::maths::{p50_p99, Samples, SAMPLE_CAP};
 use super::report::{Point, Run};
 use super::Row;
@@ -336,69 +337,103 @@ pub fn side_by_side(
         .collect()
 }
 
-/// A heap buffer of `len` bytes, every page written (so that no timed call pays for a first
-/// touch), or a message when the memory is not there.
-fn touched(len: u64, byte: u8) -> Result<Vec<u8>, String> {
-    let n = usize::try_from(len).map_err(|_| format!("size {len} is too large"))?;
-    let mut v = Vec::new();
-    v.try_reserve_exact(n)
-        .map_err(|_| format!("cannot allocate {n} bytes"))?;
-    v.resize(n, byte);
-    Ok(v)
+/// What a side-by-side lane of the `user` group came to: a run, or, for `user-huge` and
+/// `bounce-huge`, the reason it was not measured (its buffers did not get huge pages).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// The run.
+    Ran(Run),
+    /// Not measured, and why.
+    NotHuge(String),
 }
 
-/// One run of each of the `user`, `bounce` and `user-memcpy` points of one size and CPU, side
-/// by side ([`side_by_side`]), each with its own two heap buffers of the size:
-/// - `user`: `DMACOPY_IOC_COPY_USER` in DMA mode from one to the other;
-/// - `bounce`: `pwrite` of one to SRC, `DMACOPY_IOC_COPY` in DMA mode, `pread` of DST into the
-///   other: what a program without `COPY_USER` does for the same result;
+/// One run of each of the `user`, `bounce`, `user-memcpy`, `user-huge` and `bounce-huge` points
+/// of one size and CPU, side by side ([`side_by_side`]), each with its own two user buffers of
+/// the size, every page written before (on the heap; for the `-huge` rows on transparent huge
+/// pages of `thp` bytes, checked: [`Buf`]):
+/// - `user`, `user-huge`: `DMACOPY_IOC_COPY_USER` in DMA mode from one to the other;
+/// - `bounce`, `bounce-huge`: `pwrite` of one to SRC, `DMACOPY_IOC_COPY` in DMA mode, `pread`
+///   of DST into the other: what a program without `COPY_USER` does for the same result;
 /// - `user-memcpy`: a copy by the CPU in user space.
+///
+/// A `-huge` point whose buffers did not get huge pages, or lost them during the run (checked
+/// again after it), is [`Outcome::NotHuge`]; the others run without it.
 pub fn user_group(
     points: &[&Point],
     dev: &Device,
     info: &Info,
+    thp: Option<usize>,
     secs: Duration,
-) -> Result<Vec<Run>, String> {
+) -> Result<Vec<Outcome>, String> {
     let Some(first) = points.first() else {
         return Ok(Vec::new());
     };
     let size = first.size;
-    let mut ops: Vec<Op<'_>> = Vec::new();
+    // Per point: its buffers, or why it has none on huge pages.
+    let mut bufs: Vec<Result<(Buf, Buf), String>> = Vec::new();
     for p in points {
         if p.size != size || p.cpu != first.cpu {
             return Err("side-by-side points differ in size or CPU".to_owned());
         }
-        let src = touched(size, 0x5a)?;
-        let mut dst = touched(size, 0xa5)?;
+        let huge = if p.row.huge() {
+            Some(thp.ok_or("no transparent huge pages for the -huge rows")?)
+        } else {
+            None
+        };
+        let pair = Buf::new(size, 0x5a, huge).and_then(|s| Ok((s, Buf::new(size, 0xa5, huge)?)));
+        bufs.push(match pair {
+            Ok(pair) => Ok(pair),
+            Err(BufError::NotHuge(why)) => Err(why),
+            Err(BufError::Failed(e)) => return Err(e),
+        });
+    }
+    let mut ops: Vec<Op<'_>> = Vec::new();
+    for (p, pair) in points.iter().zip(bufs.iter_mut()) {
+        let Ok((src, dst)) = pair else {
+            continue;
+        };
         let op: Op<'_> = match p.row {
-            Row::User => Box::new(move || {
-                dev.copy_user(black_box(&src), &mut dst, Mode::Dma, 0)
+            Row::User | Row::UserHuge => Box::new(move || {
+                dev.copy_user(black_box(src.bytes()), dst.bytes_mut(), Mode::Dma, 0)
                     .map(|r| Done::one(r.mode_used))
                     .map_err(|e| format!("COPY_USER {e}"))
             }),
-            Row::Bounce => {
+            Row::Bounce | Row::BounceHuge => {
                 let req = CopyRequest::new(size);
                 let file = dev.file();
                 Box::new(move || {
-                    file.write_all_at(black_box(&src), 0)
+                    file.write_all_at(black_box(src.bytes()), 0)
                         .map_err(|e| format!("writing SRC: {}", errno_desc(&e)))?;
                     let done = copy(dev, &req)?;
-                    file.read_exact_at(&mut dst, info.buf_size)
+                    file.read_exact_at(dst.bytes_mut(), info.buf_size)
                         .map_err(|e| format!("reading DST: {}", errno_desc(&e)))?;
-                    black_box(&mut dst);
+                    black_box(dst.bytes_mut());
                     Ok(done)
                 })
             }
             Row::UserMemcpy => Box::new(move || {
-                dst.copy_from_slice(black_box(&src));
-                black_box(&mut dst);
+                dst.bytes_mut().copy_from_slice(black_box(src.bytes()));
+                black_box(dst.bytes_mut());
                 Ok(Done::other(1))
             }),
             other => return Err(format!("{} is not a COPY_USER comparison", other.name())),
         };
         ops.push(op);
     }
-    side_by_side(first.cpu, size, ops, secs)
+    let mut runs = side_by_side(first.cpu, size, ops, secs)?.into_iter();
+    bufs.iter()
+        .map(|pair| match pair {
+            Err(why) => Ok(Outcome::NotHuge(why.clone())),
+            Ok((src, dst)) => {
+                let run = runs.next().ok_or("a lane without its run")?;
+                // Still on huge pages after the run (the driver's pinning may not migrate them).
+                match src.check().and_then(|()| dst.check()) {
+                    Ok(()) => Ok(Outcome::Ran(run)),
+                    Err(e) => Ok(Outcome::NotHuge(format!("after the run: {e}"))),
+                }
+            }
+        })
+        .collect()
 }
 
 /// One run of each of the `batch` and `single` points of one batch length, size and CPU, side

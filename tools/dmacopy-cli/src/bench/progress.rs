@@ -105,6 +105,11 @@ impl Progress {
         }
     }
 
+    /// `runs` fewer runs to come than planned (points dropped before the timed runs).
+    pub fn drop_runs(&mut self, runs: usize) {
+        self.total = self.total.saturating_sub(runs);
+    }
+
     /// A run skipped (its point failed in an earlier repeat).
     pub fn skip(&mut self) {
         self.done += 1;

@@ -110,6 +110,10 @@ pub struct NotMeasured {
     /// The batch length, for `batch` and `single`; `None`: every one.
     #[serde(default)]
     pub entries: Option<u32>,
+    /// The CPU; `None`: every CPU. Set for a `user-huge` or `bounce-huge` point whose buffers
+    /// did not get huge pages in a run from that CPU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<u32>,
     /// Why, e.g. that the driver does not set a caps bit.
     pub reason: String,
 }
@@ -484,6 +488,7 @@ mod tests {
                     row: Row::Bounce,
                     size: Some(64 << 20),
                     entries: None,
+                    cpu: None,
                     reason: "larger than buf_size".to_owned(),
                 }],
             },

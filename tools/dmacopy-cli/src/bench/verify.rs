@@ -3,6 +3,7 @@
 //! The correctness pass before the timed runs: copies of each size in each mode, at offset 0
 //! and at a nonzero aligned offset, checked byte for byte.
 
+use super::huge::{Buf, BufError};
 use dmacopy::pattern::{self, Pattern, Span};
 use dmacopy::{errno_desc, CopyBatch, CopyRequest, Device, Info, Mode};
 use std::os::unix::fs::FileExt;
@@ -71,68 +72,80 @@ pub fn check(
         })
 }
 
-/// `DMACOPY_IOC_COPY_USER` in DMA mode of `len` bytes from `src_off` into a heap buffer to
-/// `dst_off` in another, both filled with the test patterns (`seed`) and checked after
-/// ([`pattern::verify_seeded`]), 64 bytes past each range included. Where the two addresses
-/// are alike modulo `align`, the driver must report DMA; otherwise (BCM2835: ranges misaligned
-/// with each other) it may copy with the CPU.
+/// `DMACOPY_IOC_COPY_USER` in DMA mode of `len` bytes from `src_off` into a user buffer to
+/// `dst_off` in another (on the heap, or on huge pages of `huge` bytes: [`Buf`]), both filled
+/// with the test patterns (`seed`) and checked after ([`pattern::verify_seeded`]), 64 bytes
+/// past each range included. Where the two addresses are alike modulo `align`, the driver must
+/// report DMA; otherwise (BCM2835: ranges misaligned with each other) it may copy with the CPU.
+/// [`BufError::NotHuge`]: the buffers did not get huge pages, nothing was checked.
 pub fn check_user(
     dev: &Device,
     info: &Info,
     len: u64,
-    src_off: u64,
-    dst_off: u64,
+    (src_off, dst_off): (u64, u64),
     seed: u64,
-) -> Result<(), String> {
-    let big = |_| format!("{len} bytes from {src_off} / {dst_off} do not fit this machine");
+    huge: Option<usize>,
+) -> Result<(), BufError> {
+    let big = |_| {
+        BufError::Failed(format!(
+            "{len} bytes from {src_off} / {dst_off} do not fit this machine"
+        ))
+    };
     let n = usize::try_from(len).map_err(big)?;
     let (s, d) = (
         usize::try_from(src_off).map_err(big)?,
         usize::try_from(dst_off).map_err(big)?,
     );
-    let alloc = |len: usize| {
-        let mut v = Vec::new();
-        v.try_reserve_exact(len)
-            .map_err(|_| format!("cannot allocate {len} bytes"))?;
-        v.resize(len, 0);
-        Ok::<_, String>(v)
-    };
-    let mut src = alloc(s + n + 64)?;
-    let mut dst = alloc(d + n + 64)?;
-    pattern::fill_src(&mut src, seed);
-    pattern::fill_dst(&mut dst);
+    // CAST: usize fits u64.
+    let mut src_buf = Buf::new((s + n + 64) as u64, 0, huge)?;
+    let mut dst_buf = Buf::new((d + n + 64) as u64, 0, huge)?;
+    let (src, dst) = (src_buf.bytes_mut(), dst_buf.bytes_mut());
+    pattern::fill_src(src, seed);
+    pattern::fill_dst(dst);
+    let fail = BufError::Failed;
     let res = dev
         .copy_user(&src[s..s + n], &mut dst[d..d + n], Mode::Dma, 0)
-        .map_err(|e| format!("COPY_USER {e}"))?;
+        .map_err(|e| fail(format!("COPY_USER {e}")))?;
     let align = usize::try_from(info.align.max(1)).unwrap_or(1);
     let alike = (src.as_ptr() as usize + s) % align == (dst.as_ptr() as usize + d) % align;
-    pattern::verify_seeded(seed, &src, &dst, s, d, n).map_err(|e| format!("wrong bytes: {e}"))?;
+    pattern::verify_seeded(seed, src, dst, s, d, n)
+        .map_err(|e| fail(format!("wrong bytes: {e}")))?;
     if alike && res.mode_used != Mode::Dma {
-        return Err(format!(
+        return Err(fail(format!(
             "dma COPY_USER of ranges alike modulo align {align} ran in mode {}",
             res.mode_used
-        ));
+        )));
     }
     Ok(())
 }
 
 /// The bounce path once: `len` bytes of the SRC pattern (`seed`) written to SRC, copied to DST
-/// in DMA mode, read back from DST: the bytes read must be those written.
-pub fn check_bounce(dev: &Device, info: &Info, len: u64, seed: u64) -> Result<(), String> {
-    let n = usize::try_from(len).map_err(|_| format!("{len} bytes do not fit this machine"))?;
-    let mut src = vec![0; n];
-    pattern::fill_src(&mut src, seed);
-    let mut dst = vec![0; n];
-    pattern::fill_dst(&mut dst);
-    let io = |what: &str, e: std::io::Error| format!("{what}: {}", errno_desc(&e));
+/// in DMA mode, read back from DST: the bytes read must be those written. The user buffers
+/// are on the heap, or on huge pages of `huge` bytes ([`Buf`]; [`BufError::NotHuge`]: they
+/// did not get them, nothing was checked).
+pub fn check_bounce(
+    dev: &Device,
+    info: &Info,
+    len: u64,
+    seed: u64,
+    huge: Option<usize>,
+) -> Result<(), BufError> {
+    let mut src_buf = Buf::new(len, 0, huge)?;
+    let mut dst_buf = Buf::new(len, 0, huge)?;
+    let (src, dst) = (src_buf.bytes_mut(), dst_buf.bytes_mut());
+    pattern::fill_src(src, seed);
+    pattern::fill_dst(dst);
+    let fail = BufError::Failed;
+    let io = |what: &str, e: std::io::Error| fail(format!("{what}: {}", errno_desc(&e)));
     let file = dev.file();
-    file.write_all_at(&src, 0)
+    file.write_all_at(src, 0)
         .map_err(|e| io("writing SRC", e))?;
     dev.copy(&CopyRequest::new(len))
-        .map_err(|e| e.to_string())?;
-    file.read_exact_at(&mut dst, info.buf_size)
+        .map_err(|e| fail(e.to_string()))?;
+    file.read_exact_at(dst, info.buf_size)
         .map_err(|e| io("reading DST", e))?;
-    pattern::verify_seeded(seed, &src, &dst, 0, 0, n).map_err(|e| format!("wrong bytes: {e}"))
+    let n = src.len();
+    pattern::verify_seeded(seed, src, dst, 0, 0, n).map_err(|e| fail(format!("wrong bytes: {e}")))
 }
 
 /// The copies of `layout` in DMA mode, in one `DMACOPY_IOC_COPY_BATCH` (`batch`) or one
