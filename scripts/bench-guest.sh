@@ -9,10 +9,11 @@
 #
 # 1. `dmacopy bench --json --out FILE` (our rows: DMA, CPU and AUTO from each CPU, memcpy,
 #    the null ioctl, 1/2/4/8 channels at once, and all 11 on rpi3; issue 9's COPY_USER against
-#    the bounce path and memcpy at 4 KiB to 64 MiB, and COPY_BATCH of 1, 16 and 256 entries of
+#    the bounce path and memcpy at 4 KiB to 64 MiB, the same two (user-huge, bounce-huge) with
+#    the user buffers on transparent huge pages, and COPY_BATCH of 1, 16 and 256 entries of
 #    64 B, 4 KiB and 64 KiB against the same copies one COPY each, or, where the driver does not
-#    set copy_user / batch in caps, the reason they were not measured), with --secs and
-#    --repeats, and --sizes when given.
+#    set copy_user / batch in caps, or the kernel has no transparent huge pages, the reason they
+#    were not measured), with --secs and --repeats, and --sizes when given.
 # 2. A channel goes to the board's upstream C driver, and the kernel's dmatest copies on it: for
 #    each repeat { for each size { interrupt mode, then polled=1 } }.
 #    versal (the default): the last ZDMA channel, ffaf0000.dma (a platform device of its own),
@@ -154,6 +155,12 @@ command -v dmacopy >/dev/null || die "no dmacopy CLI in the guest"
 [ -e "$PLAT/drivers/dmacopy/$DEV" ] || die "$DEV is not bound to dmacopy (is dmacopy.ko loaded?)"
 cli_sizes=""
 [ "$sizes" = "$DEFAULT_SIZES" ] || cli_sizes="--sizes $(echo "$sizes" | tr ' ' ',')"
+thp=/sys/kernel/mm/transparent_hugepage
+if [ -r $thp/enabled ]; then
+	say "transparent huge pages: enabled $(cat $thp/enabled), defrag $(cat $thp/defrag)"
+else
+	say "transparent huge pages: none ($thp absent): user-huge and bounce-huge not measured"
+fi
 say "dmacopy bench --secs $secs --repeats $repeats --channels $CHANNELS ${cli_sizes}"
 # shellcheck disable=SC2086 # cli_sizes is two words or none
 # -q: a line per finished run on the console (the log) rather than a live progress line; its

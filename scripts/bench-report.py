@@ -14,12 +14,14 @@ board, versal when absent). Writes DIR/bench.json (ours, plus the rows dmatest-i
 dmatest-polled, "date", "host", "targets", "targets9", "ratios9"), DIR/bench.md and
 DIR/bench.png.
 
-Issue 9's rows: user (COPY_USER in DMA mode), bounce (pwrite to SRC, COPY, pread from DST) and
-user-memcpy, side by side at each size; batch (one COPY_BATCH of N copies) and single (the same
+Issue 9's rows: user (COPY_USER in DMA mode), bounce (pwrite to SRC, COPY, pread from DST),
+user-memcpy, and user-huge and bounce-huge (user and bounce with both user buffers on
+transparent huge pages), side by side at each size; batch (one COPY_BATCH of N copies) and single (the same
 copies one COPY each), side by side at each batch length and size. Their ratios are taken
 within each repeat (the runs were measured moments apart) and shown as the median and the
 spread (min-max) over the repeats. Rows that the driver could not run (caps) or sizes that the
-bounce path cannot take (above buf_size) are listed in "settings.not_measured" of OURS.json
+bounce path cannot take (above buf_size), and the huge rows where the kernel has no
+transparent huge pages or the buffers did not get them (per size, or per size and CPU), are listed in "settings.not_measured" of OURS.json
 with the reason; they are reported as not measured, not as missing.
 
 Exit status: 0 when the data is complete, whether or not the targets are met (a benchmark
@@ -43,8 +45,9 @@ import tempfile
 
 # Rows of `dmacopy bench`, in the table's order; dmatest's come last.
 ROW_ORDER = ["dma", "cpu", "auto", "memcpy", "null", "channels", "user", "bounce", "user-memcpy",
-             "batch", "single", "dmatest-irq", "dmatest-polled"]
-USER_ROWS = ("user", "bounce", "user-memcpy")
+             "user-huge", "bounce-huge", "batch", "single", "dmatest-irq", "dmatest-polled"]
+USER_ROWS = ("user", "bounce", "user-memcpy", "user-huge", "bounce-huge")
+HUGE_ROWS = ("user-huge", "bounce-huge")
 BATCH_ROWS = ("batch", "single")
 DMATEST_ROWS = {"irq": "dmatest-irq", "polled": "dmatest-polled"}
 # Issue 7, point 2.
@@ -229,11 +232,14 @@ class Data:
             return None
         return p[what]["median"]
 
-    def not_measured_why(self, row, size=None, entries=None):
-        """The reason a row (at size, with entries) was not measured, from OURS' settings, or
-        None when it was meant to be."""
+    def not_measured_why(self, row, size=None, entries=None, cpu=None):
+        """The reason a row (at size, with entries, from cpu) was not measured, from OURS'
+        settings, or None when it was meant to be. An entry with a cpu (a huge row whose
+        buffers did not get huge pages in a run from that CPU) is about that CPU only."""
         for m in self.not_measured:
             if m.get("row") != row:
+                continue
+            if m.get("cpu") is not None and cpu is not None and int(m["cpu"]) != cpu:
                 continue
             if m.get("size") is not None and size is not None and int(m["size"]) != size:
                 continue
@@ -289,8 +295,8 @@ class Data:
                 v = nulls[0]["copies_per_s"]["median"]
         return v
 
-    def why_missing(self, row, size, entries=None):
-        why = self.not_measured_why(row, size, entries)
+    def why_missing(self, row, size, entries=None, cpu=None):
+        why = self.not_measured_why(row, size, entries, cpu)
         if why is not None:
             return f"{row} not measured: {why}"
         if size in self.ours_skipped and not row.startswith("dmatest"):
@@ -331,7 +337,7 @@ class Data:
         for row in USER_ROWS:
             if row in self.rows:
                 expect += [(row, c, 1, s, 1) for s in self.user_sizes for c in self.cpus
-                           if self.not_measured_why(row, s) is None]
+                           if self.not_measured_why(row, s, cpu=c) is None]
         for row in BATCH_ROWS:
             if row in self.rows:
                 expect += [(row, c, 1, s, n) for s in self.batch_sizes for n in self.batch_entries
@@ -444,7 +450,23 @@ def ratios9(d):
                     "x_single": ratio_spread(d.ratios(b, ("single", c, 1, s, n))),
                     "why": d.not_measured_why("batch", s, n),
                 })
-    return {"user": user, "batch": batch}
+    huge = []
+    if any(r in d.rows for r in HUGE_ROWS):
+        for s in d.user_sizes:
+            for c in d.cpus:
+                uh = ("user-huge", c, 1, s, 1)
+                if uh not in d.idx and d.not_measured_why("user-huge", s, cpu=c) is None:
+                    continue
+                huge.append({
+                    "size": s, "cpu": c,
+                    "user_huge_mb_per_s": d.median("user-huge", c, s, what="mb_per_s"),
+                    "bounce_huge_mb_per_s": d.median("bounce-huge", c, s, what="mb_per_s"),
+                    "x_bounce_huge": ratio_spread(d.ratios(uh, ("bounce-huge", c, 1, s, 1))),
+                    "x_user": ratio_spread(d.ratios(uh, ("user", c, 1, s, 1))),
+                    "why_user_huge": d.not_measured_why("user-huge", s, cpu=c),
+                    "why_bounce_huge": d.not_measured_why("bounce-huge", s, cpu=c),
+                })
+    return {"user": user, "user_huge": huge, "batch": batch}
 
 
 def targets9(d):
@@ -464,6 +486,23 @@ def targets9(d):
         cs.append(check("-", None, T9_USER_NEED, "no user size of 1 MiB or more was asked for"))
     out.append({"id": "9.1", "name": "COPY_USER (DMA) >= 2x the bounce path (write SRC, COPY, read DST) "
                 "at 1 MiB and above, from every CPU", "checks": cs})
+    # The same rule on THP buffers: user-huge over bounce-huge.
+    cs = []
+    if not any(r in d.rows for r in HUGE_ROWS):
+        cs.append(check("-", None, T9_USER_NEED, "the user-huge and bounce-huge rows were not asked for"))
+    for s in d.user_sizes if cs == [] else []:
+        if s < T9_USER_FROM:
+            continue
+        for c in d.cpus:
+            rs = d.ratios(("user-huge", c, 1, s, 1), ("bounce-huge", c, 1, s, 1))
+            missing = d.why_missing("user-huge", s, cpu=c) if ("user-huge", c, 1, s, 1) not in d.idx \
+                else d.why_missing("bounce-huge", s, cpu=c)
+            cs.append(check(f"{fmt_size(s)} cpu{c}", median(rs) if rs else None, T9_USER_NEED, missing))
+    if not cs:
+        cs.append(check("-", None, T9_USER_NEED, "no user size of 1 MiB or more was asked for"))
+    out.append({"id": "9.1-thp", "name": "on THP buffers: COPY_USER (DMA) >= 2x the bounce path, both "
+                "with user buffers on transparent huge pages (user-huge over bounce-huge), at 1 MiB "
+                "and above, from every CPU", "checks": cs})
     cs = []
     n, s = T9_BATCH_ENTRIES, T9_BATCH_SIZE
     for c in d.cpus:
@@ -502,6 +541,24 @@ def ratio9_lines(r9):
                          fmt_num(u["bounce_mb_per_s"]), fmt_num(u["memcpy_mb_per_s"]),
                          fmt_rspread(u["x_bounce"]), fmt_rspread(u["x_memcpy"]), note])
         out += small_table(hdr, rows)
+    if r9.get("user_huge"):
+        if out:
+            out.append("")
+        out.append("on THP buffers (user buffers on transparent huge pages): COPY_USER (dma) against "
+                   "the bounce path, MB/s medians; ratios within each repeat, median [min-max]; x user: "
+                   "user-huge over user (heap buffers, small pages):")
+        hdr = ["size", "cpu", "user-huge", "bounce-huge", "x bounce-huge", "x user"]
+        rows = []
+        for u in r9["user_huge"]:
+            note = ""
+            if u["why_user_huge"]:
+                note = "user-huge not measured: " + u["why_user_huge"]
+            elif u["why_bounce_huge"]:
+                note = "bounce-huge not measured: " + u["why_bounce_huge"]
+            rows.append([fmt_size(u["size"]), f"cpu{u['cpu']}", fmt_num(u["user_huge_mb_per_s"]),
+                         fmt_num(u["bounce_huge_mb_per_s"]), fmt_rspread(u["x_bounce_huge"]),
+                         fmt_rspread(u["x_user"]), note])
+        out += small_table(hdr, rows)
     if r9["batch"]:
         if out:
             out.append("")
@@ -531,7 +588,8 @@ def not_measured_lines(d):
     for m in d.not_measured:
         at = "" if m.get("size") is None else f" at {fmt_size(m['size'])}"
         n = "" if m.get("entries") is None else f" x{m['entries']}"
-        out.append(f"not measured: {m['row']}{n}{at}: {m.get('reason')}")
+        cpu = "" if m.get("cpu") is None else f" cpu{m['cpu']}"
+        out.append(f"not measured: {m['row']}{n}{cpu}{at}: {m.get('reason')}")
     return out
 
 
@@ -736,7 +794,8 @@ def plot(d, path, title):
 
     colors = {"dma": "tab:blue", "cpu": "tab:orange", "auto": "tab:green", "memcpy": "tab:purple",
               "dmatest-irq": "black", "dmatest-polled": "tab:gray", "null": "tab:red",
-              "user": "tab:cyan", "bounce": "tab:olive", "user-memcpy": "tab:brown"}
+              "user": "tab:cyan", "bounce": "tab:olive", "user-memcpy": "tab:brown",
+              "user-huge": "tab:pink", "bounce-huge": "darkgoldenrod"}
     styles = {None: "-", 0: "-", 1: "--", 2: "-.", 3: (0, (1, 1))}
     fig, axes = plt.subplots(1, 3, figsize=(19, 7.5))
     series = {}
@@ -961,13 +1020,16 @@ def fixture():
     return ours, dm
 
 
-def with_issue9(ours, caps=True):
-    """ours with issue 9's rows: user, bounce, user-memcpy at 4 KiB to 16 MiB (bounce not at
-    16 MiB: above buf_size), batch and single of 1 and 256 entries of 64 B and 4 KiB; or, with
-    caps False, those rows listed as not measured (a driver without copy_user and batch)."""
+def with_issue9(ours, caps=True, thp=True):
+    """ours with issue 9's rows: user, bounce, user-memcpy, user-huge, bounce-huge at 4 KiB to
+    16 MiB (bounce and bounce-huge not at 16 MiB: above buf_size; user-huge on CPU 1 at 4 MiB
+    not measured: its buffers lost their huge pages), batch and single of 1 and 256 entries of
+    64 B and 4 KiB; with caps False, those rows listed as not measured (a driver without
+    copy_user and batch); with thp False, the huge rows listed as not measured (a kernel
+    without transparent huge pages)."""
     st = ours["settings"]
     st.update(rows=["dma", "cpu", "auto", "memcpy", "null", "channels", "user", "bounce",
-                    "user-memcpy", "batch", "single"],
+                    "user-memcpy", "user-huge", "bounce-huge", "batch", "single"],
               user_sizes=[4096, 1 << 20, 4 << 20, 16 << 20], batch_entries=[1, 256],
               batch_sizes=[64, 4096])
     if not caps:
@@ -976,12 +1038,26 @@ def with_issue9(ours, caps=True):
              "reason": "DMACOPY_IOC_COPY_USER is not supported by this driver (caps mmap: no copy_user)"},
             {"row": "bounce", "size": None, "entries": None, "reason": "measured only next to COPY_USER"},
             {"row": "user-memcpy", "size": None, "entries": None, "reason": "measured only next to COPY_USER"},
+            {"row": "user-huge", "size": None, "entries": None,
+             "reason": "DMACOPY_IOC_COPY_USER is not supported by this driver (caps mmap: no copy_user)"},
+            {"row": "bounce-huge", "size": None, "entries": None, "reason": "measured only next to COPY_USER"},
             {"row": "batch", "size": None, "entries": None,
              "reason": "DMACOPY_IOC_COPY_BATCH is not supported by this driver (caps mmap: no batch)"},
             {"row": "single", "size": None, "entries": None, "reason": "measured only next to COPY_BATCH"}]
         return ours
     st["not_measured"] = [{"row": "bounce", "size": 16 << 20, "entries": None,
                            "reason": "the bounce path goes through SRC and DST, of buf_size 4194304 bytes"}]
+    if thp:
+        st["not_measured"] += [
+            {"row": "bounce-huge", "size": 16 << 20, "entries": None,
+             "reason": "the bounce path goes through SRC and DST, of buf_size 4194304 bytes"},
+            {"row": "user-huge", "size": 4 << 20, "entries": None, "cpu": 1,
+             "reason": "rep 2: after the run: not backed by huge pages: 4096 KiB at 0xffff80000000, "
+                       "AnonHugePages 2048 KiB of Anonymous 4096 KiB"}]
+    else:
+        why = ("its buffers need transparent huge pages: the kernel has no transparent huge pages "
+               "(/sys/kernel/mm/transparent_hugepage is absent: CONFIG_TRANSPARENT_HUGEPAGE is off)")
+        st["not_measured"] += [{"row": r, "size": None, "entries": None, "reason": why} for r in HUGE_ROWS]
 
     def pt(row, cpu, size, rates, entries=1):
         runs = [{"copies": int(r), "secs": 1.0, "copies_per_s": r, "mb_per_s": r * size / 1e6,
@@ -998,6 +1074,15 @@ def with_issue9(ours, caps=True):
                                pt("user-memcpy", c, size, [v * 4 for v in u])]
         ours["points"] += [pt("user", c, 16 << 20, [20.0, 30.0]),
                            pt("user-memcpy", c, 16 << 20, [50.0, 50.0])]
+        huge = {4096: ([12e3, 12e3], [9e3, 9e3]),
+                1 << 20: ([4000.0, 4000.0], [1000.0, 1000.0]),    # 4.0x: met
+                4 << 20: ([200.0, 200.0], [100.0, 110.0])}        # 2.0, 1.818: median 1.909, not met
+        for size, (uh, bh) in huge.items() if thp else []:
+            if (c, size) != (1, 4 << 20):
+                ours["points"].append(pt("user-huge", c, size, uh))
+            ours["points"].append(pt("bounce-huge", c, size, bh))
+        if thp:
+            ours["points"].append(pt("user-huge", c, 16 << 20, [40.0, 40.0]))
         for size in (64, 4096):
             for n in (1, 256):
                 if (n, size) == (256, 4096):
@@ -1170,6 +1255,53 @@ def self_test():
        and "not supported by this driver (caps mmap: no copy_user)" in t9c["9.1"]["checks"][0]["missing"]
        and "no batch" in t9c["9.2"]["checks"][0]["missing"],
        "issue 9: a driver without the caps: not measured, with the reason, and the targets incomplete")
+    ok(t9c["9.1-thp"]["verdict"] == "incomplete"
+       and "user-huge not measured: DMACOPY_IOC_COPY_USER is not supported" in t9c["9.1-thp"]["checks"][0]["missing"],
+       "issue 9, THP: a driver without copy_user: the THP check is incomplete, with the reason")
+
+    # Issue 9 on THP buffers: user-huge against bounce-huge, a check set of its own.
+    t9h = {c["what"]: c for c in t9["9.1-thp"]["checks"]}
+    ok(set(t9h) == set(c91), "target 9.1-thp: a check per size from 1 MiB and CPU, as 9.1")
+    ok(close(t9h["1 MiB cpu0"]["ratio"], 4.0) and t9h["1 MiB cpu0"]["met"] is True
+       and close(t9h["4 MiB cpu0"]["ratio"], (2.0 + 200 / 110) / 2) and t9h["4 MiB cpu0"]["met"] is False,
+       "target 9.1-thp: user-huge over bounce-huge, the median of the ratios within each repeat")
+    ok(t9h["4 MiB cpu1"]["ratio"] is None and t9h["4 MiB cpu1"]["missing"].startswith(
+        "user-huge not measured: rep 2: after the run: not backed by huge pages")
+       and close(t9h["4 MiB cpu0"]["ratio"], (2.0 + 200 / 110) / 2),
+       "target 9.1-thp: a CPU whose buffers lost their huge pages says why; the other CPU is measured")
+    ok(t9h["16 MiB cpu1"]["ratio"] is None and "bounce-huge not measured: the bounce path goes through SRC"
+       in t9h["16 MiB cpu1"]["missing"], "target 9.1-thp: bounce-huge above buf_size says why")
+    ok(t9["9.1-thp"]["verdict"] == "not met" and close(c91["1 MiB cpu0"]["ratio"], 2.4375),
+       "target 9.1-thp: its own verdict; 9.1 (small pages) is unchanged")
+    uh = [x for x in r9["user_huge"] if x["size"] == 1 << 20 and x["cpu"] == 0][0]
+    ok(uh["x_bounce_huge"] == {"median": 4.0, "min": 4.0, "max": 4.0} and close(uh["x_user"]["median"], 4 / 3)
+       and close(uh["user_huge_mb_per_s"], 4000 * (1 << 20) / 1e6),
+       "issue 9, THP: user-huge against bounce-huge and against user, median and spread over repeats")
+    ok([x["why_user_huge"] is not None for x in r9["user_huge"] if x["size"] == 4 << 20] == [False, True],
+       "issue 9, THP: a per-CPU reason is about that CPU only")
+    o9h, dm9h = fixture()
+    o9h = with_issue9(o9h)
+    o9h["points"] = [p for p in o9h["points"] if key(p) != ("user-huge", 0, 1, 1 << 20, 1)]
+    ok(any("missing: user-huge cpu0 at 1 MiB" in x for x in Data(o9h, dm9h).problems()),
+       "issue 9, THP: a huge point neither measured nor listed as not measured is a problem")
+    o9t, dm9t = fixture()
+    d9t = Data(with_issue9(o9t, thp=False), dm9t)
+    t9t = {t["id"]: t for t in targets9(d9t)}
+    ok(d9t.problems() == [] and t9t["9.1-thp"]["verdict"] == "incomplete"
+       and all("user-huge not measured: its buffers need transparent huge pages: the kernel has no "
+               "transparent huge pages" in c["missing"] for c in t9t["9.1-thp"]["checks"])
+       and t9t["9.1"]["verdict"] == "not met",
+       "issue 9, THP: a kernel without THP: the huge rows not measured, with the reason; 9.1 unchanged")
+    o9o, dm9o = fixture()
+    o9o = with_issue9(o9o)
+    o9o["settings"]["rows"] = [r for r in o9o["settings"]["rows"] if r not in HUGE_ROWS]
+    o9o["points"] = [p for p in o9o["points"] if p["row"] not in HUGE_ROWS]
+    o9o["settings"]["not_measured"] = [m for m in o9o["settings"]["not_measured"] if m["row"] not in HUGE_ROWS]
+    d9o = Data(o9o, dm9o)
+    t9o = {t["id"]: t for t in targets9(d9o)}
+    ok(d9o.problems() == [] and ratios9(d9o)["user_huge"] == []
+       and t9o["9.1-thp"]["checks"][0]["missing"] == "the user-huge and bounce-huge rows were not asked for",
+       "issue 9, THP: a run without the huge rows (an older CLI, or --rows): incomplete, says so")
 
     with tempfile.TemporaryDirectory() as tmp:
         o9, dm9 = fixture()
@@ -1182,8 +1314,23 @@ def self_test():
            and "9.2. COPY_BATCH of 256 x 4 KiB" in text9 and "### Issue 9" in md9
            and "| batch x256 cpu0 | 110k [100k-120k] |" in md9,
            "issue 9: the report prints the ratios, what was not measured, and the targets")
+        ok("9.1-thp. on THP buffers: COPY_USER (DMA) >= 2x the bounce path" in text9
+           and "9.1-thp. on THP buffers" in md9 and "| user-huge cpu0 | 4k [4k-4k] |" in md9
+           and "| bounce-huge cpu1 | 1k [1k-1k] |" in md9
+           and "not measured: user-huge cpu1 at 4 MiB: rep 2: after the run: not backed by huge pages" in text9
+           and "not measured: bounce-huge at 16 MiB: the bounce path" in md9
+           and "4.00x [4.00x-4.00x]" in text9 and "on THP buffers (user buffers on transparent huge pages)" in md9,
+           "issue 9, THP: the report has the huge rows, their ratios, what was not measured and why, and "
+           "the THP target with its own verdict")
+        o9t, dm9t = fixture()
+        rc9t, lines9t = report(with_issue9(o9t, thp=False), dm9t, tmp, "2026-01-01T00:00:00Z", "true")
+        text9t = "\n".join(lines9t)
+        ok(rc9t == 0 and "not measured: user-huge: its buffers need transparent huge pages: the kernel has no" in text9t
+           and "and above, from every CPU: INCOMPLETE" in text9t,
+           "issue 9, THP: without THP the report says the huge rows were not measured and why")
         doc9 = json.load(open(os.path.join(tmp, "bench.json")))
-        ok([t["id"] for t in doc9["targets9"]] == ["9.1", "9.2"] and doc9["ratios9"]["batch"],
+        ok([t["id"] for t in doc9["targets9"]] == ["9.1", "9.1-thp", "9.2"] and doc9["ratios9"]["batch"]
+           and doc9["ratios9"]["user_huge"],
            "issue 9: bench.json has targets9 and ratios9")
         o9c, dm9c = fixture()
         rc9c, lines9c = report(with_issue9(o9c, caps=False), dm9c, tmp, "2026-01-01T00:00:00Z", "true")
