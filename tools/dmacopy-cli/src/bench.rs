@@ -488,7 +488,7 @@ fn verify_pass(
             Err(BufError::NotHuge(why)) => {
                 if !not_huge
                     .iter()
-                    .any(|m: &NotMeasured| m.size == Some(p.size))
+                    .any(|m: &NotMeasured| m.row == p.row && m.size == Some(p.size))
                 {
                     not_huge.push(NotMeasured {
                         row: p.row,
