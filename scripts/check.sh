@@ -70,16 +70,8 @@ BUILD=${BUILD:-$here/build}
 CARGO=${CARGO:-$HOME/.cargo/bin/cargo}
 command -v "$CARGO" >/dev/null 2>&1 || CARGO=cargo
 
-first_of() {
-	local c
-	for c in "$@"; do
-		if command -v "$c" >/dev/null 2>&1; then
-			echo "$c"
-			return
-		fi
-	done
-	echo "$1"
-}
+# shellcheck source=scripts/lib.sh
+. "$here/scripts/lib.sh"
 GCC=${GCC:-gcc}
 CLANG=${CLANG:-$(first_of clang clang-19)}
 

@@ -36,16 +36,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 uapi=$(cd "$here/../../include/uapi" && pwd)
 header=$uapi/linux/dmacopy.h
 
-first_of() {
-	local c
-	for c in "$@"; do
-		if command -v "$c" >/dev/null 2>&1; then
-			echo "$c"
-			return
-		fi
-	done
-	echo "$1"
-}
+# shellcheck source=scripts/lib.sh
+. "$here/../../scripts/lib.sh"
 
 GCC=${GCC:-gcc}
 GXX=${GXX:-g++}

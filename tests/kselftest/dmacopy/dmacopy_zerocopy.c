@@ -997,18 +997,144 @@ static void cu_both_ways(struct __test_metadata *_metadata, const struct node *n
 	}
 }
 
+#define HUGE_SIZE (2UL << 20)
+/* Two huge pages: copies cross the boundary between them. */
+#define HUGE_AREA (2 * HUGE_SIZE)
+#define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
+#define THP_ENABLED "/sys/kernel/mm/transparent_hugepage/enabled"
+
+/*
+ * Whether [p, p + len) (huge-page aligned) is backed by huge pages: every page present, each
+ * huge page's frames consecutive from a huge-page-aligned frame (/proc/self/pagemap; frame
+ * numbers need CAP_SYS_ADMIN). Otherwise false, and why in msg.
+ */
+static bool thp_backed(const uint8_t *p, size_t len, char *msg, size_t msg_len)
+{
+	size_t per_huge = HUGE_SIZE / page_size, i;
+	uint64_t first = 0;
+	bool ok = true;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(msg, msg_len, "/proc/self/pagemap: %s", strerror(errno));
+		return false;
+	}
+	for (i = 0; ok && i < len / page_size; i++) {
+		uint64_t e, pfn;
+
+		if (pread(fd, &e, sizeof(e), (off_t)(((uintptr_t)p / page_size + i) * sizeof(e))) !=
+		    (ssize_t)sizeof(e)) {
+			snprintf(msg, msg_len, "reading /proc/self/pagemap: %s", strerror(errno));
+			ok = false;
+			continue;
+		}
+		pfn = e & ((1ULL << 55) - 1);
+		if (!(e >> 63) || !pfn) {
+			snprintf(msg, msg_len, "page %zu: %s", i, !(e >> 63) ?
+				 "not present" : "no frame number (not root?)");
+			ok = false;
+		} else if (i % per_huge == 0) {
+			first = pfn;
+			if (pfn % per_huge) {
+				snprintf(msg, msg_len, "page %zu: frame %#" PRIx64
+					 " does not start a huge page", i, pfn);
+				ok = false;
+			}
+		} else if (pfn != first + i % per_huge) {
+			snprintf(msg, msg_len, "page %zu: frame %#" PRIx64 ", not %#" PRIx64
+				 ": small pages", i, pfn, first + i % per_huge);
+			ok = false;
+		}
+	}
+	close(fd);
+	return ok;
+}
+
+/*
+ * HUGE_AREA bytes of anonymous memory backed by transparent huge pages (madvise(MADV_HUGEPAGE),
+ * huge-page aligned inside a larger mapping, returned in *map, HUGE_AREA + HUGE_SIZE long), or
+ * NULL and why in msg: no THP in the kernel, THP disabled, or no huge page was free.
+ */
+static uint8_t *thp_area(uint8_t **map, char *msg, size_t msg_len)
+{
+	char mode[128];
+	uint8_t *m, *a;
+
+	if (read_text(THP_ENABLED, mode, sizeof(mode))) {
+		snprintf(msg, msg_len, "this kernel has no THP (%s)", THP_ENABLED);
+		return NULL;
+	}
+	if (strstr(mode, "[never]")) {
+		snprintf(msg, msg_len, "THP is disabled (%s: %s)", THP_ENABLED, mode);
+		return NULL;
+	}
+	m = mmap(NULL, HUGE_AREA + HUGE_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		snprintf(msg, msg_len, "mmap: %s", strerror(errno));
+		return NULL;
+	}
+	a = (uint8_t *)(((uintptr_t)m + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1));
+	if (madvise(a, HUGE_AREA, MADV_HUGEPAGE)) {
+		snprintf(msg, msg_len, "madvise(MADV_HUGEPAGE): %s", strerror(errno));
+		munmap(m, HUGE_AREA + HUGE_SIZE);
+		return NULL;
+	}
+	memset(a, 0x5c, HUGE_AREA);
+	if (!thp_backed(a, HUGE_AREA, msg, msg_len)) {
+		munmap(m, HUGE_AREA + HUGE_SIZE);
+		return NULL;
+	}
+	*map = m;
+	return a;
+}
+
+/*
+ * COPY_USER in every mode from and to the huge-page memory at a (HUGE_AREA bytes), across the
+ * boundary of its two huge pages, at odd offsets and lengths.
+ */
+static void huge_both_ways(struct __test_metadata *_metadata, const struct node *n, uint8_t *a,
+			   const char *what)
+{
+	struct region D2, M;
+	char msg[512];
+	unsigned int m;
+
+	REGION(&D2, HUGE_AREA + 64, 0x8b);
+	M = region_at(a, HUGE_AREA, 0x8c);
+	for (m = 0; m < ARRAY_SIZE(all_modes); m++) {
+		bool ok = cu_check(n, &M, HUGE_SIZE - 12345, &D2, 7, 1UL << 20,
+				   all_modes[m], 0, msg, sizeof(msg));
+
+		ASSERT_TRUE(ok) TH_LOG("%s as the source: %s", what, msg);
+		ok = cu_check(n, &D2, 3, &M, HUGE_SIZE - 4097, (1UL << 20) + 5,
+			      all_modes[m], 0, msg, sizeof(msg));
+		ASSERT_TRUE(ok) TH_LOG("%s as the destination: %s", what, msg);
+		/* Whole huge pages, aligned: the largest contiguous segments. */
+		ok = cu_check(n, &M, 0, &D2, 64, HUGE_AREA, all_modes[m], 0, msg, sizeof(msg));
+		ASSERT_TRUE(ok) TH_LOG("%s, all of it, as the source: %s", what, msg);
+		ok = cu_check(n, &D2, 0, &M, 0, HUGE_AREA, all_modes[m], 0, msg, sizeof(msg));
+		ASSERT_TRUE(ok) TH_LOG("%s, all of it, as the destination: %s", what, msg);
+	}
+	TH_LOG("%s: copied from and to them", what);
+	region_free(&D2);
+}
+
 /*
  * Memory that is not one plain anonymous mapping: moved by mremap(), grown by mremap() (its
  * new pages untouched), two mappings of different kinds (anonymous and shmem) made adjacent,
  * memfd (shared), shared anonymous, a read-only source, a source never touched (the zero
- * page), a destination never touched, the stack, and huge pages where the kernel has them.
+ * page), a destination never touched, the stack, and huge pages (hugetlbfs and transparent)
+ * where the kernel has them.
  */
 TEST_F_TIMEOUT(zc, cu_memory_kinds, 180)
 {
 	size_t len = 40 * page_size + 77, area = 64 * page_size;
 	struct region plain, M, S2, D2;
 	uint8_t *a, *b, *res;
-	char msg[512];
+	char msg[512], old_nr[32];
+	bool set_nr = false;
 	unsigned int m;
 	struct node n;
 	int mfd;
@@ -1101,34 +1227,36 @@ TEST_F_TIMEOUT(zc, cu_memory_kinds, 180)
 		cu_both_ways(_metadata, &n, &St, &plain, 2 * 4096 + 3, 0, "stack memory");
 	}
 
-	/* Huge pages. */
-	a = mmap(NULL, 4UL << 20, PROT_READ | PROT_WRITE,
+	/* Huge pages: hugetlbfs (MAP_HUGETLB), then transparent huge pages. */
+	a = mmap(NULL, HUGE_AREA, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
-	if (a == MAP_FAILED && geteuid() == 0 && !access("/proc/sys/vm/nr_hugepages", W_OK)) {
-		write_text("/proc/sys/vm/nr_hugepages", "4");
-		a = mmap(NULL, 4UL << 20, PROT_READ | PROT_WRITE,
+	if (a == MAP_FAILED && geteuid() == 0 &&
+	    read_text(NR_HUGEPAGES, old_nr, sizeof(old_nr)) == 0 &&
+	    write_text(NR_HUGEPAGES, "2") == 0) {
+		set_nr = true;
+		a = mmap(NULL, HUGE_AREA, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 	}
 	if (a == MAP_FAILED) {
-		TH_LOG("MAP_HUGETLB: %s (this kernel has %s): the huge-page case is skipped",
-		       strerror(errno), access("/proc/sys/vm/nr_hugepages", F_OK) ?
+		TH_LOG("MAP_HUGETLB: %s (this kernel has %s): the hugetlbfs case is skipped",
+		       strerror(errno), access(NR_HUGEPAGES, F_OK) ?
 		       "no hugetlbfs" : "no free huge page");
 	} else {
-		REGION(&D2, (4UL << 20) + 64, 0x8b);
-		M = region_at(a, 4UL << 20, 0x8c);
-		for (m = 0; m < ARRAY_SIZE(all_modes); m++) {
-			/* Across the boundary of the two huge pages, both ways. */
-			bool ok = cu_check(&n, &M, (2UL << 20) - 12345, &D2, 7, 1UL << 20,
-					   all_modes[m], 0, msg, sizeof(msg));
+		huge_both_ways(_metadata, &n, a, "hugetlbfs (MAP_HUGETLB) pages");
+		munmap(a, HUGE_AREA);
+	}
+	if (set_nr)
+		write_text(NR_HUGEPAGES, old_nr);
 
-			ASSERT_TRUE(ok) TH_LOG("huge pages as the source: %s", msg);
-			ok = cu_check(&n, &D2, 3, &M, (2UL << 20) - 4097, (1UL << 20) + 5,
-				      all_modes[m], 0, msg, sizeof(msg));
-			ASSERT_TRUE(ok) TH_LOG("huge pages as the destination: %s", msg);
-		}
-		TH_LOG("huge pages: copied from and to a MAP_HUGETLB mapping");
-		region_free(&D2);
-		munmap(a, 4UL << 20);
+	a = thp_area(&res, msg, sizeof(msg));
+	if (!a) {
+		TH_LOG("transparent huge pages: %s: the THP case is skipped", msg);
+	} else {
+		huge_both_ways(_metadata, &n, a, "transparent huge pages");
+		/* Still huge after the copies: nothing split them. */
+		ASSERT_TRUE(thp_backed(a, HUGE_AREA, msg, sizeof(msg)))
+			TH_LOG("after the copies: %s", msg);
+		munmap(res, HUGE_AREA + HUGE_SIZE);
 	}
 	region_free(&plain);
 	EXPECT_UNPINNED(self, "memory kinds");
