@@ -238,13 +238,13 @@ pub struct BenchOpts {
     /// What to measure (default all): dma, cpu, auto (DMACOPY_IOC_COPY in that mode), memcpy
     /// (user space), null (DMACOPY_IOC_INFO), channels; user (DMACOPY_IOC_COPY_USER, dma mode,
     /// between two heap buffers), bounce (the same bytes by pwrite to SRC, COPY in dma mode,
-    /// pread from DST), user-memcpy (memcpy between two heap buffers), user-huge and
+    /// pread from DST; above buf_size in pieces of buf_size rounded down to align, one after
+    /// the other, the last one's COPY rounded up to align), user-memcpy (memcpy between two heap buffers), user-huge and
     /// bounce-huge (user and bounce with both buffers on transparent huge pages: mapped
     /// 2M-aligned, madvise(MADV_HUGEPAGE), written, checked in /proc/self/smaps), side by side
     /// at each of --user-sizes; batch (one DMACOPY_IOC_COPY_BATCH of N dma copies) and single
     /// (the same N copies, one COPY each), side by side; copies/s counts copies. Rows the driver
-    /// cannot run (caps), bounce and bounce-huge above buf_size, and the huge rows without
-    /// transparent huge pages (or whose buffers did not get them) are listed as not measured,
+    /// cannot run (caps) and the huge rows without transparent huge pages (or whose buffers did not get them) are listed as not measured,
     /// with the reason.
     #[arg(long, value_name = "LIST", default_value = ALL_ROWS, hide_default_value = true,
           value_parser = parse_row_list)]

@@ -50,7 +50,8 @@ pub enum Row {
     /// `DMACOPY_IOC_COPY_USER` in DMA mode between two heap buffers (`--user-sizes`).
     User,
     /// The bounce path for the same bytes: `pwrite` to SRC, `DMACOPY_IOC_COPY` in DMA mode,
-    /// `pread` from DST.
+    /// `pread` from DST; above `buf_size`, in pieces of `buf_size` rounded down to `align`,
+    /// one after the other ([`bounce_pieces`]), as a program without `COPY_USER` must.
     Bounce,
     /// A user-space copy between two heap buffers, at the `user` sizes.
     #[serde(rename = "user-memcpy")]
@@ -206,6 +207,51 @@ pub fn batch_layout(entries: u32, size: u64, buf_size: u64) -> Vec<(u64, u64, u6
         .collect()
 }
 
+/// One piece of a bounce: `len` bytes at `off` in the user buffers go to SRC at 0 by `pwrite`,
+/// `copy_len` bytes (`len` rounded up to the node's `align`) from SRC to DST by
+/// `DMACOPY_IOC_COPY` in DMA mode, and `len` bytes from DST at 0 back by `pread`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece {
+    /// Where the piece starts in the user buffers.
+    pub off: u64,
+    /// Its bytes.
+    pub len: u64,
+    /// The bytes the copy moves: `len` rounded up to `align` (the rest of SRC is copied
+    /// along and not read back).
+    pub copy_len: u64,
+}
+
+/// The largest piece of a bounce on a node with `info`: `max_len` (at most `buf_size`)
+/// rounded down to `align`; `None` if that is 0.
+pub fn bounce_piece_len(info: &Info) -> Option<u64> {
+    let align = u64::from(info.align.max(1));
+    let most = info.max_len.min(info.buf_size);
+    Some(most - most % align).filter(|&n| n > 0)
+}
+
+/// How a bounce moves `len` bytes through SRC and DST of a node with `info`: in pieces of
+/// [`bounce_piece_len`] in turn (the last one shorter), each written to SRC, copied, read
+/// back from DST, as a program without `DMACOPY_IOC_COPY_USER` must do; one piece up to
+/// `buf_size`. `None` if the node cannot take a piece (`max_len` below `align`).
+pub fn bounce_pieces(len: u64, info: &Info) -> Option<Vec<Piece>> {
+    let piece = bounce_piece_len(info)?;
+    let align = u64::from(info.align.max(1));
+    let mut pieces = Vec::new();
+    let mut off = 0;
+    while off < len {
+        let n = piece.min(len - off);
+        // At most `piece`, a multiple of `align`: the copy fits the buffers.
+        let copy_len = n.div_ceil(align) * align;
+        pieces.push(Piece {
+            off,
+            len: n,
+            copy_len,
+        });
+        off += n;
+    }
+    Some(pieces)
+}
+
 /// Fits the options to a node with `info`, `nodes` nodes in all, and `cpus` to run on; `thp`:
 /// the size of a transparent huge page, or why anonymous memory cannot have them
 /// ([`huge::available`]).
@@ -278,24 +324,22 @@ pub fn plan(
                     );
                     continue;
                 }
-                let mut run = Vec::new();
-                for &s in &o.user_sizes {
-                    if row.bounces() && (s > info.max_len || s % align != 0) {
-                        skip(
-                            row,
-                            Some(s),
-                            None,
-                            format!(
-                                "the bounce path goes through SRC and DST, of buf_size {} bytes \
-                                 (max_len {}, align {align}): raise buf_size (make bench \
-                                 BENCH_BUF_SIZE=...) for larger copies",
-                                info.buf_size, info.max_len
-                            ),
-                        );
-                    } else {
-                        run.push(s);
-                    }
+                if row.bounces() && bounce_piece_len(info).is_none() {
+                    skip(
+                        row,
+                        None,
+                        None,
+                        format!(
+                            "the bounce path goes through SRC and DST in pieces of max_len {} \
+                             rounded down to align {align}: none fits",
+                            info.max_len
+                        ),
+                    );
+                    continue;
                 }
+                // Above buf_size, the bounce rows go through SRC and DST in pieces
+                // (`bounce_pieces`): every size runs.
+                let run = o.user_sizes.clone();
                 for &c in cpus {
                     points.extend(run.iter().map(|&s| Point::new(row, Some(c), 1, s)));
                 }
@@ -515,6 +559,15 @@ fn verify_pass(
             Row::Bounce | Row::BounceHuge => {
                 let r = verify::check_bounce(dev, info, p.size, seed, huge);
                 outcome(p.row, 0, 0, p.size, r);
+                // Once per row, whatever the sizes: the pieces above buf_size, with a last
+                // piece of 3 bytes (not a multiple of any align above 1: its copy rounds up).
+                if !extra[..i].iter().any(|q| q.row == p.row) {
+                    if let Some(piece) = bounce_piece_len(info) {
+                        let len = 2 * piece + 3;
+                        let r = verify::check_bounce(dev, info, len, seed + 100, huge);
+                        outcome(p.row, 0, 0, len, r);
+                    }
+                }
             }
             Row::Batch | Row::Single => {
                 let layout = batch_layout(p.entries, p.size, info.buf_size);
@@ -1077,25 +1130,29 @@ mod tests {
         };
         let p = plan(&o, &i, 8, &[0, 1], &THP);
         let count = |row| p.points.iter().filter(|q| q.row == row).count();
-        // 8 sizes from 4 KiB to 64 MiB, 2 CPUs; bounce and bounce-huge stop at buf_size
-        // (4 MiB).
+        // 8 sizes from 4 KiB to 64 MiB, 2 CPUs; bounce and bounce-huge go on above buf_size
+        // (4 MiB), in pieces.
         assert_eq!((count(Row::User), count(Row::UserMemcpy)), (16, 16));
-        assert_eq!((count(Row::UserHuge), count(Row::BounceHuge)), (16, 12));
-        assert_eq!(count(Row::Bounce), 12);
-        let skipped: Vec<(Row, Option<u64>)> =
-            p.not_measured.iter().map(|m| (m.row, m.size)).collect();
-        assert_eq!(
-            skipped,
-            vec![
-                (Row::Bounce, Some(16 << 20)),
-                (Row::Bounce, Some(64 << 20)),
-                (Row::BounceHuge, Some(16 << 20)),
-                (Row::BounceHuge, Some(64 << 20))
-            ]
-        );
-        assert!(p.not_measured[0]
-            .reason
-            .contains("raise buf_size (make bench BENCH_BUF_SIZE"));
+        assert_eq!((count(Row::UserHuge), count(Row::BounceHuge)), (16, 16));
+        assert_eq!(count(Row::Bounce), 16);
+        assert!(p
+            .points
+            .contains(&Point::new(Row::Bounce, Some(1), 1, 64 << 20)));
+        assert!(p.not_measured.is_empty(), "{:?}", p.not_measured);
+        // A node whose max_len is below its align takes no piece: not measured, and why.
+        let tiny = Info {
+            caps: i.caps,
+            ..info(2, 4)
+        };
+        let p2 = plan(&o, &tiny, 8, &[0], &THP);
+        assert!(!p2.points.iter().any(|q| q.row.bounces()));
+        let skipped: Vec<(Row, Option<u64>)> = p2
+            .not_measured
+            .iter()
+            .filter(|m| m.row.bounces())
+            .map(|m| (m.row, m.size))
+            .collect();
+        assert_eq!(skipped, vec![(Row::Bounce, None), (Row::BounceHuge, None)]);
         // 3 lengths x 3 sizes x 2 CPUs.
         assert_eq!((count(Row::Batch), count(Row::Single)), (18, 18));
         assert!(p
@@ -1124,7 +1181,7 @@ mod tests {
         ));
         let q = plan(&o, &i, 8, &[0, 1], &no);
         assert!(!q.points.iter().any(|x| x.row.huge()));
-        assert_eq!(q.points.len() + 16 + 12, p.points.len());
+        assert_eq!(q.points.len() + 16 + 16, p.points.len());
         let huge: Vec<&NotMeasured> = q.not_measured.iter().filter(|m| m.row.huge()).collect();
         assert_eq!(huge.len(), 2);
         assert!(huge.iter().all(|m| m.size.is_none()
@@ -1137,6 +1194,50 @@ mod tests {
         assert_eq!(Row::Single.group(), Some(Group::Batch));
         assert_eq!(Row::Memcpy.group(), None);
         assert_eq!("user-memcpy".parse::<Row>(), Ok(Row::UserMemcpy));
+    }
+
+    #[test]
+    fn bounce_pieces_cover_the_copy() {
+        let piece = |off, len, copy_len| Piece { off, len, copy_len };
+        // Up to buf_size: one piece.
+        let i = info(4 << 20, 1);
+        assert_eq!(
+            bounce_pieces(4 << 20, &i),
+            Some(vec![piece(0, 4 << 20, 4 << 20)])
+        );
+        assert_eq!(bounce_pieces(5, &i), Some(vec![piece(0, 5, 5)]));
+        // 64 MiB through 4 MiB: 16 pieces of 4 MiB, in turn.
+        let p = bounce_pieces(64 << 20, &i).unwrap();
+        assert_eq!(p.len(), 16);
+        assert!(p
+            .iter()
+            .enumerate()
+            .all(|(k, q)| *q == piece(k as u64 * (4 << 20), 4 << 20, 4 << 20)));
+        // align 4 (rpi3): pieces of buf_size rounded down to 4, the last one's copy rounded
+        // up to 4, inside the buffers.
+        let a = info(4099, 4);
+        assert_eq!(bounce_piece_len(&a), Some(4096));
+        assert_eq!(
+            bounce_pieces(2 * 4096 + 3, &a),
+            Some(vec![
+                piece(0, 4096, 4096),
+                piece(4096, 4096, 4096),
+                piece(8192, 3, 4)
+            ])
+        );
+        assert_eq!(bounce_pieces(6, &info(4096, 4)), Some(vec![piece(0, 6, 8)]));
+        for (len, q) in [(1, 4), (4097, 4), (12345, 64), (1 << 20, 3)] {
+            let n = info(4096 + 7, q);
+            let p = bounce_pieces(len, &n).unwrap();
+            assert_eq!(p.iter().map(|x| x.len).sum::<u64>(), len);
+            assert!(p.windows(2).all(|w| w[1].off == w[0].off + w[0].len));
+            assert!(p.iter().all(|x| x.copy_len % u64::from(q) == 0
+                && x.copy_len >= x.len
+                && x.copy_len <= n.max_len));
+        }
+        // max_len below align: no piece fits.
+        assert_eq!(bounce_pieces(8, &info(2, 4)), None);
+        assert_eq!(bounce_pieces(0, &i), Some(vec![]));
     }
 
     #[test]

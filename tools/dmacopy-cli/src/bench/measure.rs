@@ -58,6 +58,11 @@ impl Done {
         }
     }
 
+    /// The copies the driver ran with the DMA controller and with the CPU.
+    pub fn modes(self) -> (u64, u64) {
+        (self.dma, self.cpu)
+    }
+
     /// Adds `d` to these counts.
     fn add(&mut self, d: Done) {
         self.copies += d.copies;
@@ -75,6 +80,49 @@ fn copy(dev: &Device, req: &CopyRequest) -> CallResult {
         Ok(res) => Ok(Done::one(res.mode_used)),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// A bounce of `src` into `dst` (of the same length) through SRC and DST of `dev`, in
+/// `pieces` ([`super::bounce_pieces`]): each written to SRC at 0, copied to DST at 0 by
+/// `DMACOPY_IOC_COPY` in DMA mode, read back from DST. One copy, of `src.len()` bytes; the
+/// driver's modes are counted per piece.
+pub fn bounce(
+    dev: &Device,
+    info: &Info,
+    pieces: &[super::Piece],
+    src: &[u8],
+    dst: &mut [u8],
+) -> CallResult {
+    let file = dev.file();
+    let mut done = Done::other(1);
+    for (i, p) in pieces.iter().enumerate() {
+        let range = usize::try_from(p.off)
+            .ok()
+            .zip(usize::try_from(p.off + p.len).ok())
+            .filter(|&(a, b)| b <= src.len() && b <= dst.len() && a < b)
+            .ok_or_else(|| {
+                format!(
+                    "piece {i} ({} bytes at {}) is outside the buffers",
+                    p.len, p.off
+                )
+            })?;
+        let at = |what: &str| {
+            format!(
+                "piece {i} of {} ({} bytes at {}): {what}",
+                pieces.len(),
+                p.len,
+                p.off
+            )
+        };
+        file.write_all_at(&src[range.0..range.1], 0)
+            .map_err(|e| at(&format!("writing SRC: {}", errno_desc(&e))))?;
+        let d = copy(dev, &CopyRequest::new(p.copy_len)).map_err(|e| at(&e))?;
+        done.dma += d.dma;
+        done.cpu += d.cpu;
+        file.read_exact_at(&mut dst[range.0..range.1], info.buf_size)
+            .map_err(|e| at(&format!("reading DST: {}", errno_desc(&e))))?;
+    }
+    Ok(done)
 }
 
 /// What a timed loop did.
@@ -354,6 +402,8 @@ pub enum Outcome {
 /// - `user`, `user-huge`: `DMACOPY_IOC_COPY_USER` in DMA mode from one to the other;
 /// - `bounce`, `bounce-huge`: `pwrite` of one to SRC, `DMACOPY_IOC_COPY` in DMA mode, `pread`
 ///   of DST into the other: what a program without `COPY_USER` does for the same result;
+///   above `buf_size` in pieces of `buf_size` rounded down to `align`, one after the other
+///   ([`bounce`]);
 /// - `user-memcpy`: a copy by the CPU in user space.
 ///
 /// A `-huge` point whose buffers did not get huge pages, or lost them during the run (checked
@@ -399,16 +449,12 @@ pub fn user_group(
                     .map_err(|e| format!("COPY_USER {e}"))
             }),
             Row::Bounce | Row::BounceHuge => {
-                let req = CopyRequest::new(size);
-                let file = dev.file();
+                let pieces = super::bounce_pieces(size, info)
+                    .ok_or_else(|| format!("no bounce piece fits max_len {}", info.max_len))?;
                 Box::new(move || {
-                    file.write_all_at(black_box(src.bytes()), 0)
-                        .map_err(|e| format!("writing SRC: {}", errno_desc(&e)))?;
-                    let done = copy(dev, &req)?;
-                    file.read_exact_at(dst.bytes_mut(), info.buf_size)
-                        .map_err(|e| format!("reading DST: {}", errno_desc(&e)))?;
+                    let done = bounce(dev, info, &pieces, black_box(src.bytes()), dst.bytes_mut());
                     black_box(dst.bytes_mut());
-                    Ok(done)
+                    done
                 })
             }
             Row::UserMemcpy => Box::new(move || {

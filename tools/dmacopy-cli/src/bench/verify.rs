@@ -120,9 +120,11 @@ pub fn check_user(
 }
 
 /// The bounce path once: `len` bytes of the SRC pattern (`seed`) written to SRC, copied to DST
-/// in DMA mode, read back from DST: the bytes read must be those written. The user buffers
-/// are on the heap, or on huge pages of `huge` bytes ([`Buf`]; [`BufError::NotHuge`]: they
-/// did not get them, nothing was checked).
+/// in DMA mode, read back from DST, in pieces of at most `buf_size` above it
+/// ([`super::bounce_pieces`], the last rounded up to `align` for the copy): the bytes read must
+/// be those written, and every piece must have run in DMA mode. The user buffers are on the
+/// heap, or on huge pages of `huge` bytes ([`Buf`]; [`BufError::NotHuge`]: they did not get
+/// them, nothing was checked).
 pub fn check_bounce(
     dev: &Device,
     info: &Info,
@@ -130,22 +132,27 @@ pub fn check_bounce(
     seed: u64,
     huge: Option<usize>,
 ) -> Result<(), BufError> {
+    let fail = BufError::Failed;
+    let pieces = super::bounce_pieces(len, info)
+        .ok_or_else(|| fail(format!("no bounce piece fits max_len {}", info.max_len)))?;
     let mut src_buf = Buf::new(len, 0, huge)?;
     let mut dst_buf = Buf::new(len, 0, huge)?;
     let (src, dst) = (src_buf.bytes_mut(), dst_buf.bytes_mut());
     pattern::fill_src(src, seed);
     pattern::fill_dst(dst);
-    let fail = BufError::Failed;
-    let io = |what: &str, e: std::io::Error| fail(format!("{what}: {}", errno_desc(&e)));
-    let file = dev.file();
-    file.write_all_at(src, 0)
-        .map_err(|e| io("writing SRC", e))?;
-    dev.copy(&CopyRequest::new(len))
-        .map_err(|e| fail(e.to_string()))?;
-    file.read_exact_at(dst, info.buf_size)
-        .map_err(|e| io("reading DST", e))?;
+    let done = super::measure::bounce(dev, info, &pieces, src, dst).map_err(fail)?;
     let n = src.len();
-    pattern::verify_seeded(seed, src, dst, 0, 0, n).map_err(|e| fail(format!("wrong bytes: {e}")))
+    pattern::verify_seeded(seed, src, dst, 0, 0, n)
+        .map_err(|e| fail(format!("wrong bytes: {e}")))?;
+    let (dma, cpu) = done.modes();
+    // CAST: a count of pieces.
+    if dma != pieces.len() as u64 || cpu != 0 {
+        return Err(fail(format!(
+            "{} pieces in DMA mode: {dma} ran with the DMA controller, {cpu} with the CPU",
+            pieces.len()
+        )));
+    }
+    Ok(())
 }
 
 /// The copies of `layout` in DMA mode, in one `DMACOPY_IOC_COPY_BATCH` (`batch`) or one
