@@ -14,13 +14,15 @@ board, versal when absent). Writes DIR/bench.json (ours, plus the rows dmatest-i
 dmatest-polled, "date", "host", "targets", "targets9", "ratios9"), DIR/bench.md and
 DIR/bench.png.
 
-Issue 9's rows: user (COPY_USER in DMA mode), bounce (pwrite to SRC, COPY, pread from DST),
-user-memcpy, and user-huge and bounce-huge (user and bounce with both user buffers on
+Issue 9's rows: user (COPY_USER in DMA mode), bounce (pwrite to SRC, COPY, pread from DST;
+above buf_size in pieces of buf_size rounded down to align, one after the other, as a program
+without COPY_USER must: the report says how many), user-memcpy, and user-huge and bounce-huge (user and bounce with both user buffers on
 transparent huge pages), side by side at each size; batch (one COPY_BATCH of N copies) and single (the same
 copies one COPY each), side by side at each batch length and size. Their ratios are taken
 within each repeat (the runs were measured moments apart) and shown as the median and the
-spread (min-max) over the repeats. Rows that the driver could not run (caps) or sizes that the
-bounce path cannot take (above buf_size), and the huge rows where the kernel has no
+spread (min-max) over the repeats. Rows that the driver could not run (caps), sizes that the
+bounce path could not take (documents of dmacopy bench before it went in pieces: above
+buf_size), and the huge rows where the kernel has no
 transparent huge pages or the buffers did not get them (per size, or per size and CPU), are listed in "settings.not_measured" of OURS.json
 with the reason; they are reported as not measured, not as missing.
 
@@ -743,6 +745,32 @@ def repeats_note(d):
         "compared with" if n else "side by side"
 
 
+def bounce_note(d):
+    """How the bounce rows went above buf_size: in pieces of "settings.bounce_piece" bytes
+    (max_len rounded down to align), and how many at each larger size that was measured;
+    empty when none was, or for a document from before the pieces (no bounce_piece: the
+    bounce rows stopped at buf_size, larger sizes are listed as not measured)."""
+    dev = d.ours.get("device", {})
+    try:
+        piece = int(d.ours.get("settings", {})["bounce_piece"])
+        buf_size, align = int(dev["buf_size"]), max(int(dev.get("align", 1)), 1)
+    except (KeyError, TypeError, ValueError):
+        return []
+    if piece <= 0:
+        return []
+    sizes = sorted({int(p["size"]) for p in d.points if p["row"] in ("bounce", "bounce-huge")
+                    and int(p["size"]) > piece})
+    if not sizes:
+        return []
+    parts = []
+    for s in sizes:
+        n, tail = -(-s // piece), s % piece
+        parts.append(f"{fmt_size(s)} = {n} pieces" + (f" (the last of {fmt_size(tail)})" if tail else ""))
+    return [f"bounce and bounce-huge above buf_size ({fmt_size(buf_size)}) go through SRC and DST in "
+            f"pieces of {fmt_size(piece)} (max_len rounded down to align {align}), one after the other "
+            f"(pwrite, COPY, pread each): " + ", ".join(parts) + "."]
+
+
 def target_lines(ts):
     out = []
     for t in ts:
@@ -940,14 +968,16 @@ def report(ours, dm, out_dir, date, qemu, console=None):
     out = head + [""] + null_lines(d) + [""] + text_table(d) + ["",
         "* " + footnote(d), "",
         f"targets ({BOARDS[d.board]['targets']}; ratios of medians within this run):"] + target_lines(ts) + \
-        ["", "issue 9 (COPY_USER, COPY_BATCH), one boot, " + repeats_note(d) + ":"] + ratio9_lines(r9) + \
+        ["", "issue 9 (COPY_USER, COPY_BATCH), one boot, " + repeats_note(d) + ":"] + bounce_note(d) + \
+        ratio9_lines(r9) + \
         ([""] + nm if nm else []) + ["", "targets (issue 9; median over repeats of the ratio within each "
                                     "repeat):"] + target_lines(ts9)
     md = ["## Benchmark (`make bench`)", ""] + [f"- {x}" for x in head] + [""] + \
         [f"- {x}" for x in null_lines(d)] + ["", "![make bench: rate and latency against size](bench.png)", ""] + \
         md_table(d) + ["", "\\* " + footnote(d), "",
                        f"### Targets ({BOARDS[d.board]['targets']})", "", "```"] + target_lines(ts) + ["```", ""] + \
-        ["### Issue 9: COPY_USER and COPY_BATCH", "", repeats_note(d) + ".", "", "```"] + ratio9_lines(r9) + \
+        ["### Issue 9: COPY_USER and COPY_BATCH", "", repeats_note(d) + "."] + \
+        sum(([""] + [x] for x in bounce_note(d)), []) + ["", "```"] + ratio9_lines(r9) + \
         ([""] + nm if nm else []) + ["```", "", "### Targets (issue 9)", "", "```"] + target_lines(ts9) + ["```", ""]
     with open(os.path.join(out_dir, "bench.md"), "w") as f:
         f.write("\n".join(md))
@@ -1020,9 +1050,11 @@ def fixture():
     return ours, dm
 
 
-def with_issue9(ours, caps=True, thp=True):
+def with_issue9(ours, caps=True, thp=True, pieces=True):
     """ours with issue 9's rows: user, bounce, user-memcpy, user-huge, bounce-huge at 4 KiB to
-    16 MiB (bounce and bounce-huge not at 16 MiB: above buf_size; user-huge on CPU 1 at 4 MiB
+    16 MiB (bounce and bounce-huge above buf_size in pieces; with pieces False, a document of
+    dmacopy bench before the pieces: bounce and bounce-huge not measured at 16 MiB, "above
+    buf_size", with the reason; user-huge on CPU 1 at 4 MiB
     not measured: its buffers lost their huge pages), batch and single of 1 and 256 entries of
     64 B and 4 KiB; with caps False, those rows listed as not measured (a driver without
     copy_user and batch); with thp False, the huge rows listed as not measured (a kernel
@@ -1045,12 +1077,16 @@ def with_issue9(ours, caps=True, thp=True):
              "reason": "DMACOPY_IOC_COPY_BATCH is not supported by this driver (caps mmap: no batch)"},
             {"row": "single", "size": None, "entries": None, "reason": "measured only next to COPY_BATCH"}]
         return ours
-    st["not_measured"] = [{"row": "bounce", "size": 16 << 20, "entries": None,
-                           "reason": "the bounce path goes through SRC and DST, of buf_size 4194304 bytes"}]
+    why_big = "the bounce path goes through SRC and DST, of buf_size 4194304 bytes"
+    if pieces:
+        st["bounce_piece"] = ours["device"]["max_len"]
+    st["not_measured"] = [] if pieces else [{"row": "bounce", "size": 16 << 20, "entries": None,
+                                             "reason": why_big}]
     if thp:
+        if not pieces:
+            st["not_measured"].append({"row": "bounce-huge", "size": 16 << 20, "entries": None,
+                                       "reason": why_big})
         st["not_measured"] += [
-            {"row": "bounce-huge", "size": 16 << 20, "entries": None,
-             "reason": "the bounce path goes through SRC and DST, of buf_size 4194304 bytes"},
             {"row": "user-huge", "size": 4 << 20, "entries": None, "cpu": 1,
              "reason": "rep 2: after the run: not backed by huge pages: 4096 KiB at 0xffff80000000, "
                        "AnonHugePages 2048 KiB of Anonymous 4096 KiB"}]
@@ -1074,6 +1110,9 @@ def with_issue9(ours, caps=True, thp=True):
                                pt("user-memcpy", c, size, [v * 4 for v in u])]
         ours["points"] += [pt("user", c, 16 << 20, [20.0, 30.0]),
                            pt("user-memcpy", c, 16 << 20, [50.0, 50.0])]
+        if pieces:
+            # In pieces: 20/8, 30/12: 2.5x both, met.
+            ours["points"].append(pt("bounce", c, 16 << 20, [8.0, 12.0]))
         huge = {4096: ([12e3, 12e3], [9e3, 9e3]),
                 1 << 20: ([4000.0, 4000.0], [1000.0, 1000.0]),    # 4.0x: met
                 4 << 20: ([200.0, 200.0], [100.0, 110.0])}        # 2.0, 1.818: median 1.909, not met
@@ -1083,6 +1122,9 @@ def with_issue9(ours, caps=True, thp=True):
             ours["points"].append(pt("bounce-huge", c, size, bh))
         if thp:
             ours["points"].append(pt("user-huge", c, 16 << 20, [40.0, 40.0]))
+        if thp and pieces:
+            # 40/16, 40/25: 2.5, 1.6: median 2.05, met.
+            ours["points"].append(pt("bounce-huge", c, 16 << 20, [16.0, 25.0]))
         for size in (64, 4096):
             for n in (1, 256):
                 if (n, size) == (256, 4096):
@@ -1220,8 +1262,7 @@ def self_test():
     # Issue 9.
     o9, dm9 = fixture()
     d9 = Data(with_issue9(o9), dm9)
-    ok(d9.problems() == [], "issue 9: the complete fixture has no problem (bounce at 16 MiB is not "
-       "measured, with a reason, not missing)")
+    ok(d9.problems() == [], "issue 9: the complete fixture has no problem")
     t9 = {t["id"]: t for t in targets9(d9)}
     c91 = {c["what"]: c for c in t9["9.1"]["checks"]}
     ok(set(c91) == {"1 MiB cpu0", "1 MiB cpu1", "4 MiB cpu0", "4 MiB cpu1", "16 MiB cpu0", "16 MiB cpu1"},
@@ -1230,8 +1271,37 @@ def self_test():
        "target 9.1: the median of the ratios within each repeat, met")
     ok(close(c91["4 MiB cpu1"]["ratio"], (100 / 51 + 2.0) / 2) and c91["4 MiB cpu1"]["met"] is False,
        "target 9.1: 1.98x is not met")
-    ok(c91["16 MiB cpu0"]["ratio"] is None and "bounce not measured: the bounce path goes through SRC"
-       in c91["16 MiB cpu0"]["missing"], "target 9.1: where bounce cannot take the size, it says why")
+    ok(close(c91["16 MiB cpu0"]["ratio"], 2.5) and c91["16 MiB cpu1"]["met"] is True
+       and all(c["ratio"] is not None for c in c91.values()),
+       "target 9.1: bounce above buf_size (in pieces) is measured: every check has its ratio")
+    bn = bounce_note(d9)
+    ok(len(bn) == 1 and "above buf_size (256 KiB) go through SRC and DST in pieces of 256 KiB "
+       "(max_len rounded down to align 1)" in bn[0]
+       and bn[0].endswith(": 1 MiB = 4 pieces, 4 MiB = 16 pieces, 16 MiB = 64 pieces."),
+       "issue 9: the report says how many pieces of buf_size the bounce rows took above it")
+    o9a, dm9a = fixture()
+    o9a = with_issue9(o9a)
+    o9a["device"].update(buf_size=4 << 20, max_len=(4 << 20) - 1, align=4)
+    o9a["settings"]["bounce_piece"] = (4 << 20) - 4
+    bn = bounce_note(Data(o9a, dm9a))
+    ok(len(bn) == 1 and "pieces of 4194300 B (max_len rounded down to align 4)" in bn[0]
+       and bn[0].endswith(": 4 MiB = 2 pieces (the last of 4 B), 16 MiB = 5 pieces (the last of 16 B)."),
+       "issue 9: pieces of max_len rounded down to align, and the last one's size")
+    # A document from before the pieces: bounce not measured above buf_size, with the reason;
+    # still read, the targets incomplete there, and no note on pieces.
+    o9o, dm9o = fixture()
+    d9o = Data(with_issue9(o9o, pieces=False), dm9o)
+    t9o = {t["id"]: t for t in targets9(d9o)}
+    c91o = {c["what"]: c for c in t9o["9.1"]["checks"]}
+    ok(d9o.problems() == [] and bounce_note(d9o) == [],
+       "issue 9, an older document: bounce not measured at 16 MiB is no problem, and no note on pieces")
+    ok(c91o["16 MiB cpu0"]["ratio"] is None and "bounce not measured: the bounce path goes through SRC"
+       in c91o["16 MiB cpu0"]["missing"], "target 9.1, an older document: where bounce was not measured, "
+       "it says why")
+    t9ho = {c["what"]: c for c in t9o["9.1-thp"]["checks"]}
+    ok(t9ho["16 MiB cpu1"]["ratio"] is None and "bounce-huge not measured: the bounce path goes through SRC"
+       in t9ho["16 MiB cpu1"]["missing"], "target 9.1-thp, an older document: bounce-huge above buf_size "
+       "says why")
     ok(t9["9.1"]["verdict"] == "not met", "target 9.1: one miss makes it not met")
     c92 = {c["what"]: c for c in t9["9.2"]["checks"]}
     ok(close(c92["cpu0"]["ratio"], 10.0) and c92["cpu0"]["met"] is True
@@ -1269,8 +1339,8 @@ def self_test():
         "user-huge not measured: rep 2: after the run: not backed by huge pages")
        and close(t9h["4 MiB cpu0"]["ratio"], (2.0 + 200 / 110) / 2),
        "target 9.1-thp: a CPU whose buffers lost their huge pages says why; the other CPU is measured")
-    ok(t9h["16 MiB cpu1"]["ratio"] is None and "bounce-huge not measured: the bounce path goes through SRC"
-       in t9h["16 MiB cpu1"]["missing"], "target 9.1-thp: bounce-huge above buf_size says why")
+    ok(close(t9h["16 MiB cpu1"]["ratio"], 2.05) and t9h["16 MiB cpu1"]["met"] is True,
+       "target 9.1-thp: bounce-huge above buf_size (in pieces) is measured")
     ok(t9["9.1-thp"]["verdict"] == "not met" and close(c91["1 MiB cpu0"]["ratio"], 2.4375),
        "target 9.1-thp: its own verdict; 9.1 (small pages) is unchanged")
     uh = [x for x in r9["user_huge"] if x["size"] == 1 << 20 and x["cpu"] == 0][0]
@@ -1310,7 +1380,12 @@ def self_test():
         md9 = open(os.path.join(tmp, "bench.md")).read()
         ok(rc9 == 0 and "9.1. COPY_USER (DMA) >= 2x the bounce path" in text9 and "NOT MET" in text9
            and "2.44x [1.88x-3.00x]" in text9
-           and "not measured: bounce at 16 MiB: the bounce path" in text9
+           and "not measured: bounce at" not in text9
+           and "16 MiB  cpu0  419    168     839          2.50x [2.50x-2.50x]" in text9
+           and "in pieces of 256 KiB (max_len rounded down to align 1), one after the other (pwrite, "
+               "COPY, pread each): 1 MiB = 4 pieces, 4 MiB = 16 pieces, 16 MiB = 64 pieces." in text9
+           and "\n\n- bounce and bounce-huge above buf_size (256 KiB) go through SRC and DST in pieces" not in md9
+           and "\n\nbounce and bounce-huge above buf_size (256 KiB) go through SRC and DST in pieces" in md9
            and "9.2. COPY_BATCH of 256 x 4 KiB" in text9 and "### Issue 9" in md9
            and "| batch x256 cpu0 | 110k [100k-120k] |" in md9,
            "issue 9: the report prints the ratios, what was not measured, and the targets")
@@ -1318,10 +1393,19 @@ def self_test():
            and "9.1-thp. on THP buffers" in md9 and "| user-huge cpu0 | 4k [4k-4k] |" in md9
            and "| bounce-huge cpu1 | 1k [1k-1k] |" in md9
            and "not measured: user-huge cpu1 at 4 MiB: rep 2: after the run: not backed by huge pages" in text9
-           and "not measured: bounce-huge at 16 MiB: the bounce path" in md9
+           and "not measured: bounce-huge at" not in md9
            and "4.00x [4.00x-4.00x]" in text9 and "on THP buffers (user buffers on transparent huge pages)" in md9,
            "issue 9, THP: the report has the huge rows, their ratios, what was not measured and why, and "
            "the THP target with its own verdict")
+        # A document from before the pieces: bounce not measured above buf_size, said so.
+        o9p, dm9p = fixture()
+        rc9p, lines9p = report(with_issue9(o9p, pieces=False), dm9p, tmp, "2026-01-01T00:00:00Z", "true")
+        text9p = "\n".join(lines9p)
+        md9p = open(os.path.join(tmp, "bench.md")).read()
+        ok(rc9p == 0 and "not measured: bounce at 16 MiB: the bounce path" in text9p
+           and "not measured: bounce-huge at 16 MiB: the bounce path" in md9p
+           and "in pieces of" not in text9p + md9p and "9.1. COPY_USER (DMA) >= 2x" in md9p,
+           "issue 9, an older document: the report says what was not measured above buf_size, no pieces")
         o9t, dm9t = fixture()
         rc9t, lines9t = report(with_issue9(o9t, thp=False), dm9t, tmp, "2026-01-01T00:00:00Z", "true")
         text9t = "\n".join(lines9t)

@@ -922,6 +922,7 @@ pub fn run(o: &BenchOpts) -> CliResult {
             batch_entries: o.batch_entries.clone(),
             batch_sizes: o.batch_sizes.clone(),
             not_measured: plan.not_measured.clone(),
+            bounce_piece: bounce_piece_len(&before),
         },
         verify: verified,
         points,

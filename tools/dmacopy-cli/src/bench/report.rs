@@ -98,6 +98,12 @@ pub struct Settings {
     /// Rows, or points of a row, asked for and not measured, with the reason.
     #[serde(default)]
     pub not_measured: Vec<NotMeasured>,
+    /// The largest piece of the `bounce` and `bounce-huge` rows (`max_len` rounded down to
+    /// `align`): above it they go through SRC and DST in pieces of it, one after the other.
+    /// `None`: no piece fits the node, or a document from before the pieces (the bounce rows
+    /// then stopped at `buf_size`).
+    #[serde(default)]
+    pub bounce_piece: Option<u64>,
 }
 
 /// A row, or one size (and batch length) of it, that was not measured, and why.
@@ -491,6 +497,7 @@ mod tests {
                     cpu: None,
                     reason: "larger than buf_size".to_owned(),
                 }],
+                bounce_piece: Some(1 << 20),
             },
             verify: vec![Verify {
                 row: Row::Dma,
@@ -569,6 +576,7 @@ mod tests {
         assert_eq!(v["settings"]["not_measured"][0]["size"], 64 << 20);
         assert_eq!(v["settings"]["user_sizes"][1], 64 << 20);
         assert_eq!(v["device"]["caps"], 1);
+        assert_eq!(v["settings"]["bounce_piece"], 1 << 20);
 
         // A document without this CLI's extra fields (as the brief's sample) reads too.
         let minimal = r#"{"schema": "dmacopy-bench/1", "system": {"uname": "x", "cpus": 1},
@@ -583,6 +591,7 @@ mod tests {
         assert_eq!(r.verify[0].size, 64);
         assert_eq!(r.verify[0].entries, 1);
         assert!(r.settings.not_measured.is_empty());
+        assert_eq!(r.settings.bounce_piece, None);
     }
 
     #[test]
