@@ -170,7 +170,9 @@ pub struct Run {
     pub p50_ns: u64,
     /// 99th percentile latency of one call.
     pub p99_ns: u64,
-    /// Copies the driver ran with the DMA controller (`mode_used`).
+    /// Copies the driver ran with the DMA controller (`mode_used`); for `bounce` and
+    /// `bounce-huge`, its `DMACOPY_IOC_COPY` calls: one per piece, several per call above
+    /// `buf_size`.
     pub dma: u64,
     /// Copies the driver ran with the CPU.
     pub cpu: u64,
