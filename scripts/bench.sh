@@ -14,8 +14,8 @@
 # --board NAME      the emulated board, as for scripts/qemu.sh (default versal)
 # --out DIR         where the results go (default build/bench, on rpi3 build/bench-rpi3)
 # --buf-size BYTES  dmacopy's buf_size module parameter (default 4194304: the largest size fits;
-#                   the bounce path of issue 9's rows is measured up to it, and the report says
-#                   so for the larger COPY_USER sizes)
+#                   above it, the bounce path of issue 9's rows goes through SRC and DST in
+#                   pieces of buf_size, and the report says how many)
 # --secs S          seconds per timed run, ours and dmatest's (default 1)
 # --repeats N       runs of each point (default 3)
 # --warmup S        dmatest's warm-up run before each timed run (default 0.1)
