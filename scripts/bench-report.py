@@ -525,6 +525,16 @@ def fmt_rspread(r):
     return f"{fmt_ratio(r['median'])} [{fmt_ratio(r['min'])}-{fmt_ratio(r['max'])}]"
 
 
+def not_measured_note(u, *rows):
+    """Why the first of `rows` (names like "user-huge") that was not measured at this point was
+    not, from its `why_` field; empty when all were."""
+    for row in rows:
+        why = u["why_" + row.replace("-", "_")]
+        if why:
+            return f"{row} not measured: {why}"
+    return ""
+
+
 def ratio9_lines(r9):
     """Issue 9's comparisons as two small tables."""
     out = []
@@ -534,11 +544,7 @@ def ratio9_lines(r9):
         hdr = ["size", "cpu", "user", "bounce", "user-memcpy", "x bounce", "x memcpy"]
         rows = []
         for u in r9["user"]:
-            note = ""
-            if u["why_user"]:
-                note = "user not measured: " + u["why_user"]
-            elif u["why_bounce"]:
-                note = "bounce not measured: " + u["why_bounce"]
+            note = not_measured_note(u, "user", "bounce")
             rows.append([fmt_size(u["size"]), f"cpu{u['cpu']}", fmt_num(u["user_mb_per_s"]),
                          fmt_num(u["bounce_mb_per_s"]), fmt_num(u["memcpy_mb_per_s"]),
                          fmt_rspread(u["x_bounce"]), fmt_rspread(u["x_memcpy"]), note])
@@ -552,11 +558,7 @@ def ratio9_lines(r9):
         hdr = ["size", "cpu", "user-huge", "bounce-huge", "x bounce-huge", "x user"]
         rows = []
         for u in r9["user_huge"]:
-            note = ""
-            if u["why_user_huge"]:
-                note = "user-huge not measured: " + u["why_user_huge"]
-            elif u["why_bounce_huge"]:
-                note = "bounce-huge not measured: " + u["why_bounce_huge"]
+            note = not_measured_note(u, "user-huge", "bounce-huge")
             rows.append([fmt_size(u["size"]), f"cpu{u['cpu']}", fmt_num(u["user_huge_mb_per_s"]),
                          fmt_num(u["bounce_huge_mb_per_s"]), fmt_rspread(u["x_bounce_huge"]),
                          fmt_rspread(u["x_user"]), note])
