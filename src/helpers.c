@@ -2,10 +2,10 @@
 /*
  * C helpers for what 7.2's Rust bindings cannot reach: static inline functions and arch
  * macros of the memory-management and DMA APIs that rust/helpers/ does not wrap yet, called
- * only from src/stand_in/mapping.rs and src/stand_in/user_pages.rs; a string module parameter, which 7.2's module! macro does
- * not offer, and a device's driver_override, which struct device keeps under its own spinlock,
- * both read only through src/stand_in/binding.rs. Each is a thin wrapper in the shape of a
- * rust/helpers entry.
+ * only from src/stand_in/mapping.rs and src/stand_in/user_pages.rs; a string module
+ * parameter, which 7.2's module! macro does not offer, and a device's driver_override, which
+ * struct device keeps under its own spinlock, both read only through src/stand_in/binding.rs.
+ * Each is a thin wrapper in the shape of a rust/helpers entry.
  */
 
 #include <linux/dma-map-ops.h>

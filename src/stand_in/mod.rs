@@ -14,9 +14,9 @@
 //! | [`mapping`] | `address_space`, `vm_operations_struct`, `vmf_insert_pfn` | no revocable user mapping of coherent memory |
 //! | [`coherent`] | `memcpy`, `_copy_to_iter`, `_copy_from_iter` on coherent memory | `Coherent` has no bulk copy between allocations or to/from an `iov_iter` |
 //! | [`irq`] | `synchronize_irq`, `irq_set_irqchip_state`, `generic_handle_irq_safe` | not wrapped |
-//! | [`dma`] | `dma_set_mask_and_coherent` | `unsafe` even in probe, where nothing can race with it |
+//! | [`dma`] | `dma_set_mask_and_coherent`, `dma_set_max_seg_size` | `unsafe` even in probe, where nothing can race with it |
 //! | [`registry`] | `DEFINE_MUTEX` | `global_lock!` needs an `unsafe` initialisation |
-//! | [`user_pages`] | `pin_user_pages_fast`, `sg_alloc_table_from_pages_segment`, `dma_map_sgtable` | no pinning of user pages; `SGTable<Owned>` takes only its own (vmalloc) pages and unmaps through a `Devres` |
+//! | [`user_pages`] | `pin_user_pages_fast`, `sg_alloc_table_from_pages_segment`, `dma_map_sgtable`, `dma_get_max_seg_size` | no pinning of user pages; `SGTable<Owned>` takes only its own (vmalloc) pages and unmaps through a `Devres` |
 //! | [`window`] | `Revocable`, `drm_dev_enter`/`drm_dev_unplug` | `Revocable` is RCU-only: its users cannot sleep, but reads, writes, copies and faults of the window do |
 
 pub(crate) mod binding;
